@@ -1,0 +1,33 @@
+# Two commands: `make run` (set-up, then the whole workflow on config/config.yaml with the HTML
+# report) and `make test` (set-up, then the tests, snakemake --lint and a dry run).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CORES ?= 2
+
+.PHONY: run test setup bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
+	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/snakemake --lint
+	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_assay.py
+
+clean:
+	rm -rf results/* .snakemake
+	touch results/.gitkeep

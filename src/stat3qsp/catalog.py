@@ -1,0 +1,121 @@
+"""The model catalog: core modules, drugs and contexts, read from ``models/catalog.yaml``.
+
+Adding a drug or a context is an edit of the catalog (plus, for a drug, one Antimony module and
+its parameter rows); nothing in the library names a drug or a context.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from stat3qsp.errors import InputError
+
+#: The models folder shipped with the project (the repository's ``models/``).
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+@dataclass(frozen=True)
+class Drug:
+    """A drug the model knows: its module and the parameter that carries its concentration (nM)."""
+
+    name: str
+    module: str
+    concentration_parameter: str
+    molecular_weight_g_per_mol: float
+    description: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """A biological context: parameter overrides, each with a source."""
+
+    name: str
+    description: str
+    parameters: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything :mod:`stat3qsp.compose` needs to build the model."""
+
+    models_dir: Path
+    core_modules: tuple[str, ...]
+    drugs: dict[str, Drug]
+    contexts: dict[str, Context]
+    extra_modules: tuple[str, ...] = ()
+
+    @property
+    def module_paths(self) -> list[Path]:
+        """Module files in composition order: core, drugs, extra modules."""
+        names = [*self.core_modules, *(d.module for d in self.drugs.values()), *self.extra_modules]
+        return [self.models_dir / n for n in names]
+
+    def drug(self, name: str) -> Drug:
+        """Look a drug up by name, with an error listing the known drugs."""
+        if name not in self.drugs:
+            raise InputError(f"unknown drug {name!r}; known drugs: {', '.join(sorted(self.drugs))}")
+        return self.drugs[name]
+
+    def context(self, name: str) -> Context:
+        """Look a context up by name, with an error listing the known contexts."""
+        if name not in self.contexts:
+            raise InputError(f"unknown context {name!r}; known contexts: {', '.join(sorted(self.contexts))}")
+        return self.contexts[name]
+
+
+def _require(mapping: dict, key: str, where: str):
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise InputError(f"{where}: missing key {key!r}")
+    return mapping[key]
+
+
+def read_catalog(models_dir: Path | str = DEFAULT_MODELS_DIR) -> Catalog:
+    """Read ``catalog.yaml`` in *models_dir*.
+
+    Raises
+    ------
+    InputError
+        If a key is missing, a module file does not exist or a context override lacks a value
+        or a source.
+    """
+    models_dir = Path(models_dir)
+    path = models_dir / "catalog.yaml"
+    with open(path) as handle:
+        raw = yaml.safe_load(handle) or {}
+    unknown = set(raw) - {"core_modules", "drugs", "contexts", "extra_modules"}
+    if unknown:
+        raise InputError(f"{path}: unknown key(s) {sorted(unknown)}; accepted: core_modules, drugs, contexts, extra_modules")
+    drugs = {}
+    for name, entry in (raw.get("drugs") or {}).items():
+        where = f"{path}: drugs.{name}"
+        drugs[name] = Drug(
+            name=name,
+            module=_require(entry, "module", where),
+            concentration_parameter=_require(entry, "concentration_parameter", where),
+            molecular_weight_g_per_mol=float(_require(entry, "molecular_weight_g_per_mol", where)),
+            description=str(entry.get("description", "")),
+            source=str(_require(entry, "source", where)),
+        )
+    contexts = {}
+    for name, entry in (raw.get("contexts") or {}).items():
+        where = f"{path}: contexts.{name}"
+        values, sources = {}, {}
+        for pid, override in (entry.get("parameters") or {}).items():
+            values[pid] = float(_require(override, "value", f"{where}.parameters.{pid}"))
+            sources[pid] = str(_require(override, "source", f"{where}.parameters.{pid}"))
+        contexts[name] = Context(name, str(entry.get("description", "")), values, sources)
+    catalog = Catalog(
+        models_dir=models_dir,
+        core_modules=tuple(_require(raw, "core_modules", str(path))),
+        drugs=drugs,
+        contexts=contexts,
+        extra_modules=tuple(raw.get("extra_modules") or ()),
+    )
+    for module in catalog.module_paths:
+        if not module.is_file():
+            raise InputError(f"{path}: module file {module} does not exist")
+    return catalog

@@ -1,0 +1,111 @@
+"""Column names and category values of the virtual-trial output tables.
+
+Import the module and use its constants (``from stat3qsp import trial_columns as tc``;
+``df[tc.PFS_WEEKS]``); never star-import it. Three tables use these names:
+
+patients table (one row per virtual patient, written by the trial simulator; the per-patient
+RECIST columns come from :func:`stat3qsp.recist.assess_patients`)
+    ``replicate, arm, patient, pfs_weeks, event, best_response, best_pct_change,
+    clinical_benefit, discontinued_early, n_scans``
+endpoints table (one row per replicate trial, arm and endpoint; :func:`stat3qsp.endpoints.trial_endpoints`)
+    ``replicate, arm, endpoint, value, lo, hi, n_patients``
+comparison table (one row per arm and endpoint; :func:`stat3qsp.endpoints.comparison_table`)
+    ``endpoint, arm, observed, observed_lo, observed_hi, predicted, predicted_lo,
+    predicted_hi, consistent, role``
+"""
+from __future__ import annotations
+
+# --- patients table -------------------------------------------------------------------------
+REPLICATE = "replicate"
+"""Index of the replicate virtual trial (0-based integer)."""
+ARM = "arm"
+"""Arm name, as in the trial spec (``arms[].name``)."""
+PATIENT = "patient"
+"""Index of the virtual patient within its replicate and arm (0-based integer)."""
+PFS_WEEKS = "pfs_weeks"
+"""Progression-free survival time in weeks from registration (event or censoring time)."""
+EVENT = "event"
+"""True if ``pfs_weeks`` ends in progression or death, False if it is censored."""
+BEST_RESPONSE = "best_response"
+"""RECIST 1.1 best overall response: one of :data:`RESPONSE_CATEGORIES`."""
+BEST_PCT_CHANGE = "best_pct_change"
+"""Most negative change of the sum of longest diameters from baseline, in percent (NaN without a scan)."""
+CLINICAL_BENEFIT = "clinical_benefit"
+"""True for CR or PR, or SD lasting longer than the trial's minimum (24 weeks in NCT02066532)."""
+DISCONTINUED_EARLY = "discontinued_early"
+"""True if the patient left the study (any reason, death included) before a post-baseline scan."""
+N_SCANS = "n_scans"
+"""Number of post-baseline scans that count for RECIST (done on study, up to the first PD)."""
+
+PATIENT_COLUMNS = (REPLICATE, ARM, PATIENT, PFS_WEEKS, EVENT, BEST_RESPONSE, BEST_PCT_CHANGE,
+                   CLINICAL_BENEFIT, DISCONTINUED_EARLY, N_SCANS)
+"""All columns of the patients table, in order."""
+
+# --- RECIST categories (values of BEST_RESPONSE) ----------------------------------------------
+CR = "CR"
+"""Complete response."""
+PR = "PR"
+"""Partial response."""
+SD = "SD"
+"""Stable disease."""
+PD = "PD"
+"""Progressive disease."""
+NE = "NE"
+"""Not evaluable: no post-baseline scan."""
+RESPONSE_CATEGORIES = (CR, PR, SD, PD, NE)
+"""Response categories from best to worst; NE last."""
+
+# --- endpoints table --------------------------------------------------------------------------
+ENDPOINT = "endpoint"
+"""Endpoint name: one of :data:`ENDPOINT_NAMES`."""
+VALUE = "value"
+"""Point estimate of the endpoint in one trial."""
+LO = "lo"
+"""Lower limit of the endpoint's 95% confidence interval in one trial."""
+HI = "hi"
+"""Upper limit of the endpoint's 95% confidence interval in one trial."""
+N_PATIENTS = "n_patients"
+"""Number of patients the endpoint was computed from."""
+
+ENDPOINT_COLUMNS = (REPLICATE, ARM, ENDPOINT, VALUE, LO, HI, N_PATIENTS)
+"""All columns of the endpoints table, in order."""
+
+# --- endpoint names (values of ENDPOINT) ------------------------------------------------------
+MEDIAN_PFS_WEEKS = "median_pfs_weeks"
+"""Kaplan-Meier median PFS in weeks."""
+PFS_6MO = "pfs_6mo"
+"""Kaplan-Meier probability of being progression-free at 26 weeks (6 months)."""
+ORR = "orr"
+"""Objective response rate: fraction of patients with best response CR or PR."""
+CBR = "cbr"
+"""Clinical benefit rate: fraction of patients with clinical benefit."""
+ENDPOINT_NAMES = (MEDIAN_PFS_WEEKS, PFS_6MO, ORR, CBR)
+"""All endpoint names, in reporting order."""
+
+# --- replicate summary and comparison table ---------------------------------------------------
+PREDICTED = "predicted"
+"""Median of the endpoint across replicate virtual trials."""
+PREDICTED_LO = "predicted_lo"
+"""5th percentile of the endpoint across replicate virtual trials (90% prediction interval)."""
+PREDICTED_HI = "predicted_hi"
+"""95th percentile of the endpoint across replicate virtual trials (90% prediction interval)."""
+N_REPLICATES = "n_replicates"
+"""Number of replicate trials with a finite-or-infinite (not NaN) endpoint value."""
+OBSERVED = "observed"
+"""Endpoint observed in the real trial (from the trial spec)."""
+OBSERVED_LO = "observed_lo"
+"""Lower limit of the observed endpoint's 95% confidence interval (NaN if not reported)."""
+OBSERVED_HI = "observed_hi"
+"""Upper limit of the observed endpoint's 95% confidence interval (NaN if not reported)."""
+CONSISTENT = "consistent"
+"""True if ``predicted_lo <= observed <= predicted_hi``; NA if either side is missing."""
+ROLE = "role"
+"""Use of the observed value: ``calibration`` (fitted to) or ``validation`` (held out)."""
+
+SUMMARY_COLUMNS = (ARM, ENDPOINT, PREDICTED, PREDICTED_LO, PREDICTED_HI, N_REPLICATES)
+"""All columns of the replicate summary table, in order."""
+OBSERVED_COLUMNS = (ARM, ENDPOINT, OBSERVED, OBSERVED_LO, OBSERVED_HI, ROLE)
+"""All columns of the observed-endpoints table, in order."""
+COMPARISON_COLUMNS = (ENDPOINT, ARM, OBSERVED, OBSERVED_LO, OBSERVED_HI, PREDICTED, PREDICTED_LO,
+                      PREDICTED_HI, CONSISTENT, ROLE)
+"""All columns of the comparison table, in order."""
