@@ -1,0 +1,24 @@
+# stat3qsp: HER2 -> IL-6 -> JAK/STAT3 -> S100A8/9, its drugs and trials.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+report: "workflows/report/workflow.rst"
+
+
+include: "workflows/common.smk"
+include: "workflows/model.smk"
+include: "workflows/dose_response.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

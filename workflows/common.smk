@@ -1,0 +1,22 @@
+# Shared names and input functions. Config names are checked against the model catalog here, so a
+# typo fails before any job runs, with the accepted names in the message.
+from stat3qsp.workflow import check_config, READOUT_NAMES
+
+check_config(config)
+
+CONTEXTS = config["contexts"]
+DR_DRUGS = list(config["dose_response"])
+
+
+wildcard_constraints:
+    context="[a-z0-9_]+",
+    drug="[a-z0-9_]+",
+    readout="[A-Za-z0-9_]+",
+
+
+def all_targets():
+    return [
+        expand("results/model/{context}.xml", context=CONTEXTS),
+        expand("results/dose_response/{context}__{drug}.tsv", context=CONTEXTS, drug=DR_DRUGS),
+        expand("results/dose_response/figures/{readout}.png", readout=READOUT_NAMES),
+    ]

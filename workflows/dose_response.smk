@@ -1,0 +1,29 @@
+rule dose_response:
+    output:
+        table="results/dose_response/{context}__{drug}.tsv",
+        fits="results/dose_response/{context}__{drug}.fit.tsv",
+    log:
+        "results/logs/dose_response/{context}__{drug}.log",
+    params:
+        models_dir=config["models_dir"],
+        grid=lambda wc: config["dose_response"][wc.drug],
+        hours=config["assay_hours"],
+    script:
+        "scripts/dose_response.py"
+
+
+rule dose_response_figure:
+    input:
+        tables=expand("results/dose_response/{context}__{drug}.tsv", context=CONTEXTS, drug=DR_DRUGS),
+        fits=expand("results/dose_response/{context}__{drug}.fit.tsv", context=CONTEXTS, drug=DR_DRUGS),
+    output:
+        report(
+            "results/dose_response/figures/{readout}.png",
+            caption="report/dose_response.rst",
+            category="Dose response",
+            labels={"readout": "{readout}"},
+        ),
+    log:
+        "results/logs/dose_response/figure_{readout}.log",
+    script:
+        "scripts/dose_response_figure.py"

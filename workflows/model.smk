@@ -1,0 +1,10 @@
+rule sbml:
+    output:
+        sbml="results/model/{context}.xml",
+        checks="results/model/{context}.checks.txt",
+    log:
+        "results/logs/sbml/{context}.log",
+    params:
+        models_dir=config["models_dir"],
+    script:
+        "scripts/sbml.py"
