@@ -157,18 +157,22 @@ class ContextSimulator:
         """
         if not hours > 0 or points < 2:
             raise InputError(f"need hours > 0 and points >= 2, got hours={hours!r}, points={points!r}")
+        vehicle = self._run({}, hours, points)[:, 1 + list(READOUTS).index("log_cells")]
         raw = self._run(doses_nM, hours, points)
         table = pd.DataFrame(raw[:, 1:], columns=list(READOUTS))
         table.insert(0, TIME, raw[:, 0])
-        vehicle = self._run({}, hours, points)[:, 1 + list(READOUTS).index("log_cells")] if doses_nM else table["log_cells"].to_numpy()
         table[VIABILITY] = 100.0 * np.exp(table["log_cells"].to_numpy() - vehicle)
         return table
 
     def assay(self, doses_nM: dict[str, float], hours: float = 72.0) -> dict[str, float]:
-        """Readouts at the assay time (default the 72-h viability assay)."""
+        """Readouts at the assay time (default the 72-h viability assay).
+
+        The runner is left at the end of this simulation, so its state can be inspected.
+        """
+        vehicle = self._vehicle_log_cells_at(hours)
         raw = self._run(doses_nM, hours, 2)[-1]
         values = dict(zip(READOUTS, raw[1:]))
-        values[VIABILITY] = 100.0 * np.exp(values["log_cells"] - self._vehicle_log_cells_at(hours))
+        values[VIABILITY] = 100.0 * np.exp(values["log_cells"] - vehicle)
         return {k: float(values[k]) for k in ASSAY_READOUTS}
 
     def _vehicle_log_cells_at(self, hours: float) -> float:
