@@ -47,11 +47,19 @@ class Catalog:
     drugs: dict[str, Drug]
     contexts: dict[str, Context]
     extra_modules: tuple[str, ...] = ()
+    variants: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    @property
-    def module_paths(self) -> list[Path]:
-        """Module files in composition order: core, drugs, extra modules."""
+    def module_paths(self, variant: str | None = None) -> list[Path]:
+        """Module files in composition order: core, drugs, extra modules, then the variant's modules.
+
+        A variant (e.g. ``patient``: PK modules and the tumour model) adds modules that may turn
+        drug-concentration parameters into rules.
+        """
         names = [*self.core_modules, *(d.module for d in self.drugs.values()), *self.extra_modules]
+        if variant is not None:
+            if variant not in self.variants:
+                raise InputError(f"unknown model variant {variant!r}; known variants: {', '.join(sorted(self.variants)) or 'none'}")
+            names += self.variants[variant]
         return [self.models_dir / n for n in names]
 
     def drug(self, name: str) -> Drug:
@@ -86,9 +94,9 @@ def read_catalog(models_dir: Path | str = DEFAULT_MODELS_DIR) -> Catalog:
     path = models_dir / "catalog.yaml"
     with open(path) as handle:
         raw = yaml.safe_load(handle) or {}
-    unknown = set(raw) - {"core_modules", "drugs", "contexts", "extra_modules"}
-    if unknown:
-        raise InputError(f"{path}: unknown key(s) {sorted(unknown)}; accepted: core_modules, drugs, contexts, extra_modules")
+    accepted = {"core_modules", "drugs", "contexts", "extra_modules", "variants"}
+    if set(raw) - accepted:
+        raise InputError(f"{path}: unknown key(s) {sorted(set(raw) - accepted)}; accepted: {', '.join(sorted(accepted))}")
     drugs = {}
     for name, entry in (raw.get("drugs") or {}).items():
         where = f"{path}: drugs.{name}"
@@ -114,8 +122,9 @@ def read_catalog(models_dir: Path | str = DEFAULT_MODELS_DIR) -> Catalog:
         drugs=drugs,
         contexts=contexts,
         extra_modules=tuple(raw.get("extra_modules") or ()),
+        variants={name: tuple(modules) for name, modules in (raw.get("variants") or {}).items()},
     )
-    for module in catalog.module_paths:
+    for module in {*catalog.module_paths(), *(p for v in catalog.variants for p in catalog.module_paths(v))}:
         if not module.is_file():
             raise InputError(f"{path}: module file {module} does not exist")
     return catalog

@@ -32,6 +32,7 @@ from stat3qsp.parameters import Parameter
 MODEL_ID = "stat3qsp"
 _HOOK = re.compile(r"^\s*//@hook\s+(\w+)\s+(product|sum)\s+(\w+)\s*(.*)$")
 _CONTRIBUTE = re.compile(r"^\s*//@contribute\s+(\w+)\s+(\w+)\s*$")
+_RULE = re.compile(r"^\s*(\w+)\s*(?::=|'\s*=)")
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
 
 
@@ -54,6 +55,11 @@ class Module:
     hooks: tuple[Hook, ...]
     contributions: tuple[tuple[str, str], ...]
 
+    def ruled(self) -> set[str]:
+        """Identifiers defined by assignment (``x := ...``) or rate rules (``x' = ...``)."""
+        code = [line.split("//", 1)[0] for line in self.text.splitlines()]
+        return {m.group(1) for line in code if (m := _RULE.match(line))}
+
     def identifiers(self) -> set[str]:
         """Identifiers used in the Antimony code (comments excluded)."""
         code = "\n".join(line.split("//", 1)[0] for line in self.text.splitlines())
@@ -74,7 +80,8 @@ def read_module(path: Path) -> Module:
     return Module(Path(path), text, tuple(hooks), tuple(contributions))
 
 
-def compose_antimony(catalog: Catalog, parameters: dict[str, Parameter], overrides: dict[str, float] | None = None) -> str:
+def compose_antimony(catalog: Catalog, parameters: dict[str, Parameter], overrides: dict[str, float] | None = None,
+                     variant: str | None = None) -> str:
     """Write the composed model as one Antimony model.
 
     Parameters
@@ -85,6 +92,9 @@ def compose_antimony(catalog: Catalog, parameters: dict[str, Parameter], overrid
         The parameter table; rows of parameters used by the modules are written as values with units.
     overrides
         Values replacing table values (a context), keyed by parameter id.
+    variant
+        A model variant of the catalog whose modules are added (e.g. ``patient``). A parameter that
+        a module defines by a rule (``x := ...``) gets no value line, even if it has a table row.
 
     Raises
     ------
@@ -92,7 +102,7 @@ def compose_antimony(catalog: Catalog, parameters: dict[str, Parameter], overrid
         If a contribution names an undeclared hook, a hook is declared twice or an override names a
         parameter the modules do not use.
     """
-    modules = [read_module(p) for p in catalog.module_paths]
+    modules = [read_module(p) for p in catalog.module_paths(variant)]
     hooks: dict[str, Hook] = {}
     for module in modules:
         for hook in module.hooks:
@@ -106,6 +116,7 @@ def compose_antimony(catalog: Catalog, parameters: dict[str, Parameter], overrid
                 raise InputError(f"{module.path}: contributes to unknown hook {hook_name!r}; declared hooks: {sorted(hooks)}")
             terms[hook_name].append(term)
     used = set().union(*(m.identifiers() for m in modules))
+    ruled = set().union(*(m.ruled() for m in modules))
     overrides = dict(overrides or {})
     unused = sorted(set(overrides) - (used & set(parameters)))
     if unused:
@@ -120,7 +131,7 @@ def compose_antimony(catalog: Catalog, parameters: dict[str, Parameter], overrid
         lines += [f"  {name} := {joiner.join(terms[name]) or empty}", f"  {name} has {hook.unit}"]
     lines.append("  // ---- parameter values (models/parameters.tsv)")
     for pid, row in parameters.items():
-        if pid in used:
+        if pid in used and pid not in ruled:
             lines.append(f"  {pid} = {overrides.get(pid, row.value)!r}")
             if row.unit != "litre" or pid not in _compartment_ids(modules):
                 lines.append(f"  {pid} has {row.unit}")

@@ -56,6 +56,7 @@ class Model:
     antimony: str
     sbml: str
     runner: roadrunner.RoadRunner
+    variant: str | None = None
     _contexts: dict[str, "ContextSimulator"] = field(default_factory=dict, repr=False)
 
     @property
@@ -67,7 +68,7 @@ class Model:
     def sbml_for_context(self, name: str) -> str:
         """Standalone SBML L3V2 with the context's values baked in (drug concentrations 0)."""
         context = self.catalog.context(name)
-        return antimony_to_sbml(compose_antimony(self.catalog, self.parameters, context.parameters))
+        return antimony_to_sbml(compose_antimony(self.catalog, self.parameters, context.parameters, self.variant))
 
     def context(self, name: str) -> "ContextSimulator":
         """The simulator of a context (created once, pre-equilibrated lazily)."""
@@ -76,32 +77,35 @@ class Model:
         return self._contexts[name]
 
 
-def build_model(models_dir: Path | str = DEFAULT_MODELS_DIR) -> Model:
-    """Compose and compile the model of *models_dir* (no caching; see :func:`load_model`)."""
+def build_model(models_dir: Path | str = DEFAULT_MODELS_DIR, variant: str | None = None) -> Model:
+    """Compose and compile the model of *models_dir* (no caching; see :func:`load_model`).
+
+    *variant* names a model variant of the catalog (e.g. ``patient``) whose modules are added.
+    """
     catalog = read_catalog(models_dir)
     parameters = read_parameter_table(catalog.models_dir / "parameters.tsv")
     for context in catalog.contexts.values():
         unknown = sorted(set(context.parameters) - set(parameters))
         if unknown:
             raise InputError(f"context {context.name!r} overrides unknown parameter(s) {unknown}")
-    source = compose_antimony(catalog, parameters)
+    source = compose_antimony(catalog, parameters, variant=variant)
     sbml = antimony_to_sbml(source)
     runner = roadrunner.RoadRunner(sbml)
     integrator = runner.getIntegrator()
     integrator.setValue("relative_tolerance", RELATIVE_TOLERANCE)
     integrator.setValue("absolute_tolerance", ABSOLUTE_TOLERANCE)
     integrator.setValue("maximum_num_steps", 100000)
-    return Model(catalog, parameters, source, sbml, runner)
+    return Model(catalog, parameters, source, sbml, runner, variant)
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_model(models_dir: str) -> Model:
-    return build_model(models_dir)
+def _cached_model(models_dir: str, variant: str | None) -> Model:
+    return build_model(models_dir, variant)
 
 
-def load_model(models_dir: Path | str = DEFAULT_MODELS_DIR) -> Model:
-    """The model of *models_dir*, composed and compiled once per process."""
-    return _cached_model(str(Path(models_dir).resolve()))
+def load_model(models_dir: Path | str = DEFAULT_MODELS_DIR, variant: str | None = None) -> Model:
+    """The model of *models_dir* (and *variant*), composed and compiled once per process."""
+    return _cached_model(str(Path(models_dir).resolve()), variant)
 
 
 class ContextSimulator:
