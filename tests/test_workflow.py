@@ -1,0 +1,73 @@
+"""End-to-end: the Snakemake workflow on a tiny configuration (layer d of the test plan)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
+TINY = {
+    "models_dir": str(ROOT / "models"),
+    "contexts": ["her2_amplified"],
+    "assay_hours": 24,
+    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 4}},
+}
+
+
+def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProcess:
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    return subprocess.run([*SNAKEMAKE, "-d", str(workdir), "--configfile", str(config_path), *extra],
+                          capture_output=True, text=True, cwd=workdir)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("workflow")
+    result = _run(workdir, TINY)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def test_tiny_workflow_writes_validated_sbml_and_sweeps(tiny_run):
+    checks = (tiny_run / "results/model/her2_amplified.checks.txt").read_text()
+    assert checks.startswith("libsbml consistency checks (units on): 0 errors")
+    table = pd.read_csv(tiny_run / "results/dose_response/her2_amplified__ruxolitinib.tsv", sep="\t", comment="#")
+    assert len(table) == 5 and table["conc_nM"].iloc[0] == 0
+    assert table["pSTAT3_fraction"].is_monotonic_decreasing
+    for readout in ("viability_pct", "pSTAT3_fraction", "calprotectin_nM"):
+        assert (tiny_run / f"results/dose_response/figures/{readout}.png").stat().st_size > 1000
+
+
+def test_rerun_has_nothing_to_do(tiny_run):
+    result = _run(tiny_run, TINY, "--dry-run")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_report_is_written(tiny_run):
+    result = _run(tiny_run, TINY, "--report", "results/report.html")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tiny_run / "results/report.html").stat().st_size > 10000
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"contexts": ["lung"]}, "unknown context 'lung'"),
+        ({"dose_response": {"aspirin": {"low": "1 nM", "high": "2 nM", "points": 3}}}, "unknown drug 'aspirin'"),
+        ({"dose_response": {"ruxolitinib": {"low": "1", "high": "2 nM", "points": 3}}}, "low"),
+        ({"assay_hours": -1}, "assay_hours"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, change, message):
+    result = _run(tmp_path, {**TINY, **change})
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+    assert not (tmp_path / "results").exists()
