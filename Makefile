@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= 2
+# UTF-8 mode whatever the machine's locale (config and schema files contain "µ").
+export PYTHONUTF8 := 1
 
 .PHONY: run test setup bench clean
 

@@ -16,6 +16,7 @@ report: "workflows/report/workflow.rst"
 include: "workflows/common.smk"
 include: "workflows/model.smk"
 include: "workflows/dose_response.smk"
+include: "workflows/synergy.smk"
 
 
 rule all:

@@ -24,8 +24,14 @@ def test_every_model_parameter_has_one_row(model):
 
 
 def test_every_row_is_a_model_parameter(model):
+    """Every row is a constant of the model or of one of its variants (e.g. the patient model's PK)."""
+    from stat3qsp.compose import antimony_to_sbml, compose_antimony
+
     table = read_parameter_table(model.catalog.models_dir / "parameters.tsv")
-    assert set(table) - _model_constants(model.sbml) == set()
+    constants = _model_constants(model.sbml)
+    for variant in model.catalog.variants:
+        constants |= _model_constants(antimony_to_sbml(compose_antimony(model.catalog, table, variant=variant)))
+    assert set(table) - constants == set()
 
 
 def test_every_row_has_a_unit_and_a_traceable_source(model):

@@ -1,6 +1,7 @@
 """End-to-end: the Snakemake workflow on a tiny configuration (layer d of the test plan)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,13 @@ TINY = {
     "contexts": ["her2_amplified"],
     "assay_hours": 24,
     "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 4}},
+    "synergy": {
+        "points": 4,
+        "methods": ["hsa", "bliss", "loewe", "zip"],
+        "seed": 1,
+        "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
+        "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}],
+    },
 }
 
 
@@ -23,7 +31,7 @@ def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProces
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     return subprocess.run([*SNAKEMAKE, "-d", str(workdir), "--configfile", str(config_path), *extra],
-                          capture_output=True, text=True, cwd=workdir)
+                          capture_output=True, text=True, cwd=workdir, env={**os.environ, "PYTHONUTF8": "1"})
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +50,18 @@ def test_tiny_workflow_writes_validated_sbml_and_sweeps(tiny_run):
     assert table["pSTAT3_fraction"].is_monotonic_decreasing
     for readout in ("viability_pct", "pSTAT3_fraction", "calprotectin_nM"):
         assert (tiny_run / f"results/dose_response/figures/{readout}.png").stat().st_size > 1000
+
+
+def test_tiny_workflow_scores_the_synergy_matrix(tiny_run):
+    stem = tiny_run / "results/synergy/her2_amplified__trastuzumab__ruxolitinib"
+    matrix = pd.read_csv(f"{stem}.matrix.tsv", sep="\t", comment="#")
+    assert len(matrix) == 16
+    summary = pd.read_csv(f"{stem}.summary.tsv", sep="\t", comment="#")
+    assert set(summary["reference_mode"]) == {"fitted", "exact"}
+    assert summary[["hsa", "bliss", "loewe", "zip", "musyc_alpha12"]].notna().all().all()
+    # HSA is never below Bliss for inhibitions in [0, 100]: max(a, b) <= a + b - ab/100.
+    assert (summary["hsa"] >= summary["bliss"] - 1e-9).all()
+    assert (tiny_run / "results/synergy/figures/her2_amplified__trastuzumab__ruxolitinib.png").stat().st_size > 1000
 
 
 def test_rerun_has_nothing_to_do(tiny_run):
@@ -64,6 +84,7 @@ def test_report_is_written(tiny_run):
         ({"dose_response": {"ruxolitinib": {"low": "1", "high": "2 nM", "points": 3}}}, "low"),
         ({"assay_hours": -1}, "assay_hours"),
         ({"colour": "blue"}, "colour"),
+        ({"synergy": {**TINY["synergy"], "pairs": [{"row": "trastuzumab", "col": "aspirin"}]}}, "synergy.pairs[0].col"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, change, message):

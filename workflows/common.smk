@@ -6,11 +6,16 @@ check_config(config)
 
 CONTEXTS = config["contexts"]
 DR_DRUGS = list(config["dose_response"])
+SYNERGY_PAIRS = [
+    f"{context}__{pair['row']}__{pair['col']}" for context in CONTEXTS for pair in config["synergy"]["pairs"]
+]
 
 
 wildcard_constraints:
-    context="[a-z0-9_]+",
-    drug="[a-z0-9_]+",
+    context="[a-z0-9]+(_[a-z0-9]+)*",
+    drug="[a-z0-9]+(_[a-z0-9]+)*",
+    row="[a-z0-9]+(_[a-z0-9]+)*",
+    col="[a-z0-9]+(_[a-z0-9]+)*",
     readout="[A-Za-z0-9_]+",
 
 
@@ -19,4 +24,6 @@ def all_targets():
         expand("results/model/{context}.xml", context=CONTEXTS),
         expand("results/dose_response/{context}__{drug}.tsv", context=CONTEXTS, drug=DR_DRUGS),
         expand("results/dose_response/figures/{readout}.png", readout=READOUT_NAMES),
+        expand("results/synergy/figures/{pair}.png", pair=SYNERGY_PAIRS),
+        "results/synergy/summary.tsv",
     ]

@@ -8,6 +8,8 @@ rule dose_response:
         models_dir=config["models_dir"],
         grid=lambda wc: config["dose_response"][wc.drug],
         hours=config["assay_hours"],
+    conda:
+        "envs/stat3qsp.yaml"
     script:
         "scripts/dose_response.py"
 
@@ -25,5 +27,7 @@ rule dose_response_figure:
         ),
     log:
         "results/logs/dose_response/figure_{readout}.log",
+    conda:
+        "envs/stat3qsp.yaml"
     script:
         "scripts/dose_response_figure.py"

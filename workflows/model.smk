@@ -6,5 +6,7 @@ rule sbml:
         "results/logs/sbml/{context}.log",
     params:
         models_dir=config["models_dir"],
+    conda:
+        "envs/stat3qsp.yaml"
     script:
         "scripts/sbml.py"

@@ -1,5 +1,7 @@
 """Registration of the command-line verbs that live beside their library modules."""
 from __future__ import annotations
 
+from stat3qsp.synergy_io import add_cli_verb as _add_synergy
+
 #: Functions that add a verb to the sub-parser collection.
-REGISTRARS: list = []
+REGISTRARS: list = [_add_synergy]

@@ -34,3 +34,81 @@ def dose_response_figure(sweeps: pd.DataFrame, fits: pd.DataFrame, readout: str,
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _heatmap(ax, grid: np.ndarray, conc_r: np.ndarray, conc_c: np.ndarray, title: str, cmap: str, centre: bool) -> None:
+    limit = np.nanmax(np.abs(grid)) or 1.0
+    image = ax.imshow(grid, origin="lower", cmap=cmap, vmin=-limit if centre else 0, vmax=limit, aspect="auto")
+    ax.set_xticks(range(len(conc_c)), [f"{c:.2g}" for c in conc_c], rotation=90, fontsize=7)
+    ax.set_yticks(range(len(conc_r)), [f"{c:.2g}" for c in conc_r], fontsize=7)
+    ax.set_title(title, fontsize=9)
+    plt.colorbar(image, ax=ax, shrink=0.8)
+
+
+def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFrame, path: Path | str) -> None:
+    """Viability inhibition, Bliss and ZIP heatmaps (exact mode), the isobologram at 50 % and the summaries."""
+    from stat3qsp import columns as col
+    from stat3qsp.synergy import most_synergistic_area
+
+    drug_r, drug_c, context = matrix[col.DRUG_ROW].iloc[0], matrix[col.DRUG_COL].iloc[0], matrix["context"].iloc[0]
+    conc_r, conc_c = np.unique(matrix[col.CONC_R]), np.unique(matrix[col.CONC_C])
+    shape = (len(conc_r), len(conc_c))
+    via = wells[(wells["readout"] == "viability_pct") & (wells[col.REFERENCE_MODE] == "exact")]
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8.5))
+    _heatmap(axes[0, 0], via[col.INHIBITION].to_numpy().reshape(shape), conc_r, conc_c, "viability: % inhibition", "viridis", False)
+    for ax, method in zip(axes[0, 1:], ("bliss", "zip")):
+        scores = via[f"{method}_score"].to_numpy().reshape(shape)
+        _heatmap(ax, scores, conc_r, conc_c, f"viability: {method} score (exact)", "RdBu_r", True)
+        if method == "bliss":
+            area = most_synergistic_area(scores)
+            ax.add_patch(plt.Rectangle((area.col_start - 0.5, area.row_start - 0.5), area.col_stop - area.col_start,
+                                       area.row_stop - area.row_start, fill=False, lw=2, color="black"))
+    for ax in axes[0]:
+        ax.set_xlabel(f"{drug_c} (nM)")
+        ax.set_ylabel(f"{drug_r} (nM)")
+    _isobologram(axes[1, 0], via[col.INHIBITION].to_numpy().reshape(shape), conc_r, conc_c, drug_r, drug_c)
+    table = summary[["readout", col.REFERENCE_MODE, *[m for m in ("hsa", "bliss", "loewe", "zip") if m in summary], "ci_mean", "musyc_alpha12", "musyc_alpha21", "musyc_beta"]]
+    axes[1, 1].axis("off")
+    axes[1, 2].axis("off")
+    cell_text = [[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
+    shown = axes[1, 1].table(cellText=cell_text, colLabels=[c.replace("musyc_", "") for c in table.columns], loc="center", fontsize=7)
+    shown.auto_set_font_size(False)
+    shown.set_fontsize(7)
+    shown.scale(2.1, 1.3)
+    fig.suptitle(f"{drug_r} x {drug_c} in {context}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _isobologram(ax, inhibition: np.ndarray, conc_r: np.ndarray, conc_c: np.ndarray, drug_r: str, drug_c: str) -> None:
+    """Contour of 50 % inhibition on log axes (nonzero doses) against Loewe's additivity line.
+
+    Loewe's line joins the single-drug IC50s: c_r / IC50_r + c_c / IC50_c = 1, drawn parametrically
+    (a curve on log axes). Where a single drug never reaches 50 %, its IC50 is infinite and the line
+    degenerates to the other drug's IC50 (a straight line at that dose), which is said in the panel.
+    """
+    level = 50.0
+    ax.contour(conc_c[1:], conc_r[1:], inhibition[1:, 1:], levels=[level], colors="C3")
+    ic50 = []
+    for single, conc in ((inhibition[:, 0], conc_r), (inhibition[0, :], conc_c)):
+        above = np.nonzero(single >= level)[0]
+        reached = len(above) and above[0] > 0
+        ic50.append(np.exp(np.interp(level, single[above[0] - 1: above[0] + 1], np.log(np.maximum(conc[above[0] - 1: above[0] + 1], 1e-300))))
+                    if reached else np.inf)
+    t = np.linspace(1e-3, 1 - 1e-3, 200)
+    if np.isfinite(ic50[0]) and np.isfinite(ic50[1]):
+        ax.plot(ic50[1] * t, ic50[0] * (1 - t), "k--", lw=1, label="Loewe additivity")
+    elif np.isfinite(ic50[0]):
+        ax.axhline(ic50[0], color="k", ls="--", lw=1, label=f"Loewe additivity ({drug_c} alone < 50 %)")
+    elif np.isfinite(ic50[1]):
+        ax.axvline(ic50[1], color="k", ls="--", lw=1, label=f"Loewe additivity ({drug_r} alone < 50 %)")
+    ax.plot([], [], color="C3", label="combination at 50 %")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(conc_c[1], conc_c[-1])
+    ax.set_ylim(conc_r[1], conc_r[-1])
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    ax.set_xlabel(f"{drug_c} (nM)")
+    ax.set_ylabel(f"{drug_r} (nM)")
+    ax.set_title("isobologram at 50 % viability inhibition", fontsize=9)

@@ -332,17 +332,28 @@ class _Model:
         ci = {"bottom": (b, b), "top": (t, t)}
         dof = n - len(free)
         if dof > 0:
-            cov = ss_res / dof * np.linalg.pinv(jac[:, free].T @ jac[:, free])
-            half = stats.t.ppf(0.975, dof) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
+            half = stats.t.ppf(0.975, dof) * np.sqrt(_covariance_diagonal(jac[:, free], ss_res / dof))
         else:
             half = np.full(len(free), np.nan)
         for i, h in zip(free, half):
             name = PARAMETER_NAMES[i]
-            ci[name] = (values[name] - h, values[name] + h)
-        ci["ic50"] = (10.0 ** ci["ic50"][0], 10.0 ** ci["ic50"][1])
+            ci[name] = (float(values[name] - h), float(values[name] + h))
+        with np.errstate(over="ignore"):  # an unidentifiable ic50 gets the interval (0, inf)
+            ci["ic50"] = (float(np.power(10.0, ci["ic50"][0])), float(np.power(10.0, ci["ic50"][1])))
         ci = {name: ci[name] for name in PARAMETER_NAMES}
         return LL4Fit(bottom=b, top=t, ic50=10.0 ** lg, slope=s, r2=r2, rmse=float(np.sqrt(ss_res / n)),
                       n=n, ci=ci)
+
+
+def _covariance_diagonal(jac: np.ndarray, s2: float) -> np.ndarray:
+    """Diagonal of ``s2 (J^T J)^-1`` by SVD; parameters in a null direction of J get ``inf``."""
+    _, sv, vt = np.linalg.svd(jac, full_matrices=False)
+    tol = (sv.max() if sv.size else 0.0) * max(jac.shape) * np.finfo(float).eps
+    ok = sv > tol
+    var = s2 * np.sum((vt[ok] / sv[ok, None]) ** 2, axis=0)
+    unidentified = np.any(np.abs(vt[~ok]) > 1e-8, axis=0)
+    var[unidentified] = np.inf
+    return var
 
 
 def _as_concentrations(conc: ArrayLike) -> np.ndarray:

@@ -58,6 +58,8 @@ class Model:
     runner: roadrunner.RoadRunner
     variant: str | None = None
     _contexts: dict[str, "ContextSimulator"] = field(default_factory=dict, repr=False)
+    #: The context simulator whose parameter values the shared runner holds (None: unknown).
+    _applied: "ContextSimulator | None" = field(default=None, repr=False)
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -122,15 +124,20 @@ class ContextSimulator:
 
     # -- set-up -------------------------------------------------------------------------------
     def _apply(self, doses_nM: dict[str, float], parameter_values: dict[str, float] | None = None) -> roadrunner.RoadRunner:
+        doses = self._check_doses(doses_nM)
         runner = self.model.runner
-        for pid, value in self._values.items():
-            runner.setValue(pid, value)
-        for pid, value in (parameter_values or {}).items():
-            runner.setValue(pid, value)
+        # The runner is shared by all contexts and reset() keeps parameter values, so the context's
+        # values are set only when the runner last held other values.
+        if self.model._applied is not self:
+            for pid, value in self._values.items():
+                runner.setValue(pid, value)
+            self.model._applied = self
+        if parameter_values:
+            for pid, value in parameter_values.items():
+                runner.setValue(pid, value)
+            self.model._applied = None
         for drug, pid in self._drug_parameters.items():
-            runner.setValue(pid, 0.0)
-        for drug, conc in self._check_doses(doses_nM).items():
-            runner.setValue(self._drug_parameters[drug], conc)
+            runner.setValue(pid, doses.get(drug, 0.0))
         return runner
 
     def _check_doses(self, doses_nM: dict[str, float]) -> dict[str, float]:

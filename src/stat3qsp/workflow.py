@@ -13,10 +13,11 @@ from stat3qsp.compose import sbml_warnings, validate_sbml
 from stat3qsp.concentrations import to_nanomolar
 from stat3qsp.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.errors import InputError
-from stat3qsp.figures import dose_response_figure
+from stat3qsp.figures import dose_response_figure, synergy_figure
 from stat3qsp.model import load_model
 from stat3qsp.output import write_table_atomic, write_text_atomic
 from stat3qsp.readouts import ASSAY_READOUTS
+from stat3qsp.synergy_sweep import score_sweep, simulate_matrix
 
 #: Readouts with a dose-response figure.
 READOUT_NAMES = list(ASSAY_READOUTS)
@@ -40,6 +41,20 @@ def check_config(config: dict[str, Any]) -> None:
         low, high = (to_nanomolar(grid[k], drug, catalog) for k in ("low", "high"))
         if not 0 < low < high:
             raise InputError(f"config dose_response.{drug}: need 0 < low < high, got {grid['low']!r} and {grid['high']!r}")
+    synergy = config["synergy"]
+    for index, pair in enumerate(synergy["pairs"]):
+        for side in ("row", "col"):
+            drug = pair[side]
+            if drug not in catalog.drugs:
+                raise InputError(f"config synergy.pairs[{index}].{side}: unknown drug {drug!r}; known: {', '.join(sorted(catalog.drugs))}")
+            if drug not in synergy["grids"]:
+                raise InputError(f"config synergy.pairs[{index}].{side}: drug {drug!r} has no entry in synergy.grids; grids: {', '.join(sorted(synergy['grids']))}")
+        if pair["row"] == pair["col"]:
+            raise InputError(f"config synergy.pairs[{index}]: row and col are the same drug {pair['row']!r}")
+    for drug, grid in synergy["grids"].items():
+        low, high = (to_nanomolar(grid[k], drug, catalog) for k in ("low", "high"))
+        if not 0 < low < high:
+            raise InputError(f"config synergy.grids.{drug}: need 0 < low < high, got {grid['low']!r} and {grid['high']!r}")
 
 
 def run_logged(log_path: str, function: Callable[..., None], *args: Any) -> None:
@@ -77,6 +92,43 @@ def run_dose_response(models_dir: str, context: str, drug: str, grid: dict[str, 
     header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"]
     write_table_atomic(fits_path, fits, header)
     write_table_atomic(table_path, table, header)
+
+
+def _synergy_doses(model, drug: str, synergy: dict[str, Any]):
+    grid = synergy["grids"][drug]
+    low, high = (to_nanomolar(grid[k], drug, model.catalog) for k in ("low", "high"))
+    return concentration_grid(low, high, int(synergy["points"]) - 1)
+
+
+def run_synergy_matrix(models_dir: str, context: str, drug_r: str, drug_c: str, synergy: dict[str, Any], hours: float,
+                       matrix_path: str) -> None:
+    """Simulate the dose matrix of one pair in one context."""
+    model = load_model(models_dir)
+    matrix = simulate_matrix(model, context, drug_r, drug_c, _synergy_doses(model, drug_r, synergy),
+                             _synergy_doses(model, drug_c, synergy), hours)
+    write_table_atomic(matrix_path, matrix, [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"])
+
+
+def run_synergy_scores(models_dir: str, matrix_path: str, synergy: dict[str, Any], hours: float, wells_path: str,
+                       summary_path: str) -> None:
+    """Score a simulated matrix: all methods, both reference modes, MuSyC and CI."""
+    model = load_model(models_dir)
+    matrix = pd.read_csv(matrix_path, sep="\t", comment="#")
+    wells, summary = score_sweep(model, matrix, hours, tuple(synergy["methods"]), int(synergy["seed"]))
+    header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}", f"seed: {synergy['seed']}"]
+    write_table_atomic(wells_path, wells, header)
+    write_table_atomic(summary_path, summary, header)
+
+
+def plot_synergy(matrix_path: str, wells_path: str, summary_path: str, figure_path: str) -> None:
+    """Draw the combined synergy figure of one pair in one context."""
+    frames = [pd.read_csv(p, sep="\t", comment="#") for p in (matrix_path, wells_path, summary_path)]
+    synergy_figure(*frames, figure_path)
+
+
+def concatenate_tables(paths: list[str], out_path: str) -> None:
+    """Concatenate TSV tables with the same columns into one."""
+    write_table_atomic(out_path, pd.concat([pd.read_csv(p, sep="\t", comment="#") for p in paths], ignore_index=True))
 
 
 def plot_dose_response(table_paths: list[str], fit_paths: list[str], readout: str, figure_path: str) -> None:

@@ -1,0 +1,64 @@
+"""Column names of the dose-response and synergy tables.
+
+Import the module and use its constants (``from stat3qsp import columns as col``;
+``df[col.CONC_R]``); never star-import it. Tables using these names:
+
+SynergyFinder long input (read by :func:`stat3qsp.synergy_io.read_matrix_csv`)
+    ``block_id, drug_row, drug_col, conc_r, conc_c, response, conc_r_unit, conc_c_unit``
+per-well synergy table (:func:`stat3qsp.synergy.score_matrix`, ``OUT.tsv``)
+    ``[block_id,] conc_r, conc_c, inhibition, <method>_reference, <method>_score, ...,
+    loewe_undefined, zip_fit, ci, reference_mode``
+per-block summary table (``OUT.summary.tsv``)
+    ``block_id, hsa, bliss, loewe, zip, musyc_*, ci_mean, drug_row, drug_col, reference_mode``
+"""
+from __future__ import annotations
+
+# --- SynergyFinder long input format ---------------------------------------------------------
+BLOCK_ID = "block_id"
+"""Identifier of one drug-combination dose matrix (a block), as given in the input file."""
+DRUG_ROW = "drug_row"
+"""Name of the drug whose doses vary along the rows of the matrix."""
+DRUG_COL = "drug_col"
+"""Name of the drug whose doses vary along the columns of the matrix."""
+CONC_R = "conc_r"
+"""Concentration of the row drug in a well, in ``conc_r_unit``."""
+CONC_C = "conc_c"
+"""Concentration of the column drug in a well, in ``conc_c_unit``."""
+RESPONSE = "response"
+"""Measured response of a well: % inhibition or % viability, as declared by the caller."""
+CONC_R_UNIT = "conc_r_unit"
+"""Unit of ``conc_r`` (e.g. nM); one unit per drug and block."""
+CONC_C_UNIT = "conc_c_unit"
+"""Unit of ``conc_c`` (e.g. nM); one unit per drug and block."""
+SYNERGY_INPUT_COLUMNS = (BLOCK_ID, DRUG_ROW, DRUG_COL, CONC_R, CONC_C, RESPONSE, CONC_R_UNIT, CONC_C_UNIT)
+"""Required columns of the SynergyFinder long input format, in their usual order."""
+
+# --- per-well synergy table ------------------------------------------------------------------
+INHIBITION = "inhibition"
+"""Observed % inhibition of a well (0 = untreated control, 100 = full effect), replicates averaged."""
+REFERENCE_SUFFIX = "_reference"
+"""Suffix of the column holding a method's expected (no-interaction) % inhibition, e.g. ``bliss_reference``."""
+SCORE_SUFFIX = "_score"
+"""Suffix of the column holding a method's synergy score (observed - reference, percentage points)."""
+LOEWE_UNDEFINED = "loewe_undefined"
+"""True where the Loewe reference effect lies beyond what one drug alone can reach (its term set to 0)."""
+ZIP_FIT = "zip_fit"
+"""ZIP: observed % inhibition smoothed by SynergyFinder's row and column LL.4 fits (their average)."""
+CI = "ci"
+"""Chou-Talalay combination index of a well (< 1 synergy, 1 additivity, > 1 antagonism)."""
+REFERENCE_MODE = "reference_mode"
+"""How single-agent references were obtained: ``fitted`` (LL.4 fits to the matrix) or ``exact``."""
+
+# --- per-block summary table ------------------------------------------------------------------
+MUSYC_ALPHA12 = "musyc_alpha12"
+"""MuSyC synergistic potency: fold change of drug 2 (column) potency caused by drug 1 (row)."""
+MUSYC_ALPHA21 = "musyc_alpha21"
+"""MuSyC synergistic potency: fold change of drug 1 (row) potency caused by drug 2 (column)."""
+MUSYC_BETA = "musyc_beta"
+"""MuSyC synergistic efficacy ``(min(E1, E2) - E3) / (E0 - min(E1, E2))``, E in % viability."""
+MUSYC_GAMMA12 = "musyc_gamma12"
+"""MuSyC synergistic cooperativity: fold change of drug 2's Hill slope caused by drug 1."""
+MUSYC_GAMMA21 = "musyc_gamma21"
+"""MuSyC synergistic cooperativity: fold change of drug 1's Hill slope caused by drug 2."""
+CI_MEAN = "ci_mean"
+"""Mean Chou-Talalay combination index over the wells where it is defined."""

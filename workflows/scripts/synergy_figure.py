@@ -1,0 +1,5 @@
+"""Snakemake script: the combined synergy figure of one pair in one context."""
+from stat3qsp.workflow import plot_synergy, run_logged
+
+run_logged(snakemake.log[0], plot_synergy, snakemake.input.matrix, snakemake.input.wells, snakemake.input.summary,
+           snakemake.output[0])

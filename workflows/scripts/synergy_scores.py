@@ -1,0 +1,5 @@
+"""Snakemake script: score one simulated dose matrix (all methods, both reference modes)."""
+from stat3qsp.workflow import run_logged, run_synergy_scores
+
+run_logged(snakemake.log[0], run_synergy_scores, snakemake.params.models_dir, snakemake.input[0],
+           dict(snakemake.params.synergy), snakemake.params.hours, snakemake.output.wells, snakemake.output.summary)

@@ -1,0 +1,64 @@
+rule synergy_matrix:
+    output:
+        "results/synergy/{context}__{row}__{col}.matrix.tsv",
+    log:
+        "results/logs/synergy/{context}__{row}__{col}.matrix.log",
+    params:
+        models_dir=config["models_dir"],
+        synergy=config["synergy"],
+        hours=config["assay_hours"],
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/synergy_matrix.py"
+
+
+rule synergy_scores:
+    input:
+        "results/synergy/{context}__{row}__{col}.matrix.tsv",
+    output:
+        wells="results/synergy/{context}__{row}__{col}.scores.tsv",
+        summary="results/synergy/{context}__{row}__{col}.summary.tsv",
+    log:
+        "results/logs/synergy/{context}__{row}__{col}.scores.log",
+    params:
+        models_dir=config["models_dir"],
+        synergy=config["synergy"],
+        hours=config["assay_hours"],
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/synergy_scores.py"
+
+
+rule synergy_figure:
+    input:
+        matrix="results/synergy/{context}__{row}__{col}.matrix.tsv",
+        wells="results/synergy/{context}__{row}__{col}.scores.tsv",
+        summary="results/synergy/{context}__{row}__{col}.summary.tsv",
+    output:
+        report(
+            "results/synergy/figures/{context}__{row}__{col}.png",
+            caption="report/synergy.rst",
+            category="Synergy",
+            labels={"context": "{context}", "pair": "{row} x {col}"},
+        ),
+    log:
+        "results/logs/synergy/{context}__{row}__{col}.figure.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/synergy_figure.py"
+
+
+rule synergy_table:
+    input:
+        expand("results/synergy/{pair}.summary.tsv", pair=SYNERGY_PAIRS),
+    output:
+        report("results/synergy/summary.tsv", caption="report/synergy_table.rst", category="Synergy"),
+    log:
+        "results/logs/synergy/summary.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/synergy_table.py"
