@@ -1,0 +1,277 @@
+"""Trial endpoints from a patients table, their spread over replicate virtual trials, and the
+comparison with the endpoints observed in the real trial.
+
+Endpoints (names in :mod:`stat3qsp.trial_columns`), computed per replicate trial and arm:
+
+- ``median_pfs_weeks``: Kaplan-Meier median PFS, the smallest time at which the KM estimate
+  ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)`` is <= 0.5 (``inf`` if never reached); where ``S`` is
+  exactly 0.5 (within 1e-9) on an interval, the midpoint of that interval, as R's survival package
+  and SAS PROC LIFETEST report it (lifelines' ``median_survival_time_`` returns one end or the other
+  depending on floating-point rounding of the product, which matters for replicate trials with
+  tied scan times). The 95%
+  confidence interval read off where lifelines' pointwise exponential-Greenwood (log(-log)) 95%
+  band of ``S(t)`` crosses 0.5 (the construction of Brookmeyer and Crowley 1982, Biometrics
+  38:29); lifelines ``KaplanMeierFitter`` and ``median_survival_times``.
+- ``pfs_6mo``: KM estimate ``S(26 weeks)`` with the same pointwise band; NaN when the last
+  patient leaves follow-up censored before 26 weeks (not estimable).
+- ``orr`` and ``cbr``: ``k / n`` (best response CR or PR; clinical benefit) with the exact
+  Clopper-Pearson interval (Clopper and Pearson 1934, Biometrika 26:404),
+  ``scipy.stats.binomtest(k, n).proportion_ci(method="exact")``, the method of Kearney 2021.
+
+Over replicate virtual trials, each of the real trial's size, the prediction is the median of an
+endpoint across replicates and its 90% prediction interval the 5th and 95th percentiles (numpy's
+linear interpolation). An observed endpoint is *consistent* with the model when
+``predicted_lo <= observed <= predicted_hi`` (closed interval; observed values as reported, i.e.
+rounded): the real trial is then not among the 10% most extreme outcomes the model predicts for a
+trial of that size.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+from lifelines import KaplanMeierFitter
+from lifelines.utils import median_survival_times
+from numpy.typing import ArrayLike
+from scipy.stats import binomtest
+
+from stat3qsp import trial_columns as tc
+from stat3qsp.errors import InputError
+from stat3qsp.trialspec import TrialSpec
+
+PFS_6MO_WEEKS = 26.0
+"""Landmark of the 6-month PFS endpoint (weeks)."""
+
+_TIE_TOLERANCE = 1e-9
+"""Survival values within this of 0.5 count as exactly 0.5 (median on a flat segment)."""
+
+_RESPONDERS = (tc.CR, tc.PR)
+_REQUIRED_PATIENT_COLUMNS = (tc.ARM, tc.PFS_WEEKS, tc.EVENT, tc.BEST_RESPONSE, tc.CLINICAL_BENEFIT)
+
+
+def km_median(durations: ArrayLike, events: ArrayLike,
+              confidence: float = 0.95) -> tuple[float, float, float]:
+    """Kaplan-Meier median survival and its confidence interval.
+
+    Parameters
+    ----------
+    durations
+        Event or censoring times.
+    events
+        True for an event, False for censoring.
+    confidence
+        Confidence level of the interval.
+
+    Returns
+    -------
+    tuple of float
+        ``(median, lo, hi)``; ``inf`` where the curve or its band does not reach 0.5, NaN for no
+        patients.
+    """
+    fitter = _fit(durations, events, confidence)
+    if fitter is None:
+        return (np.nan, np.nan, np.nan)
+    return _median(fitter)
+
+
+def km_survival_at(durations: ArrayLike, events: ArrayLike, time: float,
+                   confidence: float = 0.95) -> tuple[float, float, float]:
+    """Kaplan-Meier survival probability at ``time`` and its pointwise confidence interval.
+
+    Returns
+    -------
+    tuple of float
+        ``(S(time), lo, hi)``; NaN when ``time`` is after the last follow-up and the curve has not
+        reached 0 (not estimable), or for no patients.
+    """
+    fitter = _fit(durations, events, confidence)
+    if fitter is None:
+        return (np.nan, np.nan, np.nan)
+    return _survival_at(fitter, time)
+
+
+def proportion_ci(count: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Proportion ``count / n`` with its exact Clopper-Pearson confidence interval.
+
+    Returns
+    -------
+    tuple of float
+        ``(count / n, lo, hi)``; NaN for ``n == 0``.
+    """
+    if n == 0:
+        return (np.nan, np.nan, np.nan)
+    if not 0 <= count <= n:
+        raise InputError(f"count = {count} out of n = {n}; accepted: 0 <= count <= n")
+    return (count / n, *_clopper_pearson(int(count), int(n), float(confidence)))
+
+
+def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEKS,
+                    confidence: float = 0.95) -> pd.DataFrame:
+    """Endpoints of every replicate trial and arm in a patients table.
+
+    Parameters
+    ----------
+    patients
+        One row per patient with columns ``arm, pfs_weeks, event, best_response,
+        clinical_benefit`` and optionally ``replicate`` (absent: one trial, replicate 0).
+    landmark_weeks
+        Landmark of ``pfs_6mo`` (26 weeks).
+    confidence
+        Confidence level of the per-trial intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`stat3qsp.trial_columns.ENDPOINT_COLUMNS`, one row per replicate, arm and
+        endpoint (in :data:`~stat3qsp.trial_columns.ENDPOINT_NAMES` order).
+    """
+    missing = [c for c in _REQUIRED_PATIENT_COLUMNS if c not in patients.columns]
+    if missing:
+        raise InputError(f"patients table lacks column(s) {', '.join(missing)}; accepted: a table with "
+                         f"columns {', '.join(_REQUIRED_PATIENT_COLUMNS)} (and optionally {tc.REPLICATE})")
+    table = patients if tc.REPLICATE in patients.columns else patients.assign(**{tc.REPLICATE: 0})
+    rows = []
+    for (replicate, arm), group in table.groupby([tc.REPLICATE, tc.ARM], sort=False):
+        n = len(group)
+        fitter = _fit(group[tc.PFS_WEEKS].to_numpy(float), group[tc.EVENT].to_numpy(bool), confidence)
+        values = {
+            tc.MEDIAN_PFS_WEEKS: _median(fitter),
+            tc.PFS_6MO: _survival_at(fitter, landmark_weeks),
+            tc.ORR: proportion_ci(int(group[tc.BEST_RESPONSE].isin(_RESPONDERS).sum()), n, confidence),
+            tc.CBR: proportion_ci(int(group[tc.CLINICAL_BENEFIT].astype(bool).sum()), n, confidence),
+        }
+        rows.extend((replicate, arm, name, *values[name], n) for name in tc.ENDPOINT_NAMES)
+    return pd.DataFrame(rows, columns=list(tc.ENDPOINT_COLUMNS))
+
+
+def prediction_summary(endpoints: pd.DataFrame, level: float = 0.90) -> pd.DataFrame:
+    """Median and prediction interval of each endpoint across replicate trials.
+
+    Parameters
+    ----------
+    endpoints
+        Output of :func:`trial_endpoints` for many replicates.
+    level
+        Coverage of the prediction interval: 0.90 gives the 5th and 95th percentiles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`stat3qsp.trial_columns.SUMMARY_COLUMNS`. NaN values (not estimable) are
+        left out and ``n_replicates`` counts the rest; ``inf`` (median not reached) is kept and
+        ranks above every finite value.
+    """
+    if not 0 < level < 1:
+        raise InputError(f"level = {level!r}; accepted: a coverage in (0, 1), e.g. 0.90")
+    probabilities = [0.5, (1 - level) / 2, 1 - (1 - level) / 2]
+    rows = []
+    for (arm, endpoint), group in endpoints.groupby([tc.ARM, tc.ENDPOINT], sort=False):
+        values = group[tc.VALUE].to_numpy(float)
+        values = values[~np.isnan(values)]
+        quantiles = _quantiles(values, probabilities) if values.size else [np.nan] * 3
+        rows.append((arm, endpoint, *quantiles, values.size))
+    return pd.DataFrame(rows, columns=list(tc.SUMMARY_COLUMNS))
+
+
+def observed_table(spec: TrialSpec) -> pd.DataFrame:
+    """Observed endpoints of every arm of a trial spec.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`stat3qsp.trial_columns.OBSERVED_COLUMNS`; unreported limits are NaN.
+    """
+    rows = [(arm.name, e.name, e.observed, np.nan if e.lo is None else e.lo,
+             np.nan if e.hi is None else e.hi, e.role)
+            for arm in spec.arms for e in arm.endpoints]
+    return pd.DataFrame(rows, columns=list(tc.OBSERVED_COLUMNS)).astype(
+        {tc.OBSERVED: float, tc.OBSERVED_LO: float, tc.OBSERVED_HI: float})
+
+
+def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+    """Observed versus predicted endpoints.
+
+    Parameters
+    ----------
+    summary
+        Output of :func:`prediction_summary`.
+    observed
+        Output of :func:`observed_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`, one row per arm and endpoint
+        present in either input (outer join). ``consistent`` (nullable boolean) is
+        ``predicted_lo <= observed <= predicted_hi``, NA where the observation or the interval is
+        missing. Rows are ordered by endpoint, then by arm as they first appear.
+    """
+    keys = [tc.ARM, tc.ENDPOINT]
+    table = summary.drop(columns=[tc.N_REPLICATES], errors="ignore").merge(observed, on=keys, how="outer")
+    known = table[[tc.OBSERVED, tc.PREDICTED_LO, tc.PREDICTED_HI]].notna().all(axis=1)
+    inside = (table[tc.PREDICTED_LO] <= table[tc.OBSERVED]) & (table[tc.OBSERVED] <= table[tc.PREDICTED_HI])
+    table[tc.CONSISTENT] = pd.array(inside, dtype="boolean")
+    table.loc[~known, tc.CONSISTENT] = pd.NA
+    arm_order = {arm: i for i, arm in enumerate(pd.unique(pd.concat([summary[tc.ARM], observed[tc.ARM]])))}
+    endpoint_order = {name: i for i, name in enumerate(tc.ENDPOINT_NAMES)}
+    order = np.lexsort((table[tc.ARM].map(arm_order).to_numpy(),
+                        table[tc.ENDPOINT].map(endpoint_order).fillna(len(endpoint_order)).to_numpy()))
+    return table.iloc[order][list(tc.COMPARISON_COLUMNS)].reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _clopper_pearson(count: int, n: int, confidence: float) -> tuple[float, float]:
+    """Exact interval, cached: replicate trials of one size repeat the same few counts."""
+    ci = binomtest(count, n).proportion_ci(confidence_level=confidence, method="exact")
+    return (float(ci.low), float(ci.high))
+
+
+def _fit(durations: ArrayLike, events: ArrayLike, confidence: float) -> KaplanMeierFitter | None:
+    durations = np.asarray(durations, dtype=float)
+    events = np.asarray(events, dtype=bool)
+    if durations.shape != events.shape or durations.ndim != 1:
+        raise InputError(f"durations {durations.shape} and events {events.shape}; accepted: two 1-D "
+                         "arrays of the same length")
+    if not (np.all(np.isfinite(durations)) and np.all(durations >= 0)):
+        raise InputError("durations contain negative or non-finite values; accepted: finite times >= 0")
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence = {confidence!r}; accepted: a level in (0, 1), e.g. 0.95")
+    if durations.size == 0:
+        return None
+    return KaplanMeierFitter(alpha=1 - confidence).fit(durations, event_observed=events)
+
+
+def _median(fitter: KaplanMeierFitter | None) -> tuple[float, float, float]:
+    if fitter is None:
+        return (np.nan, np.nan, np.nan)
+    limits = median_survival_times(fitter.confidence_interval_)
+    times = fitter.survival_function_.index.to_numpy(float)
+    curve = fitter.survival_function_.iloc[:, 0].to_numpy(float)
+    reached = np.flatnonzero(curve <= 0.5 + _TIE_TOLERANCE)
+    if reached.size == 0:
+        median = np.inf
+    else:
+        median = times[reached[0]]
+        below = np.flatnonzero(curve < 0.5 - _TIE_TOLERANCE)
+        if curve[reached[0]] >= 0.5 - _TIE_TOLERANCE and below.size:
+            median = (median + times[below[0]]) / 2.0
+    return (float(median), float(limits.iloc[0, 0]), float(limits.iloc[0, 1]))
+
+
+def _survival_at(fitter: KaplanMeierFitter | None, time: float) -> tuple[float, float, float]:
+    if fitter is None:
+        return (np.nan, np.nan, np.nan)
+    curve = fitter.survival_function_.iloc[:, 0]
+    if time > fitter.durations.max() and curve.iloc[-1] > 0:
+        return (np.nan, np.nan, np.nan)
+    band = fitter.confidence_interval_survival_function_.loc[:time].iloc[-1]
+    return (float(curve.loc[:time].iloc[-1]), float(band.iloc[0]), float(band.iloc[1]))
+
+
+def _quantiles(values: np.ndarray, probabilities: list[float]) -> list[float]:
+    """Linear-interpolation quantiles that allow ``+inf``: interpolating between two infinities
+    (NaN in numpy) gives ``inf``. ``values`` must not contain NaN."""
+    with np.errstate(invalid="ignore"):
+        result = np.quantile(values, probabilities)
+    return [np.inf if np.isnan(q) else float(q) for q in result]
