@@ -2,6 +2,7 @@ rule sbml:
     output:
         sbml="results/model/{context}.xml",
         checks="results/model/{context}.checks.txt",
+        equations="results/model/{context}.equations.txt",
     log:
         "results/logs/sbml/{context}.log",
     params:

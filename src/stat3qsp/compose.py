@@ -202,6 +202,18 @@ def sbml_warnings(sbml: str) -> list[str]:
     ]
 
 
+def equations_listing(sbml: str) -> str:
+    """A readable listing of an SBML model (Antimony written back from the SBML by libantimony).
+
+    The listing is generated from the SBML itself, so it shows exactly what any SBML simulator runs:
+    reactions with their rate laws, rules, initial values and units.
+    """
+    antimony.clearPreviousLoads()
+    if antimony.loadSBMLString(sbml) < 0:
+        raise InputError(f"libantimony cannot read the SBML: {antimony.getLastError().strip()}")
+    return antimony.getAntimonyString(antimony.getMainModuleName())
+
+
 def text_hash(text: str) -> str:
     """Short SHA-256 of a text, for provenance."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from stat3qsp.catalog import read_catalog
-from stat3qsp.compose import sbml_warnings, validate_sbml
+from stat3qsp.compose import equations_listing, sbml_warnings, validate_sbml
 from stat3qsp.concentrations import to_nanomolar
 from stat3qsp.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.errors import InputError
@@ -68,8 +68,11 @@ def run_logged(log_path: str, function: Callable[..., None], *args: Any) -> None
         raise
 
 
-def write_validated_sbml(models_dir: str, context: str, sbml_path: str, checks_path: str) -> None:
-    """Write the SBML of a context after libsbml's checks (units on); fail on any error."""
+def write_validated_sbml(models_dir: str, context: str, sbml_path: str, checks_path: str, equations_path: str) -> None:
+    """Write the SBML of a context after libsbml's checks (units on), and its equations listing.
+
+    Fails on any libsbml error; warnings are listed in the checks file.
+    """
     model = load_model(models_dir)
     sbml = model.sbml_for_context(context)
     errors = validate_sbml(sbml)
@@ -78,6 +81,7 @@ def write_validated_sbml(models_dir: str, context: str, sbml_path: str, checks_p
     if errors:
         raise RuntimeError("\n".join(report))
     write_text_atomic(checks_path, "\n".join(report) + "\n")
+    write_text_atomic(equations_path, equations_listing(sbml))
     write_text_atomic(sbml_path, sbml)
     logging.info(report[0])
 
