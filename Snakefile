@@ -17,6 +17,8 @@ include: "workflows/common.smk"
 include: "workflows/model.smk"
 include: "workflows/dose_response.smk"
 include: "workflows/synergy.smk"
+include: "workflows/comparison.smk"
+include: "workflows/calibration.smk"
 
 
 rule all:

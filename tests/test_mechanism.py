@@ -14,11 +14,13 @@ def _stat3_amount(runner) -> float:
     )
 
 
-@pytest.mark.parametrize("context", CONTEXTS)
+@pytest.mark.parametrize("context", [*CONTEXTS, "her2_mutant", "tnbc_egfr"])
 def test_without_il6_pstat3_stays_at_its_basal_level(model, context):
     """With IL-6 synthesis switched off, pSTAT3 is set by the direct kinase input alone and does not move."""
     sim = model.context(context)
-    no_il6 = {"IL6_tx_basal_k": 0.0, "IL6_tx_HER2_k": 0.0, "IL6_tx_STAT3_k": 0.0}
+    # Every IL6 transcription rate constant (basal, STAT3 feedback, each receptor kinase's).
+    no_il6 = {pid: 0.0 for pid in model.parameters if pid.startswith("IL6_tx_") and pid.endswith("_k")}
+    assert {"IL6_tx_basal_k", "IL6_tx_HER2_k", "IL6_tx_STAT3_k"} <= set(no_il6)
     runner = sim._apply({}, no_il6)
     runner.reset()
     result = runner.simulate(0, 72, 25, selections=["time", "pSTAT3_fraction", "[IL6_ext]"])
@@ -27,8 +29,10 @@ def test_without_il6_pstat3_stays_at_its_basal_level(model, context):
     # Direct HER2 input alone: the basal level, reached within hours and then flat.
     assert np.ptp(pstat3[6:]) < 1e-6
     assert pstat3[-1] < 0.1 * sim.assay({})["pSTAT3_fraction"]
-    # And with no kinase input at all, no STAT3 is phosphorylated.
-    runner = sim._apply({}, {**no_il6, "STAT3_phos_HER2_k": 0.0})
+    # And with no kinase input at all (every direct receptor-kinase route off), no STAT3 is phosphorylated.
+    no_rtk = {pid: 0.0 for pid in model.parameters if pid.startswith("STAT3_phos_") and pid != "STAT3_phos_JAK_k"}
+    assert "STAT3_phos_HER2_k" in no_rtk
+    runner = sim._apply({}, {**no_il6, **no_rtk})
     runner.reset()
     assert np.max(np.abs(runner.simulate(0, 72, 25, selections=["pSTAT3_fraction"]))) < 1e-15
 
@@ -69,9 +73,9 @@ def test_conserved_totals_and_non_negative_states(model, context, doses):
 
 @pytest.mark.parametrize("context", CONTEXTS)
 def test_steady_state_is_reached_by_the_assay_time(model, context):
-    """At 72 h every species is within 2 % of its long-run (1000 h) steady state under drug.
+    """At 72 h every species is within 1 % of its long-run (1000 h) steady state under drug.
 
-    The slowest mode is the IL-6 positive-feedback loop under trastuzumab (about 1.2 % left at 72 h).
+    The slowest mode is the IL-6 positive-feedback loop under trastuzumab (about 0.2 % left at 72 h).
     """
     sim = model.context(context)
     doses = {"ruxolitinib": 300.0, "trastuzumab": 10.0}
@@ -80,7 +84,7 @@ def test_steady_state_is_reached_by_the_assay_time(model, context):
     sim.assay(doses, hours=1000.0)
     final = np.array(sim.model.runner.model.getFloatingSpeciesConcentrations())
     floor = 1e-6 * np.max(final)
-    assert np.max(np.abs(at_72 - final) / np.maximum(np.abs(final), floor)) < 0.02
+    assert np.max(np.abs(at_72 - final) / np.maximum(np.abs(final), floor)) < 0.01
 
 
 def test_viability_of_vehicle_is_100_and_combination_lowest(model):

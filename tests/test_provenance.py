@@ -68,3 +68,12 @@ def test_bad_rows_are_refused_with_the_row_named(tmp_path, line, message):
     with pytest.raises(InputError, match=message) as info:
         read_parameter_table(path)
     assert ":2 (k)" in str(info.value)
+
+
+def test_patient_variant_constants_all_have_rows():
+    """The patient model (PK, clamps, tumour) takes every constant from the table too."""
+    from stat3qsp.model import load_model
+
+    patient = load_model(variant="patient")
+    table = read_parameter_table(patient.catalog.models_dir / "parameters.tsv")
+    assert _model_constants(patient.sbml) - set(table) == set()

@@ -31,7 +31,7 @@ def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProces
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     return subprocess.run([*SNAKEMAKE, "-d", str(workdir), "--configfile", str(config_path), *extra],
-                          capture_output=True, text=True, cwd=workdir, env={**os.environ, "PYTHONUTF8": "1"})
+                          capture_output=True, text=True, encoding="utf-8", cwd=workdir, env={**os.environ, "PYTHONUTF8": "1"})
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,18 @@
 # Shared names and input functions. Config names are checked against the model catalog here, so a
 # typo fails before any job runs, with the accepted names in the message.
+from pathlib import Path
+
 from stat3qsp.workflow import check_config, READOUT_NAMES
 
 check_config(config)
 
 CONTEXTS = config["contexts"]
+# Every file of the model (modules, catalog, parameter table): rules that simulate depend on them, so an
+# edit of the model reruns what it changes.
+MODEL_CATALOG = f"{config['models_dir']}/catalog.yaml"
+MODEL_FILES = sorted(
+    str(path) for path in Path(config["models_dir"]).rglob("*") if path.suffix in {".ant", ".tsv", ".yaml"}
+)
 DR_DRUGS = list(config["dose_response"])
 SYNERGY_PAIRS = [
     f"{context}__{pair['row']}__{pair['col']}" for context in CONTEXTS for pair in config["synergy"]["pairs"]
@@ -19,6 +27,11 @@ wildcard_constraints:
     readout="[A-Za-z0-9_]+",
 
 
+def models_dir_of(wildcards, input):
+    """The models folder, derived from the catalog input."""
+    return str(Path(input.catalog).parent)
+
+
 def all_targets():
     return [
         expand("results/model/{context}.xml", context=CONTEXTS),
@@ -26,4 +39,6 @@ def all_targets():
         expand("results/dose_response/figures/{readout}.png", readout=READOUT_NAMES),
         expand("results/synergy/figures/{pair}.png", pair=SYNERGY_PAIRS),
         "results/synergy/summary.tsv",
+        *(["results/comparison/settings.tsv", "results/comparison/figures/settings.png"] if "comparison" in config else []),
+        *(CALIBRATION_TARGETS if "calibration" in config else []),
     ]

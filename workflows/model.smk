@@ -1,4 +1,7 @@
 rule sbml:
+    input:
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
     output:
         sbml="results/model/{context}.xml",
         checks="results/model/{context}.checks.txt",
@@ -6,7 +9,7 @@ rule sbml:
     log:
         "results/logs/sbml/{context}.log",
     params:
-        models_dir=config["models_dir"],
+        models_dir=models_dir_of,
     conda:
         "envs/stat3qsp.yaml"
     script:

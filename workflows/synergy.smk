@@ -1,10 +1,13 @@
 rule synergy_matrix:
+    input:
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
     output:
         "results/synergy/{context}__{row}__{col}.matrix.tsv",
     log:
         "results/logs/synergy/{context}__{row}__{col}.matrix.log",
     params:
-        models_dir=config["models_dir"],
+        models_dir=models_dir_of,
         synergy=config["synergy"],
         hours=config["assay_hours"],
     conda:
@@ -16,13 +19,15 @@ rule synergy_matrix:
 rule synergy_scores:
     input:
         "results/synergy/{context}__{row}__{col}.matrix.tsv",
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
     output:
         wells="results/synergy/{context}__{row}__{col}.scores.tsv",
         summary="results/synergy/{context}__{row}__{col}.summary.tsv",
     log:
         "results/logs/synergy/{context}__{row}__{col}.scores.log",
     params:
-        models_dir=config["models_dir"],
+        models_dir=models_dir_of,
         synergy=config["synergy"],
         hours=config["assay_hours"],
     conda:

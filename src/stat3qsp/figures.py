@@ -57,6 +57,10 @@ def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFr
     fig, axes = plt.subplots(2, 3, figsize=(14, 8.5))
     _heatmap(axes[0, 0], via[col.INHIBITION].to_numpy().reshape(shape), conc_r, conc_c, "viability: % inhibition", "viridis", False)
     for ax, method in zip(axes[0, 1:], ("bliss", "zip")):
+        if f"{method}_score" not in via:
+            ax.axis("off")
+            ax.set_title(f"{method}: not among the configured methods", fontsize=9)
+            continue
         scores = via[f"{method}_score"].to_numpy().reshape(shape)
         _heatmap(ax, scores, conc_r, conc_c, f"viability: {method} score (exact)", "RdBu_r", True)
         if method == "bliss":
@@ -112,3 +116,48 @@ def _isobologram(ax, inhibition: np.ndarray, conc_r: np.ndarray, conc_c: np.ndar
     ax.set_xlabel(f"{drug_c} (nM)")
     ax.set_ylabel(f"{drug_r} (nM)")
     ax.set_title("isobologram at 50 % viability inhibition", fontsize=9)
+
+
+def comparison_figure(settings: pd.DataFrame, add_on_range: pd.DataFrame, path: Path | str) -> None:
+    """Cross-setting comparison: STAT3 phosphorylation attribution and the add-on's effect on the backbone.
+
+    Panel A: shares of STAT3 phosphorylation through IL-6/JAK and direct receptor kinases at the
+    untreated steady state, and the receptor-kinase share of IL6 transcription. Panels B-D: change
+    of viability (percentage points), pSTAT3 and calprotectin (% of the backbone value) when the
+    add-on is given with each setting's backbone, over the add-on range; the dotted line marks the
+    clinical free concentration.
+    """
+    from stat3qsp import columns as col
+
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.2))
+    contexts = list(settings[col.SETTING_CONTEXT])
+    x = np.arange(len(contexts))
+    ax = axes[0]
+    ax.bar(x, settings[col.JAK_SHARE], color="C0", label="IL-6/JAK")
+    ax.bar(x, settings[col.RTK_SHARE], bottom=settings[col.JAK_SHARE], color="C1", label="receptor kinase, direct")
+    ax.plot(x, settings[col.IL6_TX_RTK_SHARE], "kD", ms=6, label="receptor-kinase share of IL6 transcription")
+    ax.set_xticks(x, contexts, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of STAT3 phosphorylation (untreated)")
+    ax.legend(fontsize=7, frameon=False, loc="lower left")
+    ax.set_title("A  where pSTAT3 comes from", fontsize=10, loc="left")
+    add_on, clinical = settings[col.ADD_ON].iloc[0], settings[col.ADD_ON_NM].iloc[0]
+    panels = (("delta_viability_pct", "viability change (percentage points)", "B  viability"),
+              ("relchange_pSTAT3_fraction", "pSTAT3 change (% of backbone)", "C  pSTAT3"),
+              ("relchange_calprotectin_nM", "calprotectin change (% of backbone)", "D  calprotectin"))
+    for ax, (column, label, title) in zip(axes[1:], panels):
+        for context, part in add_on_range.groupby(col.SETTING_CONTEXT, sort=False):
+            backbone = part[col.BACKBONE].iloc[0]
+            ax.plot(part[col.ADD_ON_NM], part[column], "o-", ms=3, label=f"{context} ({backbone})")
+        ax.axvline(clinical, color="0.5", ls=":", lw=1)
+        ax.axhline(0, color="0.8", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{add_on} added (free nM)")
+        ax.set_ylabel(label)
+        ax.set_title(title, fontsize=10, loc="left")
+    axes[1].legend(fontsize=7, frameon=False, loc="lower left")
+    fig.suptitle(f"B-D: each setting's backbone + {add_on} against the backbone alone (dotted: clinical free "
+                 f"concentration {clinical:g} nM)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -51,9 +51,21 @@ def to_inhibition(values: np.ndarray, readout: str, vehicle: float) -> np.ndarra
     return 100.0 * (1.0 - np.asarray(values, dtype=float) / vehicle)
 
 
-def _exact_curve(simulator: ContextSimulator, drug: str, readout: str, vehicle: float, hours: float) -> Callable:
+def _exact_curve(simulator: ContextSimulator, drug: str, readout: str, vehicle: float, hours: float,
+                 cache: dict[tuple[str, float], dict[str, float]]) -> Callable:
+    """The model's single-drug % inhibition curve; assays are cached by (drug, concentration) in *cache*.
+
+    Root finding of the Loewe reference asks for the same concentrations many times, and every
+    readout's curve needs the same assays, so one cache per matrix saves most simulations.
+    """
+    def assay(c: float) -> dict[str, float]:
+        key = (drug, float(c))
+        if key not in cache:
+            cache[key] = simulator.assay({drug: float(c)}, hours)
+        return cache[key]
+
     def inhibition(conc: float | np.ndarray) -> float | np.ndarray:
-        values = [simulator.assay({drug: float(c)}, hours)[readout] for c in np.atleast_1d(conc)]
+        values = [assay(c)[readout] for c in np.atleast_1d(conc)]
         result = to_inhibition(np.array(values), readout, vehicle)
         return result if np.ndim(conc) else float(result[0])
 
@@ -75,6 +87,7 @@ def score_sweep(model: Model, matrix: pd.DataFrame, hours: float, methods: tuple
     context, drug_r, drug_c = (matrix[k].iloc[0] for k in (CONTEXT, col.DRUG_ROW, col.DRUG_COL))
     conc_r, conc_c = np.unique(matrix[col.CONC_R]), np.unique(matrix[col.CONC_C])
     simulator = model.context(context)
+    single_drug_assays: dict[tuple[str, float], dict[str, float]] = {}
     wells, summaries = [], []
     for readout in SYNERGY_READOUTS:
         grid = matrix[readout].to_numpy().reshape(len(conc_r), len(conc_c))
@@ -84,8 +97,8 @@ def score_sweep(model: Model, matrix: pd.DataFrame, hours: float, methods: tuple
         for mode in (FITTED, EXACT):
             curves = {}
             if mode == EXACT:
-                curves = {"single_r": _exact_curve(simulator, drug_r, readout, grid[0, 0], hours),
-                          "single_c": _exact_curve(simulator, drug_c, readout, grid[0, 0], hours)}
+                curves = {"single_r": _exact_curve(simulator, drug_r, readout, grid[0, 0], hours, single_drug_assays),
+                          "single_c": _exact_curve(simulator, drug_c, readout, grid[0, 0], hours, single_drug_assays)}
             scores = score_matrix(conc_r, conc_c, inhibition, methods=methods, reference=mode, **curves)
             table = scores.wells.copy()
             table.insert(0, READOUT, readout)

@@ -9,11 +9,12 @@ from typing import Any, Callable
 import pandas as pd
 
 from stat3qsp.catalog import read_catalog
+from stat3qsp.comparison import compare_settings, comparison_doses
 from stat3qsp.compose import equations_listing, sbml_warnings, validate_sbml
 from stat3qsp.concentrations import to_nanomolar
 from stat3qsp.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.errors import InputError
-from stat3qsp.figures import dose_response_figure, synergy_figure
+from stat3qsp.figures import comparison_figure, dose_response_figure, synergy_figure
 from stat3qsp.model import load_model
 from stat3qsp.output import write_table_atomic, write_text_atomic
 from stat3qsp.readouts import ASSAY_READOUTS
@@ -55,6 +56,8 @@ def check_config(config: dict[str, Any]) -> None:
         low, high = (to_nanomolar(grid[k], drug, catalog) for k in ("low", "high"))
         if not 0 < low < high:
             raise InputError(f"config synergy.grids.{drug}: need 0 < low < high, got {grid['low']!r} and {grid['high']!r}")
+    if "comparison" in config:
+        comparison_doses(config["comparison"], catalog)
 
 
 def run_logged(log_path: str, function: Callable[..., None], *args: Any) -> None:
@@ -140,3 +143,19 @@ def plot_dose_response(table_paths: list[str], fit_paths: list[str], readout: st
     tables = pd.concat([pd.read_csv(p, sep="\t", comment="#") for p in table_paths], ignore_index=True)
     fits = pd.concat([pd.read_csv(p, sep="\t", comment="#") for p in fit_paths], ignore_index=True)
     dose_response_figure(tables, fits, readout, figure_path)
+
+
+def run_comparison(models_dir: str, spec: dict[str, Any], hours: float, settings_path: str, range_path: str) -> None:
+    """Cross-setting comparison (:mod:`stat3qsp.comparison`): one row per setting, and the add-on range."""
+    model = load_model(models_dir)
+    backbones, clinical, concentrations = comparison_doses(spec, model.catalog)
+    settings, add_on_range = compare_settings(model, backbones, spec["add_on"], clinical, concentrations, hours)
+    header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"]
+    write_table_atomic(settings_path, settings, header)
+    write_table_atomic(range_path, add_on_range, header)
+
+
+def plot_comparison(settings_path: str, range_path: str, figure_path: str) -> None:
+    """Draw the cross-setting comparison figure."""
+    settings, add_on_range = (pd.read_csv(p, sep="\t", comment="#") for p in (settings_path, range_path))
+    comparison_figure(settings, add_on_range, figure_path)

@@ -1,0 +1,364 @@
+"""One virtual patient on a trial arm: pharmacokinetics, signalling and tumour size over time.
+
+The patient model is the ``patient`` variant of the catalog (PK modules, target clamps and the
+tumour module added to the signalling model; ``models/catalog.yaml``), composed and compiled once
+per process (:func:`stat3qsp.model.load_model`). Per patient:
+
+1. **Values.** Every model constant is set: the table value, overridden by the arm's context
+   (``models/catalog.yaml``), by the patient's sampled values (``models/population.yaml``) and by the
+   arm's regimen (:func:`dosing_values`, from the trial spec via ``models/pk/regimens.yaml``).
+2. **Pre-treatment state.** With every dose and clamp switched off, the model is reset and run for
+   :data:`PREEQUILIBRATION_HOURS`, which brings the patient's tumour cells to their untreated steady
+   state; its ``net_growth_rate`` is the patient's ``g0`` (``tumour_untreated_growth_rate`` of
+   ``models/tumour/sld.ant``). About 1 ms: nothing is dosed, so the integrator takes long steps.
+3. **Treatment.** From that state, with the regimen switched on at t = 0 and SLD at its baseline
+   (``SLD_log_ratio`` = 0),
+   the model is integrated to each scan time in turn (output only there, only SLD selected),
+   optionally stopping after the scan that shows progression.
+
+The doses are closed-form functions of time in the model (no events; ``models/pk/*.ant``,
+:mod:`stat3qsp.pk`), so the cost is the integration itself. Trial simulations use looser integrator
+tolerances (:data:`TRIAL_RELATIVE_TOLERANCE`) than the cell-line assays: over two years of every
+NCT02066532 arm the SLD they give differs from a 1e-10 relative-tolerance run by at most 0.03 mm
+(0.4 mm at 1e-3; tests/test_patient.py checks < 0.05 mm), at about a seventh of the cost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libsbml
+import numpy as np
+import pandas as pd
+import yaml
+
+from stat3qsp.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.errors import InputError
+from stat3qsp.model import PREEQUILIBRATION_HOURS, Model, load_model
+from stat3qsp.population import PopulationModel, candidate_values, is_plausible, read_population, within_bounds
+from stat3qsp.trialspec import Arm, BodyWeight
+
+VARIANT = "patient"
+"""Catalog variant with the PK, clamp and tumour modules."""
+TRIAL_RELATIVE_TOLERANCE = 1e-4
+"""Relative tolerance of trial simulations (SLD within 0.03 mm of a 1e-10 run; module docstring)."""
+TRIAL_ABSOLUTE_TOLERANCE = 1e-8
+"""Absolute tolerance of trial simulations (nM, mm)."""
+RETRY_TOLERANCE_FACTOR = 100.0
+"""A patient whose integration fails is simulated again with tolerances this much tighter."""
+SLD = "SLD"
+"""Model variable of the tumour size (mm)."""
+LOG_RATIO = "SLD_log_ratio"
+"""Model state ln(SLD / baseline) of the tumour module."""
+GROWTH_RATE = "net_growth_rate"
+"""Model variable of the cells' net growth rate (per hour, culture scale)."""
+UNTREATED_GROWTH_RATE = "tumour_untreated_growth_rate"
+"""Model parameter that takes the patient's untreated steady-state growth rate g0."""
+BASELINE = "tumour_SLD_baseline"
+"""Model parameter of the baseline SLD (mm), sampled per patient."""
+RATE_SCALE = "tumour_rate_scale"
+"""Model parameter of the in-vitro -> clinical growth-rate scale."""
+HOURS_PER_DAY = 24.0
+HOURS_PER_WEEK = 168.0
+
+
+@dataclass(frozen=True)
+class RegimenMap:
+    """Which model parameters a trial regimen sets (``models/pk/regimens.yaml``)."""
+
+    drugs: dict[str, dict[str, str]]
+    targets: dict[str, dict[str, str]]
+    loading_dose_given: str
+
+    def parameter_ids(self) -> set[str]:
+        """Every parameter a regimen can set."""
+        ids = {p for entry in self.drugs.values() for k, p in entry.items() if k != "route"}
+        return ids | {p for entry in self.targets.values() for p in entry.values()}
+
+
+def read_regimen_map(models_dir: Path | str = DEFAULT_MODELS_DIR) -> RegimenMap:
+    """Read ``pk/regimens.yaml`` of *models_dir*."""
+    path = Path(models_dir) / "pk" / "regimens.yaml"
+    raw = yaml.safe_load(path.read_text()) or {}
+    if raw.get("loading_dose_given") != "always":
+        raise InputError(f"{path}: loading_dose_given = {raw.get('loading_dose_given')!r}; accepted: 'always'")
+    for name, entry in (raw.get("drugs") or {}).items():
+        missing = {"route", "dose", "interval", "start"} - set(entry)
+        if missing:
+            raise InputError(f"{path}: drugs.{name} lacks {sorted(missing)}")
+    return RegimenMap(dict(raw.get("drugs") or {}), dict(raw.get("targets") or {}), raw["loading_dose_given"])
+
+
+def dosing_values(arm: Arm, regimens: RegimenMap, body_weight_kg: float) -> dict[str, float]:
+    """Model parameter values of an arm's regimen for a patient of *body_weight_kg*.
+
+    Doses in mg (``mg/kg`` times body weight), intervals in hours, the first dose at
+    ``(start_day - 1) * 24`` h. A ``cycle`` schedule (once per cycle on ``start_day``) is the same
+    periodic series as a ``continuous`` one, since the trial spec checks that its interval is the
+    cycle length. Drugs and targets the arm does not use are switched off (dose 0, clamp 0).
+
+    Raises
+    ------
+    InputError
+        For a drug or target the patient model has no module for, or a route that differs from
+        the PK module's.
+    """
+    values = off_values(regimens)
+    for i, regimen in enumerate(arm.drugs):
+        where = f"arm {arm.name!r}, drugs[{i}]"
+        if regimen.drug not in regimens.drugs:
+            raise InputError(f"{where}: drug {regimen.drug!r} has no PK module in the patient model; accepted: "
+                             f"{', '.join(sorted(regimens.drugs))}")
+        entry = regimens.drugs[regimen.drug]
+        if regimen.route != entry["route"]:
+            raise InputError(f"{where}: route {regimen.route!r} for {regimen.drug}; accepted: {entry['route']!r} "
+                             "(the route of its PK module)")
+        dose = regimen.dose.amount_mg(body_weight_kg)
+        values[entry["dose"]] = dose
+        values[entry["interval"]] = regimen.interval.hours
+        values[entry["start"]] = (regimen.start_day - 1) * HOURS_PER_DAY
+        if "loading_dose" in entry:
+            loading = regimen.loading_dose
+            values[entry["loading_dose"]] = dose if loading is None else loading.dose.amount_mg(body_weight_kg)
+        elif regimen.loading_dose is not None:
+            raise InputError(f"{where}: a loading dose of {regimen.drug} is not modelled; accepted: no loading_dose")
+    for i, clamp in enumerate(arm.target_inhibition):
+        if clamp.target not in regimens.targets:
+            raise InputError(f"arm {arm.name!r}, target_inhibition[{i}]: target {clamp.target!r} is not in the "
+                             f"patient model; accepted: {', '.join(sorted(regimens.targets))}")
+        entry = regimens.targets[clamp.target]
+        values[entry["fraction"]] = clamp.fraction
+        values[entry["start"]] = (clamp.start_day - 1) * HOURS_PER_DAY
+    return values
+
+
+def off_values(regimens: RegimenMap) -> dict[str, float]:
+    """Every dose and clamp switched off (intervals and start times keep their table values)."""
+    values = {}
+    for entry in regimens.drugs.values():
+        values[entry["dose"]] = 0.0
+        if "loading_dose" in entry:
+            values[entry["loading_dose"]] = 0.0
+    for entry in regimens.targets.values():
+        values[entry["fraction"]] = 0.0
+    return values
+
+
+@dataclass
+class VirtualPatient:
+    """An accepted virtual patient in one context.
+
+    Attributes
+    ----------
+    context
+        Model context the patient's cells belong to.
+    values
+        Sampled parameter values (``models/population.yaml``).
+    body_weight_kg
+        Body weight, for mg/kg doses.
+    untreated_growth_rate
+        ``g0``: the untreated steady-state net growth rate of the patient's cells (per hour).
+    draws
+        Candidates drawn until this one was accepted.
+    state
+        Species amounts at the untreated steady state (the pre-treatment state).
+    """
+
+    context: str
+    values: dict[str, float]
+    body_weight_kg: float
+    untreated_growth_rate: float
+    draws: int
+    state: np.ndarray = field(repr=False)
+
+    @property
+    def baseline_sld_mm(self) -> float:
+        """Baseline SLD (mm)."""
+        return self.values[BASELINE]
+
+
+class PatientSimulator:
+    """Simulations of virtual patients with one compiled patient model.
+
+    Parameters
+    ----------
+    models_dir
+        The models folder.
+    relative_tolerance, absolute_tolerance
+        Integrator tolerances of every simulation of this simulator.
+    """
+
+    def __init__(self, models_dir: Path | str = DEFAULT_MODELS_DIR,
+                 relative_tolerance: float = TRIAL_RELATIVE_TOLERANCE,
+                 absolute_tolerance: float = TRIAL_ABSOLUTE_TOLERANCE):
+        self.model: Model = load_model(models_dir, variant=VARIANT)
+        self.models_dir = Path(models_dir)
+        self.population: PopulationModel = read_population(self.model.catalog.models_dir / "population.yaml",
+                                                           self.model.parameters)
+        self.regimens = read_regimen_map(self.model.catalog.models_dir)
+        self.tolerances = (float(relative_tolerance), float(absolute_tolerance))
+        self._constants = model_constants(self.model)
+        unknown = (set(self.population.parameter_ids) | self.regimens.parameter_ids()) - set(self._constants)
+        if unknown:
+            raise InputError(f"parameter(s) {sorted(unknown)} of models/population.yaml or models/pk/regimens.yaml "
+                             "are not constants of the patient model")
+        self._off = off_values(self.regimens)
+        self._context_values: dict[str, dict[str, float]] = {}
+        self._overrides: dict[str, float] = {}
+
+    def set_overrides(self, overrides: dict[str, float]) -> None:
+        """Replace table values (after the context's) for every later patient, e.g. the population
+        median of ``tumour_rate_scale`` during calibration (:mod:`stat3qsp.calibration`)."""
+        unknown = sorted(set(overrides) - set(self._constants))
+        if unknown:
+            raise InputError(f"override(s) {unknown} are not constants of the patient model")
+        self._overrides = {k: float(v) for k, v in overrides.items()}
+        self._context_values.clear()
+
+    # -- values -------------------------------------------------------------------------------
+    def context_values(self, context: str) -> dict[str, float]:
+        """Every model constant in *context*: table values with the context's overrides (and
+        :meth:`set_overrides`)."""
+        if context not in self._context_values:
+            overrides = self.model.catalog.context(context).parameters
+            values = {pid: overrides.get(pid, self.model.parameters[pid].value) for pid in self._constants}
+            self._context_values[context] = {**values, **self._overrides}
+        return self._context_values[context]
+
+    def _apply(self, context: str, *updates: dict[str, float], tolerances: tuple[float, float] | None = None) -> None:
+        runner = self.model.runner
+        integrator = runner.getIntegrator()
+        relative, absolute = tolerances or self.tolerances
+        integrator.setValue("relative_tolerance", relative)
+        integrator.setValue("absolute_tolerance", absolute)
+        values = dict(self.context_values(context))
+        for update in updates:
+            values.update(update)
+        for pid, value in values.items():
+            runner.setValue(pid, value)
+
+    # -- patients -----------------------------------------------------------------------------
+    def preequilibrate(self, context: str, values: dict[str, float]) -> tuple[float, np.ndarray]:
+        """Untreated steady state of a patient: ``(g0, species amounts)`` (module docstring, step 2)."""
+        self._apply(context, values, self._off)
+        runner = self.model.runner
+        runner.reset()
+        runner.simulate(0.0, PREEQUILIBRATION_HOURS, 2, selections=["time"])
+        growth = float(runner[GROWTH_RATE])
+        if not np.isfinite(growth):
+            raise RuntimeError(f"non-finite untreated growth rate for a patient in context {context}")
+        return growth, np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
+
+    def draw_patient(self, context: str, rng: np.random.Generator, body_weight: BodyWeight) -> VirtualPatient:
+        """Draw a plausible patient in *context* from *rng* (acceptance/rejection).
+
+        Body weight is drawn first, then candidates (one standard normal deviate per distributed
+        parameter each) until one has all values within the table bounds and passes the rules of
+        ``models/population.yaml`` (untreated doubling time, baseline SLD).
+
+        Raises
+        ------
+        InputError
+            If no candidate in ``acceptance.max_draws`` is plausible (the distributions and the
+            rules contradict each other).
+        """
+        weight = float(body_weight.sample(rng, 1)[0])
+        centres = self.context_values(context)
+        table = self.model.parameters
+        n = len(self.population.distributions)
+        for draw in range(1, self.population.acceptance.max_draws + 1):
+            values = candidate_values(self.population, centres, rng.standard_normal(n))
+            if not within_bounds(values, table):
+                continue
+            growth, state = self.preequilibrate(context, values)
+            if is_plausible(values, growth, self.population.acceptance, RATE_SCALE, BASELINE):
+                return VirtualPatient(context, values, weight, growth, draw, state)
+        raise InputError(f"no plausible patient in {self.population.acceptance.max_draws} draws in context {context!r}; "
+                         "accepted: distributions in models/population.yaml that meet its acceptance ranges")
+
+    def start_treatment(self, patient: VirtualPatient, dosing: dict[str, float],
+                        tolerances: tuple[float, float] | None = None) -> None:
+        """Put the runner at t = 0 of treatment: every value set, the pre-treatment state, SLD at
+        baseline, and the integrator tolerances (default :attr:`tolerances`)."""
+        self._apply(patient.context, patient.values, dosing, {UNTREATED_GROWTH_RATE: patient.untreated_growth_rate},
+                    tolerances=tolerances)
+        runner = self.model.runner
+        runner.reset()
+        runner.model.setFloatingSpeciesAmounts(patient.state)
+        runner.setValue(LOG_RATIO, 0.0)
+        runner.setValue("log_cells", 0.0)
+
+    def scans(self, patient: VirtualPatient, dosing: dict[str, float], scan_hours: np.ndarray,
+              stop=None) -> np.ndarray:
+        """SLD (mm) at each scan time (h from the start of treatment).
+
+        Parameters
+        ----------
+        patient
+            From :meth:`draw_patient`.
+        dosing
+            From :func:`dosing_values`.
+        scan_hours
+            Increasing scan times > 0.
+        stop
+            Optional ``stop(baseline_mm, sld_so_far) -> bool``, asked after every scan; when it
+            returns True (e.g. the scan shows progression) the later scans are not simulated.
+
+        Returns
+        -------
+        numpy.ndarray
+            SLD per scan; NaN for scans after a stop.
+
+        Notes
+        -----
+        If the integrator fails (CVODE error-test failures), the patient is simulated again from
+        the start with both tolerances divided by :data:`RETRY_TOLERANCE_FACTOR` (deterministic:
+        the same patient always takes the same path).
+        """
+        scan_hours = np.asarray(scan_hours, dtype=float)
+        if scan_hours.size and (scan_hours[0] <= 0 or np.any(np.diff(scan_hours) <= 0)):
+            raise InputError(f"scan times {scan_hours.tolist()} h; accepted: increasing times > 0")
+        try:
+            return self._scans(patient, dosing, scan_hours, stop, self.tolerances)
+        except RuntimeError:
+            tighter = tuple(t / RETRY_TOLERANCE_FACTOR for t in self.tolerances)
+            return self._scans(patient, dosing, scan_hours, stop, tighter)
+
+    def _scans(self, patient, dosing, scan_hours, stop, tolerances) -> np.ndarray:
+        self.start_treatment(patient, dosing, tolerances)
+        runner = self.model.runner
+        sld = np.full(scan_hours.size, np.nan)
+        previous = 0.0
+        for i, t in enumerate(scan_hours):
+            sld[i] = runner.simulate(previous, float(t), 2, selections=[SLD])[-1, 0]
+            previous = float(t)
+            if stop is not None and stop(patient.baseline_sld_mm, sld[: i + 1]):
+                break
+        if not np.all(np.isfinite(sld[~np.isnan(sld)])):
+            raise RuntimeError("non-finite SLD in a patient simulation")
+        return sld
+
+    def time_course(self, patient: VirtualPatient, dosing: dict[str, float], hours: float, points: int,
+                    selections: tuple[str, ...] = ("SLD", "rux_conc", "tras_conc", "pSTAT3_fraction",
+                                                   GROWTH_RATE)) -> pd.DataFrame:
+        """Time course from the start of treatment to *hours* at *points* evenly spaced times.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``time_h`` and *selections*.
+        """
+        if not hours > 0 or points < 2:
+            raise InputError(f"need hours > 0 and points >= 2, got hours={hours!r}, points={points!r}")
+        self.start_treatment(patient, dosing)
+        result = np.array(self.model.runner.simulate(0.0, float(hours), int(points), selections=["time", *selections]))
+        return pd.DataFrame(result, columns=["time_h", *selections])
+
+
+def model_constants(model: Model) -> list[str]:
+    """Ids of the parameter-table rows that are constants of the compiled model (no rule)."""
+    sbml = libsbml.readSBMLFromString(model.sbml).getModel()
+    ruled = {sbml.getRule(i).getVariable() for i in range(sbml.getNumRules())}
+    ruled |= {sbml.getInitialAssignment(i).getSymbol() for i in range(sbml.getNumInitialAssignments())}
+    ids = {p.getId() for p in sbml.getListOfParameters()}
+    return [pid for pid in model.parameters if pid in ids and pid not in ruled]

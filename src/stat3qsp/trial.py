@@ -1,0 +1,349 @@
+"""Virtual clinical trials: every arm of a trial spec, replicated, compared with what was observed.
+
+A replicate virtual trial enrols ``n_patients`` virtual patients per arm (the spec's number, or
+``patients``) and follows each on the arm's regimen until the scan that shows progression, the end
+of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`simulate_patient`):
+
+- **Biology** (:mod:`stat3qsp.population`, :mod:`stat3qsp.patient`): body weight from the spec, the
+  distributed parameters of ``models/population.yaml`` centred on the arm's context, accepted when
+  plausible; the untreated steady state of the patient's cells is the pre-treatment state.
+- **Trial conduct** (:func:`draw_conduct`): measurable disease with the spec's probability
+  (``population.measurable_disease_fraction``), early discontinuation with the spec's probability
+  and uniform time (``early_discontinuation``), and scans at the spec's schedule shifted by a
+  uniform scan window (``models/population.yaml``, ``scan_window_weeks``).
+- **Assessment** (:mod:`stat3qsp.recist`): RECIST 1.1 with the spec's thresholds and censoring on
+  the simulated SLD. New lesions are not modelled, so progression is target-lesion growth only. A
+  patient without measurable disease is followed through the same tumour burden, read as
+  non-target disease: shrinkage is not measurable (the burden is read as at least its baseline), so
+  the best response is SD (non-CR/non-PD) or PD, and no % change is reported.
+
+Patients are the same in every arm of a replicate (patient ``i`` of replicate ``r`` has the random
+streams ``(seed, r, i)``; common random numbers), so differences between arms are treatment
+effects, not sampling noise. Results do not depend on ``workers``: every patient starts from a
+reset model and its own streams, and results are sorted before they are written.
+
+Endpoints (:mod:`stat3qsp.endpoints`): per replicate and arm, the KM median PFS, 6-month PFS, ORR
+and CBR; across replicates their median and 90% prediction interval, compared with the spec's
+observed values. Observed values of the combination arm are validation data: nothing is fitted to
+them (the tumour growth scale is calibrated on the historical control, :mod:`stat3qsp.calibration`).
+"""
+from __future__ import annotations
+
+import concurrent.futures as futures
+import multiprocessing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stat3qsp import endpoints as ep
+from stat3qsp import recist
+from stat3qsp import trial_columns as tc
+from stat3qsp.catalog import DEFAULT_MODELS_DIR, read_catalog
+from stat3qsp.errors import InputError
+from stat3qsp.patient import HOURS_PER_WEEK, PatientSimulator, dosing_values, read_regimen_map
+from stat3qsp.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, patient_generator,
+                                  volume_doubling_days)
+from stat3qsp.trialspec import Arm, TrialSpec
+
+DEFAULT_HORIZON_WEEKS = 104.0
+"""Follow-up of every virtual patient (2 years)."""
+PATIENTS_PER_TASK = 26
+"""Patients of one replicate and arm simulated together in one worker task."""
+
+# Extra columns of the patients table (beyond trial_columns.PATIENT_COLUMNS).
+MEASURABLE = "measurable"
+"""True if the patient has measurable disease (target lesions)."""
+BASELINE_SLD = "baseline_sld_mm"
+"""Baseline sum of longest diameters (mm)."""
+BODY_WEIGHT = "body_weight_kg"
+"""Body weight (kg)."""
+DOUBLING_DAYS = "untreated_doubling_days"
+"""Untreated tumour volume doubling time (days)."""
+DRAWS = "draws"
+"""Candidates drawn until the patient was accepted."""
+# Columns of the scan-level SLD table.
+WEEK = "week"
+"""Time of the scan, weeks from registration (0 = baseline)."""
+SLD_MM = "sld_mm"
+"""Simulated sum of longest diameters (mm)."""
+PCT_CHANGE = "pct_change"
+"""Change of SLD from baseline (%)."""
+SLD_COLUMNS = (tc.REPLICATE, tc.ARM, tc.PATIENT, WEEK, SLD_MM, PCT_CHANGE, MEASURABLE)
+"""Columns of the SLD table."""
+
+
+@dataclass(frozen=True)
+class TrialSettings:
+    """How a virtual trial is run.
+
+    Attributes
+    ----------
+    replicates
+        Number of replicate virtual trials.
+    seed
+        Seed of every random stream.
+    patients
+        Patients per arm and replicate; None for each arm's ``n_patients`` from the spec.
+    horizon_weeks
+        Follow-up of every patient (weeks from registration).
+    arms
+        Names of the arms to run; None for all.
+    follow_after_progression
+        Simulate every scan up to the horizon, also after progression (SLD for plots and
+        benchmarks); RECIST still counts scans only up to the first PD. Default: stop at PD.
+    """
+
+    replicates: int = 200
+    seed: int = 1
+    patients: int | None = None
+    horizon_weeks: float = DEFAULT_HORIZON_WEEKS
+    arms: tuple[str, ...] | None = None
+    follow_after_progression: bool = False
+
+    def __post_init__(self) -> None:
+        checks = (("replicates", self.replicates, 1, 100000), ("seed", self.seed, 0, 2 ** 63 - 1))
+        for name, value, low, high in checks:
+            if not isinstance(value, int) or not low <= value <= high:
+                raise InputError(f"{name} = {value!r}; accepted: an integer in [{low}, {high}]")
+        if self.patients is not None and (not isinstance(self.patients, int) or not 1 <= self.patients <= 100000):
+            raise InputError(f"patients = {self.patients!r}; accepted: an integer in [1, 100000]")
+        if not 1.0 <= self.horizon_weeks <= 1040.0:
+            raise InputError(f"horizon_weeks = {self.horizon_weeks!r}; accepted: a number in [1, 1040]")
+
+
+@dataclass(frozen=True)
+class Conduct:
+    """Trial conduct of one patient: measurable disease, time off study (NaN: none), scan times."""
+
+    measurable: bool
+    discontinuation_weeks: float
+    scan_weeks: np.ndarray
+
+
+@dataclass
+class PatientRecord:
+    """One simulated patient: identity, conduct, tumour sizes at the scans and key values."""
+
+    replicate: int
+    arm: str
+    patient: int
+    conduct: Conduct
+    baseline_sld_mm: float
+    sld_mm: np.ndarray
+    body_weight_kg: float
+    doubling_days: float
+    draws: int
+    values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class TrialResult:
+    """Tables of a virtual trial (see :func:`run_trial`)."""
+
+    patients: pd.DataFrame
+    sld: pd.DataFrame
+    replicate_endpoints: pd.DataFrame
+    comparison: pd.DataFrame
+
+
+def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Generator,
+                 horizon_weeks: float) -> Conduct:
+    """Measurable disease, early discontinuation and scan times of one patient (module docstring).
+
+    The draws are made in a fixed order and number (one per scheduled scan), so a patient's conduct
+    is the same in every arm.
+    """
+    scheduled = spec.assessment.scan_weeks(horizon_weeks)
+    measurable = bool(rng.random() < spec.population.measurable_disease_fraction)
+    early = spec.early_discontinuation
+    leaves = bool(rng.random() < early.fraction)
+    leave_time = float(rng.uniform(early.time_min_weeks, early.time_max_weeks))
+    low, high = population.scan_window_weeks
+    scans = scheduled + rng.uniform(low, high, size=scheduled.size)
+    if scans.size and (scans[0] <= 0 or np.any(np.diff(scans) <= 0)):
+        raise InputError(f"scan window {population.scan_window_weeks} weeks gives scan times {scans.tolist()}; "
+                         "accepted: a window narrower than the scan interval and the first scan")
+    return Conduct(measurable, leave_time if leaves else np.nan, scans)
+
+
+def assessed_sld(sld_mm: np.ndarray, baseline_mm: np.ndarray | float, measurable: np.ndarray | bool) -> np.ndarray:
+    """SLD as RECIST reads it: unchanged with measurable disease; without, shrinkage is not
+    measurable, so the reading is ``max(SLD, baseline)`` (only progression can be seen)."""
+    sld_mm = np.asarray(sld_mm, dtype=float)
+    baseline = np.asarray(baseline_mm, dtype=float)
+    measurable = np.asarray(measurable, dtype=bool)
+    if sld_mm.ndim == 2:
+        baseline, measurable = baseline[:, None], measurable[:, None]
+    return np.where(measurable, sld_mm, np.fmax(sld_mm, baseline))
+
+
+def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, replicate: int, patient: int,
+                     seed: int, horizon_weeks: float, follow_after_progression: bool = False) -> PatientRecord:
+    """Draw, dose and follow one virtual patient of one arm (module docstring).
+
+    The simulation stops after the scan that shows progression (RECIST as assessed; unless
+    *follow_after_progression*) and skips scans after early discontinuation.
+    """
+    virtual = simulator.draw_patient(arm.context, patient_generator(seed, replicate, patient, BIOLOGY_STREAM),
+                                     spec.population.body_weight)
+    conduct = draw_conduct(spec, simulator.population, patient_generator(seed, replicate, patient, CONDUCT_STREAM),
+                           horizon_weeks)
+    on_study = conduct.scan_weeks <= (np.inf if np.isnan(conduct.discontinuation_weeks) else conduct.discontinuation_weeks)
+    rules = spec.recist
+
+    def progressed(baseline: float, sld: np.ndarray) -> bool:
+        read = assessed_sld(sld, baseline, conduct.measurable)
+        return recist.classify_scans(baseline, read, rules=rules)[-1] == tc.PD
+
+    sld = np.full(conduct.scan_weeks.size, np.nan)
+    n_on = int(on_study.sum())
+    if n_on:
+        dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
+        stop = None if follow_after_progression else progressed
+        sld[:n_on] = simulator.scans(virtual, dosing, conduct.scan_weeks[:n_on] * HOURS_PER_WEEK, stop=stop)
+    return PatientRecord(
+        replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
+        baseline_sld_mm=virtual.baseline_sld_mm, sld_mm=sld, body_weight_kg=virtual.body_weight_kg,
+        doubling_days=volume_doubling_days(virtual.values["tumour_rate_scale"], virtual.untreated_growth_rate),
+        draws=virtual.draws, values=dict(virtual.values))
+
+
+# -- running ------------------------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _init_worker(models_dir: str, spec: TrialSpec, settings: TrialSettings, overrides: dict[str, float]) -> None:
+    simulator = PatientSimulator(models_dir)
+    simulator.set_overrides(overrides)
+    _WORKER.update(simulator=simulator, spec=spec, settings=settings)
+
+
+def _run_task(task: tuple[str, int, int, int]) -> list[PatientRecord]:
+    arm_name, replicate, first, last = task
+    spec: TrialSpec = _WORKER["spec"]
+    settings: TrialSettings = _WORKER["settings"]
+    arm = spec.arm(arm_name)
+    return [simulate_patient(_WORKER["simulator"], spec, arm, replicate, i, settings.seed, settings.horizon_weeks,
+                             settings.follow_after_progression)
+            for i in range(first, last)]
+
+
+def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
+                   models_dir: Path | str = DEFAULT_MODELS_DIR,
+                   overrides: dict[str, float] | None = None) -> list[PatientRecord]:
+    """Simulate every patient of every replicate and selected arm.
+
+    Parameters
+    ----------
+    spec
+        The trial spec.
+    settings
+        Replicates, seed, patients per arm, horizon and arms.
+    workers
+        Processes (``concurrent.futures.ProcessPoolExecutor``, each compiling the model once);
+        1 runs in this process. Results are the same for any number.
+    models_dir
+        The models folder.
+    overrides
+        Parameter values replacing table values in every context (see
+        :meth:`stat3qsp.patient.PatientSimulator.set_overrides`).
+
+    Returns
+    -------
+    list of PatientRecord
+        Sorted by replicate, arm (spec order) and patient.
+    """
+    if not isinstance(workers, int) or not 1 <= workers <= 256:
+        raise InputError(f"workers = {workers!r}; accepted: an integer in [1, 256]")
+    arms = selected_arms(spec, settings)
+    check_arms(arms, models_dir)
+    tasks = []
+    for replicate in range(settings.replicates):
+        for arm in arms:
+            n = settings.patients or arm.n_patients
+            tasks += [(arm.name, replicate, i, min(i + PATIENTS_PER_TASK, n)) for i in range(0, n, PATIENTS_PER_TASK)]
+    init = (str(Path(models_dir).resolve()), spec, settings, dict(overrides or {}))
+    if workers == 1:
+        _init_worker(*init)
+        chunks = [_run_task(task) for task in tasks]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:
+            chunks = list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (8 * workers))))
+    order = {arm.name: i for i, arm in enumerate(arms)}
+    records = [r for chunk in chunks for r in chunk]
+    return sorted(records, key=lambda r: (r.replicate, order[r.arm], r.patient))
+
+
+def check_arms(arms: list[Arm], models_dir: Path | str = DEFAULT_MODELS_DIR) -> None:
+    """Refuse, before anything is simulated, an arm whose context, drug, route or target the
+    patient model does not have (InputError naming the arm and the value)."""
+    catalog = read_catalog(models_dir)
+    regimens = read_regimen_map(models_dir)
+    for arm in arms:
+        try:
+            catalog.context(arm.context)
+        except InputError as error:
+            raise InputError(f"arm {arm.name!r}: {error}") from None
+        dosing_values(arm, regimens, 70.0)
+
+
+def selected_arms(spec: TrialSpec, settings: TrialSettings) -> list[Arm]:
+    """The arms to run, in spec order; InputError naming an unknown arm."""
+    if settings.arms is None:
+        return list(spec.arms)
+    return [spec.arm(name) for name in settings.arms]
+
+
+def assess(records: list[PatientRecord], spec: TrialSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Patients table (RECIST outcomes, :data:`stat3qsp.trial_columns.PATIENT_COLUMNS` and extra
+    columns) and scan-level SLD table of simulated patients."""
+    if not records:
+        raise InputError("no patients to assess; accepted: at least one arm with at least one patient")
+    baseline = np.array([r.baseline_sld_mm for r in records])
+    measurable = np.array([r.conduct.measurable for r in records])
+    scans = np.vstack([r.conduct.scan_weeks for r in records])
+    sld = np.vstack([r.sld_mm for r in records])
+    discontinuation = np.array([r.conduct.discontinuation_weeks for r in records])
+    outcome = recist.assess_patients(baseline, scans, assessed_sld(sld, baseline, measurable),
+                                     discontinuation_weeks=discontinuation, rules=spec.recist)
+    outcome.loc[~measurable, tc.BEST_PCT_CHANGE] = np.nan
+    ids = pd.DataFrame({tc.REPLICATE: [r.replicate for r in records], tc.ARM: [r.arm for r in records],
+                        tc.PATIENT: [r.patient for r in records]})
+    extra = pd.DataFrame({
+        MEASURABLE: measurable, BASELINE_SLD: baseline, BODY_WEIGHT: [r.body_weight_kg for r in records],
+        DOUBLING_DAYS: [r.doubling_days for r in records], DRAWS: [r.draws for r in records],
+    })
+    values = pd.DataFrame([r.values for r in records]).drop(columns=["tumour_SLD_baseline"], errors="ignore")
+    patients = pd.concat([ids, outcome[list(tc.PATIENT_COLUMNS[3:])], extra, values], axis=1)
+
+    rows = []
+    for r, b, m in zip(records, baseline, measurable):
+        rows.append((r.replicate, r.arm, r.patient, 0.0, b, 0.0, m))
+        done = ~np.isnan(r.sld_mm)
+        for week, value in zip(r.conduct.scan_weeks[done], r.sld_mm[done]):
+            rows.append((r.replicate, r.arm, r.patient, week, value, (value - b) / b * 100.0, m))
+    return patients, pd.DataFrame(rows, columns=list(SLD_COLUMNS))
+
+
+def run_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
+              models_dir: Path | str = DEFAULT_MODELS_DIR) -> TrialResult:
+    """Simulate, assess and summarise a virtual trial (module docstring).
+
+    Returns
+    -------
+    TrialResult
+        ``patients`` and ``sld`` (one row per patient / scan), ``replicate_endpoints`` (endpoints of
+        every replicate and arm) and ``comparison`` (observed versus predicted, one row per arm
+        and endpoint: :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`).
+    """
+    records = simulate_trial(spec, settings, workers, models_dir)
+    patients, sld = assess(records, spec)
+    per_replicate = ep.trial_endpoints(patients)
+    summary = ep.prediction_summary(per_replicate)
+    names = {arm.name for arm in selected_arms(spec, settings)}
+    observed = ep.observed_table(spec)
+    comparison = ep.comparison_table(summary, observed[observed[tc.ARM].isin(names)])
+    return TrialResult(patients, sld, per_replicate, comparison)

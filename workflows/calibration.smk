@@ -1,0 +1,163 @@
+# Calibration of the JAK/STAT3 core on Sobotta et al. 2017 (IL-6 -> JAK1 -> STAT3 -> SOCS3 in primary
+# mouse hepatocytes), as a PEtab problem (calibration/sobotta2017/): build the problem from the models
+# and the published data, fit it (multistart), profile it, validate on the held-out ruxolitinib
+# measurements, plot. Everything the rules need is in the recipe CALIBRATION_SPEC.
+from pathlib import Path
+
+from stat3qsp.calibrate.spec import read_spec
+
+CALIBRATION_SPEC = "calibration/sobotta2017/spec.yaml"
+CALIBRATION_FIT = config.get("calibration", {}).get("fit", "full")  # `fast`: a few seconds, for tests
+# The recipe is read only when the stage is configured (paths in it are relative to the project root).
+CALIBRATION_OBSERVABLES = (
+    [o.observable_id for o in read_spec(CALIBRATION_SPEC).observables] if "calibration" in config else []
+)
+CALIBRATION_PROBLEM = "results/calibration/problem/problem.yaml"
+
+
+# Targets of this stage, for `rule all` of the Snakefile.
+CALIBRATION_TARGETS = [
+    "results/calibration/fitted_parameters.tsv",
+    "results/calibration/validation.tsv",
+    "results/calibration/figures/profiles.png",
+    "results/calibration/figures/multistart.png",
+    *expand("results/calibration/figures/fit_{observable}.png", observable=CALIBRATION_OBSERVABLES),
+]
+
+
+rule calibration_problem:
+    input:
+        spec=CALIBRATION_SPEC,
+        parameters=f"{config['models_dir']}/parameters.tsv",
+        catalog=f"{config['models_dir']}/catalog.yaml",
+        data="data/petab/Sobotta_Frontiers2017/Sobotta_Frontiers2017.yaml",
+    output:
+        problem=CALIBRATION_PROBLEM,
+        validation="results/calibration/problem/problem_validation.yaml",
+    log:
+        "results/logs/calibration/problem.log",
+    params:
+        models_dir=lambda wc, input: str(Path(input.parameters).parent),
+        folder=lambda wc, output: str(Path(output.problem).parent),
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_problem.py"
+
+
+rule calibration_fit:
+    input:
+        problem=CALIBRATION_PROBLEM,
+        parameters=f"{config['models_dir']}/parameters.tsv",
+        spec=CALIBRATION_SPEC,
+    output:
+        multistart="results/calibration/multistart.tsv",
+        estimate="results/calibration/estimate.tsv",
+    log:
+        "results/logs/calibration/fit.log",
+    params:
+        fit=CALIBRATION_FIT,
+        models_dir=lambda wc, input: str(Path(input.parameters).parent),
+    threads: 2
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_fit.py"
+
+
+rule calibration_profiles:
+    input:
+        problem=CALIBRATION_PROBLEM,
+        estimate="results/calibration/estimate.tsv",
+        parameters=f"{config['models_dir']}/parameters.tsv",
+        spec=CALIBRATION_SPEC,
+    output:
+        profiles="results/calibration/profiles.tsv",
+        fitted="results/calibration/fitted_parameters.tsv",
+    log:
+        "results/logs/calibration/profiles.log",
+    params:
+        fit=CALIBRATION_FIT,
+        models_dir=lambda wc, input: str(Path(input.parameters).parent),
+    threads: 2
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_profiles.py"
+
+
+rule calibration_validation:
+    input:
+        problem=CALIBRATION_PROBLEM,
+        estimate="results/calibration/estimate.tsv",
+        parameters=f"{config['models_dir']}/parameters.tsv",
+        spec=CALIBRATION_SPEC,
+    output:
+        validation="results/calibration/validation.tsv",
+        residuals="results/calibration/residuals.tsv",
+    log:
+        "results/logs/calibration/validation.log",
+    params:
+        fit=CALIBRATION_FIT,
+        models_dir=lambda wc, input: str(Path(input.parameters).parent),
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_validation.py"
+
+
+rule calibration_fit_figure:
+    input:
+        problem=CALIBRATION_PROBLEM,
+        estimate="results/calibration/estimate.tsv",
+        residuals="results/calibration/residuals.tsv",
+    output:
+        report(
+            "results/calibration/figures/fit_{observable}.png",
+            caption="report/calibration_fit.rst",
+            category="Calibration",
+            labels={"figure": "fit", "observable": "{observable}"},
+        ),
+    log:
+        "results/logs/calibration/figure_fit_{observable}.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_fit_figure.py"
+
+
+rule calibration_profile_figure:
+    input:
+        profiles="results/calibration/profiles.tsv",
+        fitted="results/calibration/fitted_parameters.tsv",
+    output:
+        report(
+            "results/calibration/figures/profiles.png",
+            caption="report/calibration_profiles.rst",
+            category="Calibration",
+            labels={"figure": "profile likelihoods"},
+        ),
+    log:
+        "results/logs/calibration/figure_profiles.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_profile_figure.py"
+
+
+rule calibration_multistart_figure:
+    input:
+        multistart="results/calibration/multistart.tsv",
+    output:
+        report(
+            "results/calibration/figures/multistart.png",
+            caption="report/calibration_multistart.rst",
+            category="Calibration",
+            labels={"figure": "multistart"},
+        ),
+    log:
+        "results/logs/calibration/figure_multistart.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_multistart_figure.py"

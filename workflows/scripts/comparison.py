@@ -1,0 +1,5 @@
+"""Snakemake script: attribution and add-on benefit in every setting of the comparison."""
+from stat3qsp.workflow import run_comparison, run_logged
+
+run_logged(snakemake.log[0], run_comparison, snakemake.params.models_dir, dict(snakemake.params.spec),
+           snakemake.params.hours, snakemake.output.settings, snakemake.output.add_on_range)
