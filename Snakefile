@@ -19,6 +19,8 @@ include: "workflows/dose_response.smk"
 include: "workflows/synergy.smk"
 include: "workflows/comparison.smk"
 include: "workflows/calibration.smk"
+include: "workflows/trial.smk"
+include: "workflows/sensitivity.smk"
 
 
 rule all:

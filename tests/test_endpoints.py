@@ -98,7 +98,56 @@ def test_trial_endpoints_per_replicate_and_arm():
     assert value[(0, tc.CBR)] == pytest.approx(3 / 5)
     assert value[(1, tc.ORR)] == 0.0
     assert value[(0, tc.MEDIAN_PFS_WEEKS)] == 4.0
-    assert table[tc.N_PATIENTS].eq(5).all()
+    assert math.isnan(value[(0, tc.MEDIAN_DOR_WEEKS)])  # no response_weeks column: not computable
+    counts = table.set_index([tc.REPLICATE, tc.ENDPOINT])[tc.N_PATIENTS]
+    assert counts.drop(tc.MEDIAN_DOR_WEEKS, level=1).eq(5).all()
+    assert (counts[(0, tc.MEDIAN_DOR_WEEKS)], counts[(1, tc.MEDIAN_DOR_WEEKS)]) == (2, 0)  # responders
+
+
+# Duration of response by hand. Six patients; four responders (onset = first PR/CR scan, weeks):
+#   A: PR at 8, PD at 32        -> DoR 24, event
+#   B: PR at 16, censored at 40 -> DoR 24, censored (the last progression-free scan)
+#   C: CR at 8, PD at 16        -> DoR 8, event
+#   D: PR at 8, PD at 48        -> DoR 40, event
+#   E (SD) and F (PD) are not responders and do not enter.
+# KM over the responders (times 8, 24, 24+, 40): S(8) = 3/4; at 24 one event among 3 at risk
+# (the censoring at 24 is counted after the event) -> S(24) = 3/4 * 2/3 = 1/2 exactly, flat until
+# the event at 40, where S = 0: median on the flat half = midpoint (24 + 40) / 2 = 32 weeks.
+DOR_PATIENTS = pd.DataFrame({
+    tc.ARM: "combo", tc.PATIENT: range(6),
+    tc.PFS_WEEKS: [32.0, 40.0, 16.0, 48.0, 24.0, 8.0],
+    tc.EVENT: [True, False, True, True, True, True],
+    tc.BEST_RESPONSE: ["PR", "PR", "CR", "PR", "SD", "PD"],
+    tc.CLINICAL_BENEFIT: [True, True, True, True, False, False],
+    tc.RESPONSE_WEEKS: [8.0, 16.0, 8.0, 8.0, math.nan, math.nan],
+})
+
+
+def test_duration_of_response_by_hand():
+    durations, events = ep.response_durations(DOR_PATIENTS[tc.PFS_WEEKS], DOR_PATIENTS[tc.EVENT],
+                                              DOR_PATIENTS[tc.RESPONSE_WEEKS])
+    assert durations.tolist() == [24.0, 24.0, 8.0, 40.0]
+    assert events.tolist() == [True, False, True, True]
+    row = ep.trial_endpoints(DOR_PATIENTS).set_index(tc.ENDPOINT).loc[tc.MEDIAN_DOR_WEEKS]
+    assert row[tc.VALUE] == 32.0
+    assert row[tc.N_PATIENTS] == 4
+    assert row[tc.LO] <= 32.0 <= row[tc.HI]
+
+
+def test_duration_of_response_without_responders_is_nan_and_not_counted_across_replicates():
+    none = DOR_PATIENTS.assign(**{tc.BEST_RESPONSE: "SD", tc.RESPONSE_WEEKS: math.nan, tc.REPLICATE: 1})
+    table = ep.trial_endpoints(pd.concat([DOR_PATIENTS.assign(**{tc.REPLICATE: 0}), none]))
+    dor = table[table[tc.ENDPOINT] == tc.MEDIAN_DOR_WEEKS].set_index(tc.REPLICATE)
+    assert math.isnan(dor.loc[1, tc.VALUE]) and dor.loc[1, tc.N_PATIENTS] == 0
+    summary = ep.prediction_summary(table).set_index(tc.ENDPOINT).loc[tc.MEDIAN_DOR_WEEKS]
+    assert summary[tc.PREDICTED] == 32.0 and summary[tc.N_REPLICATES] == 1
+    comparison = ep.comparison_table(ep.prediction_summary(table), ep.observed_table(load_trial_spec(SPEC_PATH)).iloc[:0])
+    assert comparison.set_index(tc.ENDPOINT).loc[tc.MEDIAN_DOR_WEEKS, tc.N_REPLICATES] == 1
+
+
+def test_response_after_the_end_of_pfs_is_refused():
+    with pytest.raises(InputError, match="response_weeks"):
+        ep.response_durations([8.0], [True], [16.0])
 
 
 def test_trial_endpoints_needs_the_patient_columns():

@@ -1,5 +1,6 @@
-"""One virtual patient: regimen -> parameters, pre-treatment steady state, the Claret-type tumour
-equation, integrator tolerance and reproducible draws."""
+"""One virtual patient: regimen -> parameters and dosing series, pre-treatment steady state, the
+Claret-type tumour equation, integrator tolerance and reproducible draws. The envelope method is
+tested against the full integration in tests/test_envelope.py."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 
 from stat3qsp.errors import InputError
-from stat3qsp.patient import (TRIAL_RELATIVE_TOLERANCE, PatientSimulator, dosing_values, off_values)
+from stat3qsp.envelope import DoseSeries
+from stat3qsp.patient import (DEFAULT_METHOD, TRIAL_RELATIVE_TOLERANCE, PatientSimulator, dose_series, dosing_values,
+                              off_values)
 from stat3qsp.population import patient_generator, read_population, volume_doubling_days
 from stat3qsp.trialspec import Arm, load_trial_spec, parse_dose, parse_interval, DrugRegimen, LoadingDose, TargetInhibition
 
@@ -56,7 +59,8 @@ def test_regimen_start_day_and_missing_loading_dose(simulator):
 
 
 @pytest.mark.parametrize("arm, named", [
-    (_arm([DrugRegimen("neratinib", parse_dose("240 mg"), "oral", parse_interval("24 h"), "continuous", 1)]), "'neratinib'"),
+    (_arm([DrugRegimen("lapatinib", parse_dose("1250 mg"), "oral", parse_interval("24 h"), "continuous", 1)]), "'lapatinib'"),
+    (_arm([DrugRegimen("neratinib", parse_dose("240 mg"), "iv", parse_interval("24 h"), "continuous", 1)]), "'iv'"),
     (_arm([DrugRegimen("ruxolitinib", parse_dose("25 mg"), "iv", parse_interval("12 h"), "continuous", 1)]), "'iv'"),
     (_arm([DrugRegimen("ruxolitinib", parse_dose("25 mg"), "oral", parse_interval("12 h"), "continuous", 1,
                        LoadingDose(parse_dose("50 mg"), "first", 0))]), "loading dose"),
@@ -92,15 +96,29 @@ def test_drug_effect_fades_with_resistance(simulator, spec, patient):
 
 
 def test_trial_tolerance_sld_agrees_with_a_tight_tolerance_run(spec, patient):
-    """Loose trial tolerances change SLD by far less than 0.5 mm (here < 0.05 mm) on a BID regimen."""
+    """Loose trial tolerances change SLD by far less than 0.5 mm (here < 0.05 mm) on a BID regimen,
+    integrated in full (the reference method)."""
     arm = spec.arm("ruxolitinib_100mg_bid")
     scans = np.array([9.0, 18.0, 27.0]) * WEEK
-    loose = PatientSimulator()
-    tight = PatientSimulator(relative_tolerance=1e-10, absolute_tolerance=1e-14)
+    loose = PatientSimulator(method="full")
+    tight = PatientSimulator(relative_tolerance=1e-10, absolute_tolerance=1e-14, method="full")
     dosing = dosing_values(arm, loose.regimens, patient.body_weight_kg)
-    assert loose.tolerances[0] == TRIAL_RELATIVE_TOLERANCE
+    assert loose.tolerances[0] == TRIAL_RELATIVE_TOLERANCE and PatientSimulator().method == DEFAULT_METHOD == "envelope"
     difference = np.abs(loose.scans(patient, dosing, scans) - tight.scans(patient, dosing, scans))
     assert np.max(difference) < 0.05
+
+
+def test_dosing_series_and_clamp_steps_of_a_regimen(simulator, spec):
+    """What the envelope method reads from a regimen: ruxolitinib every 12 h, trastuzumab every 21
+    days infused over tras_infusion_time, clamp start times; drugs not dosed are left out."""
+    values = simulator.context_values("her2_trastuzumab_resistant")
+    dosing = dosing_values(spec.arm("ruxolitinib_trastuzumab"), simulator.regimens, 70.0)
+    series, steps = dose_series(dosing, simulator.regimens, values)
+    assert sorted(series, key=lambda d: d.interval_h) == [
+        DoseSeries(0.0, 12.0, 0.0), DoseSeries(0.0, 504.0, values["tras_infusion_time"])]
+    assert steps == []
+    clamp = dosing_values(_arm(clamps=[TargetInhibition("her2", 0.5, 8)]), simulator.regimens, 70.0)
+    assert dose_series(clamp, simulator.regimens, values) == ([], [7 * 24.0])
 
 
 def test_scans_stop_after_the_stop_rule_fires(simulator, spec, patient):

@@ -177,3 +177,68 @@ def test_no_dose_no_drug_and_nothing_before_the_first_dose(patient_model, table)
 def test_bad_pk_input_is_refused(call):
     with pytest.raises(InputError):
         call()
+
+
+# -- neratinib (models/pk/neratinib_oral.ant) ---------------------------------------------------
+NERATINIB_MOLAR_MASS = 557.0
+NERATINIB_LABEL_CMAX_NM = 84.5 * 1e3 / NERATINIB_MOLAR_MASS  # 84.5 ng/mL (ug/L) / 557 g/mol = 151.7 nM
+NERATINIB_LABEL_HALF_LIFE_H = 14.6
+
+
+def _neratinib_once(times, patient_model, dose=240.0):
+    single = {"ner_dose": dose, "ner_interval": 1e6, "ner_start": 0.0}
+    return _rules_at(patient_model, single, times, ["ner_C_total_nM", "ner_conc"]).T
+
+
+def test_neratinib_240mg_single_dose_cmax_and_tmax_match_the_label(patient_model, table):
+    """Label: one 240-mg dose gives Cmax 84.5 ng/mL (151.7 nM total) at Tmax 2-8 h.
+
+    Tolerance on Cmax +-10%: the table's V/F is derived from this Cmax (so the model meets it
+    within the rounding of V/F, < 0.1%); the 10% leave room for another absorption rate with Tmax
+    anywhere in 3.7-7.3 h at the same V/F (ka 0.8-0.3 /h moves Cmax by +7% to -9%), all inside
+    the label's Tmax range. The free concentration is the unbound fraction of the total.
+    """
+    times = np.linspace(0.0, 24.0, 2401)
+    total, free = _neratinib_once(times, patient_model)
+    peak = int(np.argmax(total))
+    assert total[peak] == pytest.approx(NERATINIB_LABEL_CMAX_NM, rel=0.10)
+    assert 2.0 <= times[peak] <= 8.0
+    assert times[peak] == pytest.approx(pk.oral_tmax(table["ner_ka"], table["ner_CL_F"], table["ner_V_F"]), abs=0.01)
+    assert free == pytest.approx(table["ner_fu"] * total, rel=1e-12)
+    assert table["ner_fu"] <= 0.01  # more than 99% bound
+
+
+def test_neratinib_once_daily_accumulates_as_its_half_life_says(patient_model, table):
+    """Steady state of 240 mg once daily: the trough accumulates by R = 1 / (1 - exp(-k tau)) with
+    k = ln2 / 14.6 h (label steady-state half-life; R = 1.47 for tau = 24 h), and the decline after
+    the last dose has that half-life. +-5%: the table is derived from the half-life (rounding of
+    CL/F, < 0.1%); absorption adds exp(-ka tau) = 6e-6 to R."""
+    tau = 24.0
+    dosing = {"ner_dose": 240.0, "ner_interval": tau, "ner_start": 0.0}
+    first_trough, steady_trough = _rules_at(patient_model, dosing, np.array([tau - 1e-6, 20 * tau - 1e-6]),
+                                            ["ner_C_total_nM"])[:, 0]
+    expected = 1.0 / (1.0 - np.exp(-np.log(2) / NERATINIB_LABEL_HALF_LIFE_H * tau))
+    assert steady_trough / first_trough == pytest.approx(expected, rel=0.05)
+    tail = np.linspace(36.0, 60.0, 25)  # 36 h after one dose absorption is over (exp(-ka t) < 1e-7)
+    single = _rules_at(patient_model, {**dosing, "ner_interval": 1e6}, tail, ["ner_C_total_nM"])[:, 0]
+    slope = np.polyfit(tail, np.log(single), 1)[0]
+    assert np.log(2) / -slope == pytest.approx(NERATINIB_LABEL_HALF_LIFE_H, rel=0.05)
+    steady_peak = _rules_at(patient_model, dosing, np.array([19 * tau + pk.oral_tmax(
+        table["ner_ka"], table["ner_CL_F"], table["ner_V_F"])]), ["ner_C_total_nM"])[0, 0]
+    assert steady_peak == pytest.approx(expected * NERATINIB_LABEL_CMAX_NM, rel=0.10)
+
+
+def test_closed_form_neratinib_superposition_equals_event_based_reference(patient_model, table):
+    """Once-daily doses from day 2 (t0 = 24 h): the module's rule, pk.oral_one_compartment and an
+    event-based LSODA integration of depot and central amounts agree."""
+    times = np.array([0.0, 23.9, 24.3, 29.0, 47.99, 48.0, 55.5, 130.0, 200.1, 335.9])
+    start, tau, dose = 24.0, 24.0, 240.0
+    dosing = {"ner_dose": dose, "ner_interval": tau, "ner_start": start}
+    args = (table["ner_ka"], table["ner_CL_F"], table["ner_V_F"])
+    model = _rules_at(patient_model, dosing, times, ["ner_C_plasma"])[:, 0]
+    closed = pk.oral_one_compartment(times, dose, tau, start, *args)
+    reference = _event_based_oral(times, dose, tau, start, *args)
+    positive = reference > 0
+    assert np.array_equal(model > 0, positive) and positive.sum() == len(times) - 2
+    assert model[positive] == pytest.approx(reference[positive], rel=1e-6)
+    assert closed[positive] == pytest.approx(reference[positive], rel=1e-6)

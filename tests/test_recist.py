@@ -85,6 +85,20 @@ def test_confirmation_rules(sld, weeks, expected):
     assert assess_patient(50.0, weeks, sld, rules=CONFIRM).best_response == expected
 
 
+@pytest.mark.parametrize("sld, rules, onset", [
+    ([30.0, 31.0, 45.0], CONFIRM, 8.0),       # PR at 8 confirmed at 16: onset at the first PR, not its confirmation
+    ([40.0, 30.0, 31.0], CONFIRM, 16.0),      # SD (-20%) first: onset at the first PR
+    ([30.0, 35.5, 35.5], CONFIRM, math.nan),  # PR at 8 never confirmed (SD after): no response, no onset
+    ([30.0, 35.5, 35.5], RecistRules(), 8.0),  # without confirmation the single PR counts
+    ([45.0, 55.0, 70.0], CONFIRM, math.nan),  # SD, SD, PD: no response
+])
+def test_response_onset_is_the_first_scan_meeting_the_criteria(sld, rules, onset):
+    """RECIST 1.1, 'Duration of overall response': measured from the time the measurement criteria
+    for CR/PR are first met (baseline 50 mm, scans at 8, 16, 24 weeks)."""
+    outcome = assess_patient(50.0, [8.0, 16.0, 24.0], sld, rules=rules)
+    assert outcome.response_weeks == onset or (math.isnan(onset) and math.isnan(outcome.response_weeks))
+
+
 @pytest.mark.parametrize("weeks, benefit", [
     ([12.0, 24.0], False),   # SD last documented at exactly 24 weeks: not > 24
     ([12.0, 24.5], True),
@@ -156,7 +170,7 @@ def test_vectorised_matches_per_patient():
     table = assess_patients(baseline, weeks, sld, new_lesion=new, death_weeks=death,
                             discontinuation_weeks=disc, rules=CONFIRM)
     assert list(table.columns) == [tc.PFS_WEEKS, tc.EVENT, tc.BEST_RESPONSE, tc.BEST_PCT_CHANGE,
-                                   tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.N_SCANS]
+                                   tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.N_SCANS, tc.RESPONSE_WEEKS]
     for i in range(n):
         one = assess_patient(baseline[i], weeks, sld[i], new_lesion=new[i],
                              death_weeks=None if math.isnan(death[i]) else death[i],
@@ -164,6 +178,8 @@ def test_vectorised_matches_per_patient():
         row = table.iloc[i]
         assert (row[tc.PFS_WEEKS], row[tc.EVENT], row[tc.BEST_RESPONSE], row[tc.CLINICAL_BENEFIT]) == (
             one.pfs_weeks, one.event, one.best_response, one.clinical_benefit)
+        assert row[tc.RESPONSE_WEEKS] == one.response_weeks or math.isnan(row[tc.RESPONSE_WEEKS]) == math.isnan(
+            one.response_weeks) == (one.best_response not in ("CR", "PR"))
     assert set(table[tc.BEST_RESPONSE]) >= {"PR", "SD", "PD", "NE"}
 
 

@@ -63,9 +63,9 @@ def test_arms_share_their_patients(spec):
 @pytest.mark.parametrize("edit, field", [
     (lambda d: d["arms"][0]["drugs"][0].update(dose="25 furlongs"), "$.arms[0].drugs[0].dose"),
     (lambda d: d["arms"][0].pop("n_patients"), "n_patients"),
-    (lambda d: d["arms"][0]["drugs"].append({"drug": "neratinib", "dose": "240 mg", "route": "oral",
+    (lambda d: d["arms"][0]["drugs"].append({"drug": "neratinib", "dose": "240 mg", "route": "iv",
                                                "interval": "24 h", "schedule": "continuous", "start_day": 1}),
-     "'neratinib'"),
+     "'iv'"),
 ])
 def test_malformed_spec_one_line_exit_2_nothing_written(tmp_path, capsys, edit, field):
     data = yaml.safe_load(Path(SPEC).read_text())
@@ -135,3 +135,22 @@ def test_calibrated_growth_scale_is_current(spec):
     scale = simulator.model.parameters["tumour_rate_scale"].value
     median = median_latent_pfs(simulator, spec, scale, 100, CALIBRATION_SEED, 104.0)
     assert median == pytest.approx(spec.design.historical_control_median_pfs_weeks, abs=1.5)
+
+
+def test_forward_prediction_runs_to_the_specs_follow_up_and_says_it_is_a_prediction(tmp_path):
+    """trials/ner_rux_mtnbc.yaml: horizon from its follow_up (78 weeks), no observed value, the
+    duration of response written for every arm with the replicates that had responders."""
+    out = tmp_path / "forward"
+    assert main(["trial", "trials/ner_rux_mtnbc.yaml", "--patients", "3", "--replicates", "1", "--seed", "2",
+                 "--arms", "neratinib_ruxolitinib,full_target_inhibition", "-o", str(out)]) == 0
+    header = [line for line in (out / "endpoints.tsv").read_text().splitlines() if line.startswith("#")]
+    assert "# horizon_weeks: 78" in header and any("FORWARD PREDICTION" in line for line in header)
+    endpoints = pd.read_csv(out / "endpoints.tsv", sep="\t", comment="#")
+    assert endpoints[tc.OBSERVED].isna().all() and endpoints[tc.CONSISTENT].isna().all()
+    dor = endpoints[endpoints[tc.ENDPOINT] == tc.MEDIAN_DOR_WEEKS].set_index(tc.ARM)
+    assert set(dor.index) == {"neratinib_ruxolitinib", "full_target_inhibition"}
+    assert dor[tc.N_REPLICATES].isin([0, 1]).all()
+    patients = pd.read_csv(out / "patients.tsv", sep="\t", comment="#")
+    responders = patients[tc.BEST_RESPONSE].isin([tc.CR, tc.PR])
+    assert patients.loc[responders, tc.RESPONSE_WEEKS].notna().all()
+    assert patients.loc[~responders, tc.RESPONSE_WEEKS].isna().all()

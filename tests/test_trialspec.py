@@ -183,3 +183,47 @@ def test_unreadable_or_invalid_yaml_file(tmp_path):
     broken.write_text("id: [unclosed\n", encoding="utf-8")
     with pytest.raises(InputError, match="not valid YAML"):
         load_trial_spec(broken)
+
+
+FORWARD_PATH = SCHEMA_PATH.parent / "ner_rux_mtnbc.yaml"
+
+
+def test_forward_prediction_spec_validates_and_has_no_observed_value():
+    """Seed 003 (neratinib + ruxolitinib in metTNBC): a forward prediction with its 18-month time
+    frame, the labelled neratinib dose and no observed endpoint anywhere."""
+    spec = load_trial_spec(FORWARD_PATH)
+    assert spec.forward_prediction and spec.citation is None
+    assert spec.registry_record.registry == "ClinicalTrials.gov" and spec.registry_record.registry_id is None
+    assert spec.follow_up.weeks == 78.0
+    assert spec.assessment.scan_weeks(spec.follow_up.weeks).tolist() == [8.0 * i for i in range(1, 10)]
+    assert spec.population.context == "tnbc_egfr" and spec.design.primary_endpoint == tc.ORR
+    assert spec.design.phase is None and spec.design.alpha is None
+    assert spec.recist.confirmation_required
+    assert all(not arm.endpoints for arm in spec.arms)
+    combination = spec.arm("neratinib_ruxolitinib")
+    assert not combination.counterfactual
+    assert [(d.drug, d.dose, d.interval.hours) for d in combination.drugs] == [
+        ("neratinib", Dose(240.0, "mg"), 24.0), ("ruxolitinib", Dose(25.0, "mg"), 12.0)]
+    assert {a.name for a in spec.arms if a.counterfactual} == {"neratinib_alone", "ruxolitinib_alone",
+                                                              "full_target_inhibition"}
+
+
+def test_forward_prediction_refuses_observed_endpoints():
+    data = yaml.safe_load(FORWARD_PATH.read_text(encoding="utf-8"))
+    data["arms"][0]["endpoints"] = {"orr": {"observed": 0.1, "lo": None, "hi": None, "role": "validation",
+                                            "source": "made up"}}
+    with pytest.raises(InputError, match=r"\$\.arms\[0\].*no observed endpoints"):
+        trial_spec_from_dict(data, source="ner_rux_mtnbc.yaml")
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (_drop(["citation"]), "$.citation"),
+    (_drop(["design", "alpha"]), "$.design.alpha"),
+    (_set(["purpose"], "forward_prediction"), "$.registry_record"),
+])
+def test_a_replication_needs_its_publication_and_whole_design(spec_data, mutate, field):
+    data = copy.deepcopy(spec_data)
+    mutate(data)
+    with pytest.raises(InputError, match="required field is missing") as error:
+        trial_spec_from_dict(data, source="NCT02066532.yaml")
+    assert str(error.value).startswith(f"NCT02066532.yaml: {field}")

@@ -2,6 +2,7 @@
 # typo fails before any job runs, with the accepted names in the message.
 from pathlib import Path
 
+from stat3qsp.trial_workflow import trial_specs
 from stat3qsp.workflow import check_config, READOUT_NAMES
 
 check_config(config)
@@ -17,6 +18,10 @@ DR_DRUGS = list(config["dose_response"])
 SYNERGY_PAIRS = [
     f"{context}__{pair['row']}__{pair['col']}" for context in CONTEXTS for pair in config["synergy"]["pairs"]
 ]
+# Trial specs of config `trials` by spec id (path and arm names), loaded and checked here so that a bad
+# spec fails before any job; the exposure table exists only with them (the synergy rules then use it).
+TRIAL_SPECS = trial_specs(config)
+EXPOSURE_TABLE = ["results/pk/exposure.tsv"] if TRIAL_SPECS else []
 
 
 wildcard_constraints:
@@ -25,11 +30,23 @@ wildcard_constraints:
     row="[a-z0-9]+(_[a-z0-9]+)*",
     col="[a-z0-9]+(_[a-z0-9]+)*",
     readout="[A-Za-z0-9_]+",
+    trial="[A-Za-z0-9_-]+",
+    arm="[a-z][a-z0-9_]*",
 
 
 def models_dir_of(wildcards, input):
     """The models folder, derived from the catalog input."""
     return str(Path(input.catalog).parent)
+
+
+def exposure_of(wildcards, input):
+    """The exposure table among the inputs (named exposure: a list of one or none), or None."""
+    return input.exposure[0] if len(input.exposure) else None
+
+
+def trial_spec_of(wildcards):
+    """The spec file of the trial wildcard."""
+    return TRIAL_SPECS[wildcards.trial].path
 
 
 def all_targets():
@@ -41,4 +58,7 @@ def all_targets():
         "results/synergy/summary.tsv",
         *(["results/comparison/settings.tsv", "results/comparison/figures/settings.png"] if "comparison" in config else []),
         *(CALIBRATION_TARGETS if "calibration" in config else []),
+        *TRIAL_TARGETS,
+        *SENSITIVITY_TARGETS,
+        *UNCERTAINTY_TARGETS,
     ]

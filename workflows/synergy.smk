@@ -21,6 +21,7 @@ rule synergy_scores:
         "results/synergy/{context}__{row}__{col}.matrix.tsv",
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
+        exposure=EXPOSURE_TABLE,
     output:
         wells="results/synergy/{context}__{row}__{col}.scores.tsv",
         summary="results/synergy/{context}__{row}__{col}.summary.tsv",
@@ -30,6 +31,8 @@ rule synergy_scores:
         models_dir=models_dir_of,
         synergy=config["synergy"],
         hours=config["assay_hours"],
+        # With trials configured, the clinical exposure gives the scores over the clinically reachable wells.
+        exposure=exposure_of,
     conda:
         "envs/stat3qsp.yaml"
     script:
@@ -41,6 +44,7 @@ rule synergy_figure:
         matrix="results/synergy/{context}__{row}__{col}.matrix.tsv",
         wells="results/synergy/{context}__{row}__{col}.scores.tsv",
         summary="results/synergy/{context}__{row}__{col}.summary.tsv",
+        exposure=EXPOSURE_TABLE,
     output:
         report(
             "results/synergy/figures/{context}__{row}__{col}.png",
@@ -50,6 +54,8 @@ rule synergy_figure:
         ),
     log:
         "results/logs/synergy/{context}__{row}__{col}.figure.log",
+    params:
+        exposure=exposure_of,
     conda:
         "envs/stat3qsp.yaml"
     script:

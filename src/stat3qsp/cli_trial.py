@@ -11,7 +11,9 @@ folder beside it and renamed at the end):
 - ``figures/``: KM band, and swimmer, waterfall and spider plots of replicate 0 of every arm.
 
 Every table starts with ``# key: value`` provenance lines (model and parameter-table hashes,
-package version, spec hash, seed and settings); none depends on ``--workers``.
+package version, spec hash, seed and settings; for a forward prediction a line saying that nothing
+in it is observed); none depends on ``--workers``. The follow-up is ``--horizon-weeks``, else the
+spec's ``follow_up``, else 104 weeks.
 """
 from __future__ import annotations
 
@@ -29,13 +31,16 @@ def _cmd_trial(args: argparse.Namespace) -> None:
     from stat3qsp.errors import InputError
     from stat3qsp.model import load_model
     from stat3qsp.output import write_table_atomic
-    from stat3qsp.trial import TrialSettings, run_trial, selected_arms
+    from stat3qsp.trial import DEFAULT_HORIZON_WEEKS, TrialSettings, run_trial, selected_arms
     from stat3qsp.trialspec import load_trial_spec
 
     spec = load_trial_spec(args.spec)
     arms = tuple(a.strip() for a in args.arms.split(",")) if args.arms else None
+    horizon = args.horizon_weeks
+    if horizon is None:
+        horizon = spec.follow_up.weeks if spec.follow_up is not None else DEFAULT_HORIZON_WEEKS
     settings = TrialSettings(replicates=args.replicates, seed=args.seed, patients=args.patients,
-                             horizon_weeks=args.horizon_weeks, arms=arms)
+                             horizon_weeks=horizon, arms=arms)
     selected_arms(spec, settings)
     if not 1 <= args.workers <= 256:
         raise InputError(f"--workers = {args.workers}; accepted: an integer in [1, 256]")
@@ -49,12 +54,16 @@ def _cmd_trial(args: argparse.Namespace) -> None:
               f"trial_spec: {Path(args.spec).name} sha256 {text_hash(Path(args.spec).read_text())}",
               f"seed: {settings.seed}", f"replicates: {settings.replicates}",
               f"patients_per_arm: {settings.patients or 'spec'}", f"horizon_weeks: {settings.horizon_weeks:g}"]
+    if spec.forward_prediction:
+        header.append("purpose: FORWARD PREDICTION - the trial's outcome is not known; every value is predicted, "
+                      "none is observed")
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}."))
     try:
-        note = ("historical_control median_pfs_weeks is calibrated on continuous-assessment PFS "
-                "(stat3qsp.calibration); the scan-dated value predicted here is not the calibration target")
-        write_table_atomic(staging / "endpoints.tsv", result.comparison, [*header, note])
+        notes = [] if spec.forward_prediction else [
+            "historical_control median_pfs_weeks is calibrated on continuous-assessment PFS "
+            "(stat3qsp.calibration); the scan-dated value predicted here is not the calibration target"]
+        write_table_atomic(staging / "endpoints.tsv", result.comparison, [*header, *notes])
         write_table_atomic(staging / "replicate_endpoints.tsv", result.replicate_endpoints, header)
         write_table_atomic(staging / "patients.tsv", result.patients, header)
         write_table_atomic(staging / "sld.tsv", result.sld, header)
@@ -94,7 +103,8 @@ def register(verbs) -> None:
                        help="patients per arm and replicate (default: each arm's n_patients from the spec)")
     trial.add_argument("--replicates", type=int, default=200, help="replicate virtual trials (default 200)")
     trial.add_argument("--seed", type=int, default=1, help="seed of every random stream (default 1)")
-    trial.add_argument("--horizon-weeks", type=float, default=104.0, help="follow-up of every patient in weeks (default 104)")
+    trial.add_argument("--horizon-weeks", type=float, default=None,
+                       help="follow-up of every patient in weeks (default: the spec's follow_up, else 104)")
     trial.add_argument("--arms", default=None, help="comma-separated arm names to run (default: all)")
     trial.add_argument("--workers", type=int, default=1, help="worker processes (default 1; results do not depend on it)")
     trial.add_argument("-o", "--output", required=True, type=Path, help="output folder")

@@ -1,4 +1,4 @@
-"""Column names of the dose-response and synergy tables.
+"""Column names of the dose-response, synergy and exposure tables.
 
 Import the module and use its constants (``from stat3qsp import columns as col``;
 ``df[col.CONC_R]``); never star-import it. Tables using these names:
@@ -9,7 +9,10 @@ per-well synergy table (:func:`stat3qsp.synergy.score_matrix`, ``OUT.tsv``)
     ``[block_id,] conc_r, conc_c, inhibition, <method>_reference, <method>_score, ...,
     loewe_undefined, zip_fit, ci, reference_mode``
 per-block summary table (``OUT.summary.tsv``)
-    ``block_id, hsa, bliss, loewe, zip, musyc_*, ci_mean, drug_row, drug_col, reference_mode``
+    ``block_id, hsa, bliss, loewe, zip, musyc_*, ci_mean, drug_row, drug_col, reference_mode``;
+    the workflow's summaries add ``<method>_clinical, ci_clinical, n_clinical_wells, clinical_note``
+exposure table (:func:`stat3qsp.exposure.exposure_table`, ``results/pk/exposure.tsv``)
+    :data:`EXPOSURE_COLUMNS`
 """
 from __future__ import annotations
 
@@ -82,3 +85,59 @@ BLISS_VIABILITY = "bliss_viability_pct"
 """Bliss expectation of the combination's viability: backbone viability x add-on-alone viability / 100."""
 BLISS_EXCESS = "bliss_excess_pp"
 """Bliss expectation minus the combination's viability (percentage points; > 0: more than independent action)."""
+
+# --- clinically reachable wells of a synergy summary (stat3qsp.clinical_region) -----------------
+CLINICAL_SUFFIX = "_clinical"
+"""Suffix of a method's mean score over the clinically reachable wells, e.g. ``bliss_clinical``."""
+CI_CLINICAL = "ci_clinical"
+"""Mean Chou-Talalay combination index over the clinically reachable wells where it is defined."""
+N_CLINICAL_WELLS = "n_clinical_wells"
+"""Number of clinically reachable wells (both drugs within their widened clinical ranges)."""
+CLINICAL_NOTE = "clinical_note"
+"""Why the clinical scores are NaN or what the widening rule had to do (empty if nothing)."""
+
+# --- free exposure table (stat3qsp.exposure; results/pk/exposure.tsv) ---------------------------
+TRIAL = "trial"
+"""Trial spec id the regimen comes from."""
+EXPOSURE_DRUG = "drug"
+"""Drug of the regimen (models/catalog.yaml)."""
+REGIMEN = "regimen"
+"""The regimen in words: dose, route, interval and loading dose."""
+ARMS = "arms"
+"""Arms of the spec that give the regimen, comma-separated."""
+CLINICAL = "clinical"
+"""True if a non-counterfactual arm gives the regimen (its exposure defines the clinical range)."""
+EXPOSURE_CONTEXT = "context"
+"""Model context of the first arm with the regimen (its table values make the typical patient)."""
+TYPICAL_BODY_WEIGHT = "typical_body_weight_kg"
+"""Body weight of the typical patient: the mean of the spec's distribution (kg)."""
+FREE_TROUGH = "free_trough_nM"
+"""Typical patient's steady-state trough of the free concentration at the tumour (nM)."""
+FREE_PEAK = "free_peak_nM"
+"""Typical patient's steady-state peak of the free concentration at the tumour (nM)."""
+FREE_MEAN = "free_mean_nM"
+"""Typical patient's steady-state mean (AUC over the interval / interval) of the free concentration (nM)."""
+TROUGH_P05 = "free_trough_p05_nM"
+"""5th percentile over the virtual population of the steady-state free trough (nM)."""
+TROUGH_P95 = "free_trough_p95_nM"
+"""95th percentile over the virtual population of the steady-state free trough (nM)."""
+PEAK_P05 = "free_peak_p05_nM"
+"""5th percentile over the virtual population of the steady-state free peak (nM)."""
+PEAK_P95 = "free_peak_p95_nM"
+"""95th percentile over the virtual population of the steady-state free peak (nM)."""
+MEAN_P05 = "free_mean_p05_nM"
+"""5th percentile over the virtual population of the steady-state free mean (nM)."""
+MEAN_P95 = "free_mean_p95_nM"
+"""95th percentile over the virtual population of the steady-state free mean (nM)."""
+N_POPULATION = "n_population"
+"""Virtual patients behind the percentiles (0 when the drug was skipped)."""
+STEADY_STATE_DOSES = "steady_state_doses"
+"""Doses given before the steady-state interval of the typical patient."""
+EXPOSURE_NOTE = "note"
+"""Why a drug was skipped (no PK module), else empty."""
+EXPOSURE_VALUE_COLUMNS = (FREE_TROUGH, FREE_PEAK, FREE_MEAN, TROUGH_P05, TROUGH_P95, PEAK_P05, PEAK_P95,
+                          MEAN_P05, MEAN_P95)
+"""Numeric exposure columns (NaN for a skipped drug)."""
+EXPOSURE_COLUMNS = (TRIAL, EXPOSURE_DRUG, REGIMEN, ARMS, CLINICAL, EXPOSURE_CONTEXT, TYPICAL_BODY_WEIGHT,
+                    *EXPOSURE_VALUE_COLUMNS, N_POPULATION, STEADY_STATE_DOSES, EXPOSURE_NOTE)
+"""All columns of the exposure table, in order."""

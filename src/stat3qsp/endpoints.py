@@ -17,11 +17,23 @@ Endpoints (names in :mod:`stat3qsp.trial_columns`), computed per replicate trial
 - ``orr`` and ``cbr``: ``k / n`` (best response CR or PR; clinical benefit) with the exact
   Clopper-Pearson interval (Clopper and Pearson 1934, Biometrika 26:404),
   ``scipy.stats.binomtest(k, n).proportion_ci(method="exact")``, the method of Kearney 2021.
+- ``median_dor_weeks``: Kaplan-Meier median duration of response among the responders (best
+  response CR or PR). A responder's duration runs from the first scan at which the criteria for CR
+  or PR are met (``response_weeks``; confirmed where the RECIST rules require it) to progression,
+  ``DoR = pfs_weeks - response_weeks``; it ends in an event when the PFS does (progression, or
+  death on study) and is censored when the PFS is (at the last progression-free scan): "measured from the time measurement
+  criteria are first met for CR/PR until the first date that recurrent or progressive disease is
+  objectively documented" (RECIST 1.1, Eisenhauer et al. 2009, Eur J Cancer 45:228, 'Duration of
+  overall response'; deaths count as events as in the FDA guidance on cancer trial endpoints,
+  2018). Median and interval as for ``median_pfs_weeks`` over the responders; NaN for a trial
+  without responders (and for a patients table without ``response_weeks``); ``n_patients`` is the
+  number of responders.
 
 Over replicate virtual trials, each of the real trial's size, the prediction is the median of an
 endpoint across replicates and its 90% prediction interval the 5th and 95th percentiles (numpy's
-linear interpolation). An observed endpoint is *consistent* with the model when
-``predicted_lo <= observed <= predicted_hi`` (closed interval; observed values as reported, i.e.
+linear interpolation), over the replicates where the endpoint is defined (``n_replicates``: for
+``median_dor_weeks``, the replicates with at least one responder). An observed endpoint is
+*consistent* with the model when ``predicted_lo <= observed <= predicted_hi`` (closed interval; observed values as reported, i.e.
 rounded): the real trial is then not among the 10% most extreme outcomes the model predicts for a
 trial of that size.
 """
@@ -106,6 +118,40 @@ def proportion_ci(count: int, n: int, confidence: float = 0.95) -> tuple[float, 
     return (count / n, *_clopper_pearson(int(count), int(n), float(confidence)))
 
 
+def response_durations(pfs_weeks: ArrayLike, events: ArrayLike,
+                       response_weeks: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Durations of response of the responders (module docstring, ``median_dor_weeks``).
+
+    Parameters
+    ----------
+    pfs_weeks, events
+        PFS time (weeks from registration) and whether it ends in an event, per patient.
+    response_weeks
+        Response onset per patient (weeks from registration); NaN for non-responders.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(pfs_weeks - response_weeks, events)`` of the patients with a finite onset.
+
+    Raises
+    ------
+    InputError
+        If a responder's onset is after its PFS time (negative duration).
+    """
+    pfs = np.asarray(pfs_weeks, dtype=float)
+    onset = np.asarray(response_weeks, dtype=float)
+    events = np.asarray(events, dtype=bool)
+    if not pfs.shape == onset.shape == events.shape:
+        raise InputError(f"pfs_weeks {pfs.shape}, events {events.shape} and response_weeks {onset.shape}; "
+                         "accepted: arrays of one length")
+    responders = ~np.isnan(onset)
+    durations = pfs[responders] - onset[responders]
+    if np.any(durations < -_TIE_TOLERANCE):
+        raise InputError("a response onset is after the end of PFS; accepted: response_weeks <= pfs_weeks")
+    return np.maximum(durations, 0.0), events[responders]
+
+
 def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEKS,
                     confidence: float = 0.95) -> pd.DataFrame:
     """Endpoints of every replicate trial and arm in a patients table.
@@ -114,7 +160,8 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
     ----------
     patients
         One row per patient with columns ``arm, pfs_weeks, event, best_response,
-        clinical_benefit`` and optionally ``replicate`` (absent: one trial, replicate 0).
+        clinical_benefit`` and optionally ``replicate`` (absent: one trial, replicate 0) and
+        ``response_weeks`` (absent: ``median_dor_weeks`` is NaN).
     landmark_weeks
         Landmark of ``pfs_6mo`` (26 weeks).
     confidence
@@ -141,7 +188,10 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
             tc.ORR: proportion_ci(int(group[tc.BEST_RESPONSE].isin(_RESPONDERS).sum()), n, confidence),
             tc.CBR: proportion_ci(int(group[tc.CLINICAL_BENEFIT].astype(bool).sum()), n, confidence),
         }
-        rows.extend((replicate, arm, name, *values[name], n) for name in tc.ENDPOINT_NAMES)
+        responders = int(group[tc.BEST_RESPONSE].isin(_RESPONDERS).sum())
+        values[tc.MEDIAN_DOR_WEEKS] = _median_dor(group, confidence)
+        counts = {tc.MEDIAN_DOR_WEEKS: responders}
+        rows.extend((replicate, arm, name, *values[name], counts.get(name, n)) for name in tc.ENDPOINT_NAMES)
     return pd.DataFrame(rows, columns=list(tc.ENDPOINT_COLUMNS))
 
 
@@ -205,10 +255,13 @@ def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFr
         Columns :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`, one row per arm and endpoint
         present in either input (outer join). ``consistent`` (nullable boolean) is
         ``predicted_lo <= observed <= predicted_hi``, NA where the observation or the interval is
-        missing. Rows are ordered by endpoint, then by arm as they first appear.
+        missing; ``n_replicates`` from the summary (NaN for an observation without prediction).
+        Rows are ordered by endpoint, then by arm as they first appear.
     """
     keys = [tc.ARM, tc.ENDPOINT]
-    table = summary.drop(columns=[tc.N_REPLICATES], errors="ignore").merge(observed, on=keys, how="outer")
+    table = summary.merge(observed, on=keys, how="outer")
+    if tc.N_REPLICATES not in table.columns:
+        table[tc.N_REPLICATES] = np.nan
     known = table[[tc.OBSERVED, tc.PREDICTED_LO, tc.PREDICTED_HI]].notna().all(axis=1)
     inside = (table[tc.PREDICTED_LO] <= table[tc.OBSERVED]) & (table[tc.OBSERVED] <= table[tc.PREDICTED_HI])
     table[tc.CONSISTENT] = pd.array(inside, dtype="boolean")
@@ -218,6 +271,16 @@ def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFr
     order = np.lexsort((table[tc.ARM].map(arm_order).to_numpy(),
                         table[tc.ENDPOINT].map(endpoint_order).fillna(len(endpoint_order)).to_numpy()))
     return table.iloc[order][list(tc.COMPARISON_COLUMNS)].reset_index(drop=True)
+
+
+def _median_dor(group: pd.DataFrame, confidence: float) -> tuple[float, float, float]:
+    """KM median duration of response of one trial's responders; NaN without them or without the
+    ``response_weeks`` column."""
+    if tc.RESPONSE_WEEKS not in group.columns:
+        return (np.nan, np.nan, np.nan)
+    onset = np.where(group[tc.BEST_RESPONSE].isin(_RESPONDERS), group[tc.RESPONSE_WEEKS].to_numpy(float), np.nan)
+    durations, events = response_durations(group[tc.PFS_WEEKS].to_numpy(float), group[tc.EVENT].to_numpy(bool), onset)
+    return _median(_fit(durations, events, confidence))
 
 
 @functools.lru_cache(maxsize=4096)

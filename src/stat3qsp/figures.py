@@ -45,14 +45,25 @@ def _heatmap(ax, grid: np.ndarray, conc_r: np.ndarray, conc_c: np.ndarray, title
     plt.colorbar(image, ax=ax, shrink=0.8)
 
 
-def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFrame, path: Path | str) -> None:
-    """Viability inhibition, Bliss and ZIP heatmaps (exact mode), the isobologram at 50 % and the summaries."""
+def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFrame, path: Path | str,
+                   clinical: dict | None = None) -> None:
+    """Viability inhibition, Bliss and ZIP heatmaps (exact mode), the isobologram at 50 % and the summaries.
+
+    With *clinical* (drug -> :class:`stat3qsp.clinical_region.ClinicalRange`), the clinically reachable
+    region is marked: a dashed green box around the clinical wells of each heatmap
+    (:func:`stat3qsp.clinical_region.clinical_wells`), and in the isobologram the typical patient's
+    steady-state [trough, peak] rectangle (shaded) and the population's 5th-95th percentile range
+    (dotted).
+    """
     from stat3qsp import columns as col
+    from stat3qsp.clinical_region import clinical_wells
     from stat3qsp.synergy import most_synergistic_area
 
     drug_r, drug_c, context = matrix[col.DRUG_ROW].iloc[0], matrix[col.DRUG_COL].iloc[0], matrix["context"].iloc[0]
     conc_r, conc_c = np.unique(matrix[col.CONC_R]), np.unique(matrix[col.CONC_C])
     shape = (len(conc_r), len(conc_c))
+    ranges = (clinical or {}).get(drug_r), (clinical or {}).get(drug_c)
+    region = clinical_wells(conc_r, conc_c, *ranges)[0] if all(ranges) else None
     via = wells[(wells["readout"] == "viability_pct") & (wells[col.REFERENCE_MODE] == "exact")]
     fig, axes = plt.subplots(2, 3, figsize=(14, 8.5))
     _heatmap(axes[0, 0], via[col.INHIBITION].to_numpy().reshape(shape), conc_r, conc_c, "viability: % inhibition", "viridis", False)
@@ -70,12 +81,18 @@ def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFr
     for ax in axes[0]:
         ax.set_xlabel(f"{drug_c} (nM)")
         ax.set_ylabel(f"{drug_r} (nM)")
+        if region is not None and region.any():
+            _clinical_box(ax, region)
     _isobologram(axes[1, 0], via[col.INHIBITION].to_numpy().reshape(shape), conc_r, conc_c, drug_r, drug_c)
-    table = summary[["readout", col.REFERENCE_MODE, *[m for m in ("hsa", "bliss", "loewe", "zip") if m in summary], "ci_mean", "musyc_alpha12", "musyc_alpha21", "musyc_beta"]]
+    if all(ranges):
+        _clinical_rectangle(axes[1, 0], *ranges)
+    extra = [c for c in ("bliss" + col.CLINICAL_SUFFIX, col.N_CLINICAL_WELLS) if c in summary]
+    table = summary[["readout", col.REFERENCE_MODE, *[m for m in ("hsa", "bliss", "loewe", "zip") if m in summary], "ci_mean", "musyc_alpha12", "musyc_alpha21", "musyc_beta", *extra]]
     axes[1, 1].axis("off")
     axes[1, 2].axis("off")
     cell_text = [[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
-    shown = axes[1, 1].table(cellText=cell_text, colLabels=[c.replace("musyc_", "") for c in table.columns], loc="center", fontsize=7)
+    labels = [c.replace("musyc_", "").replace("n_clinical_wells", "n_clin").replace("_clinical", "_clin") for c in table.columns]
+    shown = axes[1, 1].table(cellText=cell_text, colLabels=labels, loc="center", fontsize=7)
     shown.auto_set_font_size(False)
     shown.set_fontsize(7)
     shown.scale(2.1, 1.3)
@@ -83,6 +100,30 @@ def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFr
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _clinical_box(ax, region: np.ndarray) -> None:
+    """Dashed box around the clinically reachable wells (a rectangle of the dose grid) of a heatmap."""
+    rows, cols = np.nonzero(region)
+    ax.add_patch(plt.Rectangle((cols.min() - 0.5, rows.min() - 0.5), cols.max() - cols.min() + 1,
+                               rows.max() - rows.min() + 1, fill=False, lw=2, ls="--", color="#1b9e77",
+                               label="clinically reachable"))
+
+
+def _clinical_rectangle(ax, range_r, range_c) -> None:
+    """Typical patient's [trough, peak] of both drugs (shaded) and the population range (dotted);
+    the axes are widened to show the typical range whole (the contour covers the dose grid only)."""
+    ax.add_patch(plt.Rectangle((range_c.low, range_r.low), range_c.high - range_c.low, range_r.high - range_r.low,
+                               color="#1b9e77", alpha=0.25, lw=0, label="clinical [trough, peak], typical patient"))
+    ax.add_patch(plt.Rectangle((range_c.population_low, range_r.population_low),
+                               range_c.population_high - range_c.population_low,
+                               range_r.population_high - range_r.population_low, fill=False, ls=":", lw=1.2,
+                               color="#1b9e77", label="population 5th-95th percentile"))
+    # Axes widened to show the typical range whole, also where it lies beyond the dose grid.
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    ax.set_xlim(min(x0, range_c.low / 1.5), max(x1, range_c.high * 1.5))
+    ax.set_ylim(min(y0, range_r.low / 1.5), max(y1, range_r.high * 1.5))
+    ax.legend(fontsize=7, frameon=False, loc="best")
 
 
 def _isobologram(ax, inhibition: np.ndarray, conc_r: np.ndarray, conc_c: np.ndarray, drug_r: str, drug_c: str) -> None:

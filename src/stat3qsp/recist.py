@@ -20,6 +20,10 @@ Boundaries are inclusive as in RECIST ("at least a 30% decrease", "at least a 20
 
 Scans count for a patient while on study (at or before death and discontinuation) and up to and
 including the first PD. Time is in weeks from registration.
+
+Response onset (for the duration of response, RECIST 1.1 'Duration of overall response'): the time
+of the first counted scan at which the measurement criteria for CR or PR are met, confirmed where
+the rules require confirmation.
 """
 from __future__ import annotations
 
@@ -118,6 +122,9 @@ class PatientAssessment:
         True if no post-baseline scan counts (off study before the first scan).
     n_scans
         Number of counted post-baseline scans.
+    response_weeks
+        Time of the first counted scan showing the (confirmed, if required) CR or PR; NaN if the
+        best response is not CR or PR.
     """
 
     responses: tuple[str | None, ...]
@@ -128,6 +135,7 @@ class PatientAssessment:
     clinical_benefit: bool
     discontinued_early: bool
     n_scans: int
+    response_weeks: float = float("nan")
 
 
 def classify_scans(baseline_mm: float, sld_mm: ArrayLike, new_lesion: ArrayLike | None = None,
@@ -197,7 +205,8 @@ def assess_patient(baseline_mm: float, scan_weeks: ArrayLike, sld_mm: ArrayLike,
         best_response=str(row[tc.BEST_RESPONSE]), best_pct_change=float(row[tc.BEST_PCT_CHANGE]),
         pfs_weeks=float(row[tc.PFS_WEEKS]), event=bool(row[tc.EVENT]),
         clinical_benefit=bool(row[tc.CLINICAL_BENEFIT]),
-        discontinued_early=bool(row[tc.DISCONTINUED_EARLY]), n_scans=int(row[tc.N_SCANS]))
+        discontinued_early=bool(row[tc.DISCONTINUED_EARLY]), n_scans=int(row[tc.N_SCANS]),
+        response_weeks=float(row[tc.RESPONSE_WEEKS]))
 
 
 def progression_free_survival(baseline_mm: float, scan_weeks: ArrayLike, sld_mm: ArrayLike, *,
@@ -235,6 +244,9 @@ def assess_patients(baseline_mm: ArrayLike, scan_weeks: ArrayLike, sld_mm: Array
     - **Clinical benefit**: best response CR or PR, or SD with a counted progression-free scan
       strictly later than ``rules.cbr_min_sd_weeks`` (SD duration measured from registration,
       RECIST 1.1, 'Duration of stable disease').
+    - **Response onset** of a patient whose best response is CR or PR: the first counted scan whose
+      response is CR or PR (after confirmation, when required), RECIST 1.1 'Duration of overall
+      response' ("from the time measurement criteria are first met for CR/PR").
 
     Parameters
     ----------
@@ -258,7 +270,7 @@ def assess_patients(baseline_mm: ArrayLike, scan_weeks: ArrayLike, sld_mm: Array
     -------
     pandas.DataFrame
         One row per patient (index 0..n-1) with columns ``pfs_weeks, event, best_response,
-        best_pct_change, clinical_benefit, discontinued_early, n_scans`` (names in
+        best_pct_change, clinical_benefit, discontinued_early, n_scans, response_weeks`` (names in
         :mod:`stat3qsp.trial_columns`). The caller adds replicate, arm and patient.
 
     Raises
@@ -321,6 +333,9 @@ def _assess(base: np.ndarray, scan_weeks: np.ndarray, sld: np.ndarray, new_lesio
     confirmed = _confirm(codes, times, rules.confirmation_min_weeks) if rules.confirmation_required else codes
     best = np.where(counted, confirmed, len(_LABELS)).min(axis=1, initial=len(_LABELS))
     best = np.where(best == len(_LABELS), _CODE_NONE, best)
+    responding = counted & ((confirmed == _CODE_CR) | (confirmed == _CODE_PR))
+    first = responding.argmax(axis=1) if m else np.zeros(n, dtype=int)
+    onset = np.where(responding.any(axis=1), times[rows, first] if m else np.nan, np.nan)
     with np.errstate(invalid="ignore"):
         pct = np.where(counted, (sld - base[:, None]) / base[:, None] * 100.0, np.inf)
     best_pct = pct.min(axis=1, initial=np.inf)
@@ -335,6 +350,7 @@ def _assess(base: np.ndarray, scan_weeks: np.ndarray, sld: np.ndarray, new_lesio
         tc.CLINICAL_BENEFIT: benefit,
         tc.DISCONTINUED_EARLY: n_scans == 0,
         tc.N_SCANS: n_scans,
+        tc.RESPONSE_WEEKS: onset.astype(float),
     })
     return table, codes
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from stat3qsp import columns as col
+from stat3qsp.clinical_region import ClinicalRange, clinical_scores, clinical_wells
 from stat3qsp.model import ContextSimulator, Model
 from stat3qsp.readouts import VIABILITY
 from stat3qsp.synergy import EXACT, FITTED, combination_index, fit_musyc, most_synergistic_area, score_matrix
@@ -72,8 +73,14 @@ def _exact_curve(simulator: ContextSimulator, drug: str, readout: str, vehicle: 
     return inhibition
 
 
-def score_sweep(model: Model, matrix: pd.DataFrame, hours: float, methods: tuple[str, ...], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def score_sweep(model: Model, matrix: pd.DataFrame, hours: float, methods: tuple[str, ...], seed: int,
+                clinical: dict[str, ClinicalRange] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score a simulated matrix for every synergy readout in both reference modes.
+
+    With *clinical* (drug -> clinical free-concentration range, :func:`stat3qsp.clinical_region.clinical_ranges`),
+    each summary row also has the scores over the clinically reachable wells
+    (:func:`stat3qsp.clinical_region.clinical_wells`): ``<method>_clinical``, ``ci_clinical``,
+    ``n_clinical_wells`` and ``clinical_note``.
 
     Returns
     -------
@@ -87,6 +94,8 @@ def score_sweep(model: Model, matrix: pd.DataFrame, hours: float, methods: tuple
     context, drug_r, drug_c = (matrix[k].iloc[0] for k in (CONTEXT, col.DRUG_ROW, col.DRUG_COL))
     conc_r, conc_c = np.unique(matrix[col.CONC_R]), np.unique(matrix[col.CONC_C])
     simulator = model.context(context)
+    if clinical is not None:
+        clinical_mask, clinical_note = clinical_wells(conc_r, conc_c, clinical.get(drug_r), clinical.get(drug_c))
     single_drug_assays: dict[tuple[str, float], dict[str, float]] = {}
     wells, summaries = [], []
     for readout in SYNERGY_READOUTS:
@@ -112,4 +121,6 @@ def score_sweep(model: Model, matrix: pd.DataFrame, hours: float, methods: tuple
                               "musyc_beta": musyc.beta, "musyc_gamma12": musyc.gamma12,
                               "musyc_gamma21": musyc.gamma21, "musyc_r2": musyc.r2,
                               "bliss_max_area": area.mean if area else np.nan})
+            if clinical is not None:
+                summaries[-1].update({**clinical_scores(table, clinical_mask, methods), col.CLINICAL_NOTE: clinical_note})
     return pd.concat(wells, ignore_index=True), pd.DataFrame(summaries)

@@ -22,9 +22,11 @@ streams ``(seed, r, i)``; common random numbers), so differences between arms ar
 effects, not sampling noise. Results do not depend on ``workers``: every patient starts from a
 reset model and its own streams, and results are sorted before they are written.
 
-Endpoints (:mod:`stat3qsp.endpoints`): per replicate and arm, the KM median PFS, 6-month PFS, ORR
-and CBR; across replicates their median and 90% prediction interval, compared with the spec's
-observed values. Observed values of the combination arm are validation data: nothing is fitted to
+Endpoints (:mod:`stat3qsp.endpoints`): per replicate and arm, the KM median PFS, 6-month PFS, ORR,
+CBR and the KM median duration of response among responders (NaN in a replicate without
+responders); across replicates their median and 90% prediction interval (over the replicates
+where they are defined, counted in ``n_replicates``), compared with the spec's observed values
+(none in a forward prediction). Observed values of the combination arm are validation data: nothing is fitted to
 them (the tumour growth scale is calibrated on the historical control, :mod:`stat3qsp.calibration`).
 """
 from __future__ import annotations

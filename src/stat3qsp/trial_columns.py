@@ -6,12 +6,12 @@ Import the module and use its constants (``from stat3qsp import trial_columns as
 patients table (one row per virtual patient, written by the trial simulator; the per-patient
 RECIST columns come from :func:`stat3qsp.recist.assess_patients`)
     ``replicate, arm, patient, pfs_weeks, event, best_response, best_pct_change,
-    clinical_benefit, discontinued_early, n_scans``
+    clinical_benefit, discontinued_early, n_scans, response_weeks``
 endpoints table (one row per replicate trial, arm and endpoint; :func:`stat3qsp.endpoints.trial_endpoints`)
     ``replicate, arm, endpoint, value, lo, hi, n_patients``
 comparison table (one row per arm and endpoint; :func:`stat3qsp.endpoints.comparison_table`)
     ``endpoint, arm, observed, observed_lo, observed_hi, predicted, predicted_lo,
-    predicted_hi, consistent, role``
+    predicted_hi, n_replicates, consistent, role``
 """
 from __future__ import annotations
 
@@ -36,9 +36,13 @@ DISCONTINUED_EARLY = "discontinued_early"
 """True if the patient left the study (any reason, death included) before a post-baseline scan."""
 N_SCANS = "n_scans"
 """Number of post-baseline scans that count for RECIST (done on study, up to the first PD)."""
+RESPONSE_WEEKS = "response_weeks"
+"""Time of the first scan showing the response that makes the best response CR or PR (confirmed
+where the RECIST rules require it), weeks from registration; NaN if the best response is not CR or
+PR. Duration of response runs from here to ``pfs_weeks``."""
 
 PATIENT_COLUMNS = (REPLICATE, ARM, PATIENT, PFS_WEEKS, EVENT, BEST_RESPONSE, BEST_PCT_CHANGE,
-                   CLINICAL_BENEFIT, DISCONTINUED_EARLY, N_SCANS)
+                   CLINICAL_BENEFIT, DISCONTINUED_EARLY, N_SCANS, RESPONSE_WEEKS)
 """All columns of the patients table, in order."""
 
 # --- RECIST categories (values of BEST_RESPONSE) ----------------------------------------------
@@ -65,7 +69,7 @@ LO = "lo"
 HI = "hi"
 """Upper limit of the endpoint's 95% confidence interval in one trial."""
 N_PATIENTS = "n_patients"
-"""Number of patients the endpoint was computed from."""
+"""Number of patients the endpoint was computed from (the responders for ``median_dor_weeks``)."""
 
 ENDPOINT_COLUMNS = (REPLICATE, ARM, ENDPOINT, VALUE, LO, HI, N_PATIENTS)
 """All columns of the endpoints table, in order."""
@@ -79,7 +83,10 @@ ORR = "orr"
 """Objective response rate: fraction of patients with best response CR or PR."""
 CBR = "cbr"
 """Clinical benefit rate: fraction of patients with clinical benefit."""
-ENDPOINT_NAMES = (MEDIAN_PFS_WEEKS, PFS_6MO, ORR, CBR)
+MEDIAN_DOR_WEEKS = "median_dor_weeks"
+"""Kaplan-Meier median duration of response in weeks, among responders (CR or PR), from the first
+scan showing the response to progression or censoring; NaN without responders."""
+ENDPOINT_NAMES = (MEDIAN_PFS_WEEKS, PFS_6MO, ORR, CBR, MEDIAN_DOR_WEEKS)
 """All endpoint names, in reporting order."""
 
 # --- replicate summary and comparison table ---------------------------------------------------
@@ -90,7 +97,8 @@ PREDICTED_LO = "predicted_lo"
 PREDICTED_HI = "predicted_hi"
 """95th percentile of the endpoint across replicate virtual trials (90% prediction interval)."""
 N_REPLICATES = "n_replicates"
-"""Number of replicate trials with a finite-or-infinite (not NaN) endpoint value."""
+"""Number of replicate trials with a finite-or-infinite (not NaN) endpoint value; for
+``median_dor_weeks``, the replicates that had at least one responder."""
 OBSERVED = "observed"
 """Endpoint observed in the real trial (from the trial spec)."""
 OBSERVED_LO = "observed_lo"
@@ -107,5 +115,41 @@ SUMMARY_COLUMNS = (ARM, ENDPOINT, PREDICTED, PREDICTED_LO, PREDICTED_HI, N_REPLI
 OBSERVED_COLUMNS = (ARM, ENDPOINT, OBSERVED, OBSERVED_LO, OBSERVED_HI, ROLE)
 """All columns of the observed-endpoints table, in order."""
 COMPARISON_COLUMNS = (ENDPOINT, ARM, OBSERVED, OBSERVED_LO, OBSERVED_HI, PREDICTED, PREDICTED_LO,
-                      PREDICTED_HI, CONSISTENT, ROLE)
+                      PREDICTED_HI, N_REPLICATES, CONSISTENT, ROLE)
 """All columns of the comparison table, in order."""
+
+# --- report tables of the workflow's trial stage (stat3qsp.trial_summary) ---------------------
+# results/trial/<id>/predicted_vs_observed.tsv: ENDPOINT, ARM, ROLE, then the formatted values below.
+OBSERVED_TEXT = "observed (95% CI)"
+"""Observed value with its 95% confidence interval, as text (rates as %)."""
+PREDICTED_TEXT = "predicted (90% PI)"
+"""Median over replicate virtual trials with the 5th-95th percentile interval, as text."""
+CONSISTENT_TEXT = "consistent"
+"""``yes`` if the observed value lies in the 90% prediction interval, ``no`` if not, ``n/a`` if unknown."""
+NOTE = "note"
+"""What the row means beyond the numbers (e.g. a calibration target compared on another PFS scale)."""
+# results/trial/<id>/data_roles.tsv: ROLE and the columns below.
+DATA = "data"
+"""The data: a parameter-table source (fitted values) or an observed endpoint of the spec."""
+USED_FOR = "used_for"
+"""What the data did: which parameters were fitted to it, or that it was only compared."""
+SOURCE = "source"
+"""Where the data come from."""
+# results/trial/<id>/target.tsv: ARM, COUNTERFACTUAL, then PREDICTED, PREDICTED_LO, PREDICTED_HI of
+# the median PFS, and the columns below.
+COUNTERFACTUAL = "counterfactual"
+"""True for a what-if arm without an observed outcome."""
+TARGET_WEEKS = "target_weeks"
+"""Median PFS the trial was designed to show (weeks; the spec's design.target_median_pfs_weeks)."""
+CONTROL_WEEKS = "historical_control_weeks"
+"""Median PFS of the historical control of the design (weeks)."""
+SHARE_REACHING = "share_of_trials_reaching_target"
+"""Share of replicate virtual trials whose KM median PFS is at least the target."""
+REACHES_TARGET = "reaches_target"
+"""``yes`` if the 90% prediction interval lies at or above the target, ``no`` if wholly below,
+``uncertain`` if it contains the target, ``n/a`` without a target or a prediction."""
+DESCRIPTION = "description"
+"""The arm in words (from the spec)."""
+TARGET_COLUMNS = (ARM, COUNTERFACTUAL, PREDICTED, PREDICTED_LO, PREDICTED_HI, TARGET_WEEKS, CONTROL_WEEKS,
+                  SHARE_REACHING, REACHES_TARGET, DESCRIPTION)
+"""All columns of the target table, in order."""

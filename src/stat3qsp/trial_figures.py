@@ -6,7 +6,9 @@
   response and how follow-up ended (progression or censoring) (cf. Fig. 2);
 - :func:`waterfall_figure`: best % change of SLD from baseline of the patients with measurable
   disease and at least one scan, with the PR (-30%) and PD (+20%) thresholds (cf. Fig. 3a);
-- :func:`spider_figure`: % change of SLD over time per patient (cf. Fig. 3b).
+- :func:`spider_figure`: % change of SLD over time per patient (cf. Fig. 3b);
+- :func:`counterfactual_figure`: predicted median PFS, ORR and CBR of every arm, real and
+  counterfactual, against the design's historical control and target.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from lifelines import KaplanMeierFitter  # noqa: E402
 
 from stat3qsp import trial_columns as tc  # noqa: E402
 from stat3qsp.trial import MEASURABLE, PCT_CHANGE, WEEK  # noqa: E402
+from stat3qsp.trialspec import TrialSpec  # noqa: E402
 
 RESPONSE_COLOURS = {tc.CR: "#1a9850", tc.PR: "#91cf60", tc.SD: "#fdae61", tc.PD: "#d73027", tc.NE: "0.6"}
 """Colour per RECIST best response."""
@@ -127,3 +130,54 @@ def _one_trial(patients: pd.DataFrame, arm: str, replicate: int) -> pd.DataFrame
 def _response_legend(ax) -> None:
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in RESPONSE_COLOURS.values()]
     ax.legend(handles, list(RESPONSE_COLOURS), fontsize=7, frameon=False, ncol=5, loc="upper left")
+
+
+def counterfactual_figure(comparison: pd.DataFrame, spec: TrialSpec, path: Path | str) -> None:
+    """Predicted endpoints of every arm (median and 90% interval over replicate trials) with the
+    observed values, against the design's historical control and target median PFS.
+
+    Left: median PFS (weeks); right: ORR and CBR. Counterfactual arms are marked ``(what-if)``.
+    """
+    arms = [arm for arm in spec.arms if arm.name in set(comparison[tc.ARM])]
+    labels = [f"{arm.name}{' (what-if)' if arm.counterfactual else ''}" for arm in arms]
+    y = np.arange(len(arms))[::-1]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(arms) + 1.8), sharey=True,
+                             gridspec_kw={"width_ratios": [1.3, 1]})
+    panels = ((axes[0], ((tc.MEDIAN_PFS_WEEKS, "C0", 0.0),)),
+              (axes[1], ((tc.ORR, "C2", 0.12), (tc.CBR, "C4", -0.12))))
+    for ax, endpoints in panels:
+        for endpoint, colour, offset in endpoints:
+            part = comparison[comparison[tc.ENDPOINT] == endpoint].set_index(tc.ARM)
+            for yi, arm in zip(y, arms):
+                if arm.name not in part.index:
+                    continue
+                row = part.loc[arm.name]
+                mid, lo, hi = (float(row[c]) for c in (tc.PREDICTED, tc.PREDICTED_LO, tc.PREDICTED_HI))
+                if np.isfinite(lo):
+                    ax.plot([lo, hi], [yi + offset] * 2, color=colour, lw=2.5, alpha=0.6, solid_capstyle="butt")
+                ax.plot([mid], [yi + offset], "o", color=colour, ms=5,
+                        label=f"{endpoint} predicted (90% PI)" if yi == y[0] else None)
+                if np.isfinite(row[tc.OBSERVED]):
+                    err = None if np.isnan(row[tc.OBSERVED_LO]) else [[row[tc.OBSERVED] - row[tc.OBSERVED_LO]],
+                                                                     [row[tc.OBSERVED_HI] - row[tc.OBSERVED]]]
+                    ax.errorbar([row[tc.OBSERVED]], [yi + offset], xerr=err, fmt="D", color="C3", ms=5, capsize=3,
+                                label="observed (95% CI)")
+    design = spec.design
+    for value, style, text in ((design.historical_control_median_pfs_weeks, ":", "historical control"),
+                               (design.target_median_pfs_weeks, "--", "target")):
+        if value is not None:
+            axes[0].axvline(value, color="k", ls=style, lw=1, label=f"{text} {value:g} weeks")
+    axes[0].set_yticks(y, labels, fontsize=8)
+    axes[0].set_xlabel("median PFS (weeks)")
+    axes[1].set_xlabel("rate")
+    axes[1].set_xlim(-0.02, 1.0)
+    for ax in axes:
+        handles, names = ax.get_legend_handles_labels()
+        unique = dict(zip(names, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize=7, frameon=False, loc="lower right")
+        ax.grid(axis="x", color="0.9")
+    fig.suptitle(f"{spec.id}: every arm against the design (medians and 90% intervals over replicate trials)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

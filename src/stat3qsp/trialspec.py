@@ -2,7 +2,10 @@
 
 A spec (e.g. ``trials/NCT02066532.yaml``) is validated against the JSON Schema
 ``trials/schema.yaml`` (draft 2020-12), then checked for rules a schema cannot express (unique arm
-names, units, confidence limits around the estimate, counts matching rates). Doses and times are
+names, units, confidence limits around the estimate, counts matching rates). A spec is either a
+replication (a published trial with observed endpoints, the default) or a forward prediction
+(``purpose: forward_prediction``: a registered trial whose outcome is not known, with no observed
+endpoint; :attr:`TrialSpec.forward_prediction`). Doses and times are
 strings with explicit units, parsed here and nowhere else:
 
 - dose units: ``mg``, ``g``, ``ug`` (``mcg``, ``µg``), ``mg/kg``, ``ug/kg``, ``mg/m2``
@@ -220,6 +223,16 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class RegistryRecord:
+    """The registry record a forward prediction follows; ``registry_id`` None if not given."""
+
+    registry: str
+    title: str
+    registry_id: str | None
+    source: str
+
+
+@dataclass(frozen=True)
 class BodyWeight:
     """Normal body-weight distribution (kg) truncated to ``[min_kg, max_kg]``."""
 
@@ -251,20 +264,21 @@ class Population:
 
 @dataclass(frozen=True)
 class Design:
-    """Design and sample-size assumptions."""
+    """Design and sample-size assumptions; fields a forward prediction's record does not give are
+    None."""
 
-    phase: str
+    phase: str | None
     planned_sample_size: int
-    enrolled: int
-    evaluable: int
+    enrolled: int | None
+    evaluable: int | None
     primary_endpoint: str
-    historical_control_median_pfs_weeks: float
-    historical_control_treatment: str
-    historical_control_source: str
-    target_median_pfs_weeks: float
-    alpha: float
-    sided: str
-    power: float
+    historical_control_median_pfs_weeks: float | None
+    historical_control_treatment: str | None
+    historical_control_source: str | None
+    target_median_pfs_weeks: float | None
+    alpha: float | None
+    sided: str | None
+    power: float | None
     source: str
 
 
@@ -332,11 +346,15 @@ class EarlyDiscontinuation:
 
 @dataclass(frozen=True)
 class TrialSpec:
-    """A validated, parsed trial specification."""
+    """A validated, parsed trial specification.
+
+    ``citation`` is the publication of a replication (None for a forward prediction, which has a
+    ``registry_record`` instead); ``follow_up`` the endpoints' time frame, if the spec gives one.
+    """
 
     id: str
     title: str
-    citation: Citation
+    citation: Citation | None
     population: Population
     design: Design
     cycle_length: Interval
@@ -346,6 +364,14 @@ class TrialSpec:
     censoring: Censoring
     early_discontinuation: EarlyDiscontinuation
     arms: tuple[Arm, ...]
+    purpose: str = "replication"
+    registry_record: RegistryRecord | None = None
+    follow_up: Interval | None = None
+
+    @property
+    def forward_prediction(self) -> bool:
+        """True if the trial's outcome is not known (no observed endpoint; every value predicted)."""
+        return self.purpose == "forward_prediction"
 
     def arm(self, name: str) -> Arm:
         """The arm called ``name``; InputError if there is none."""
@@ -465,7 +491,8 @@ def _build(d: Mapping[str, Any]) -> TrialSpec:
             raise InputError(f"$.arms[{i}].name: {name!r} is used twice; accepted: unique arm names")
     r = d["recist"]
     return TrialSpec(
-        id=d["id"], title=d["title"], citation=Citation(**d["citation"]), population=population,
+        id=d["id"], title=d["title"], citation=Citation(**d["citation"]) if "citation" in d else None,
+        population=population,
         design=_design(d["design"]), cycle_length=cycle_length,
         dose_escalation=_dose_escalation(d["dose_escalation"]) if "dose_escalation" in d else None,
         assessment=Assessment(
@@ -480,7 +507,9 @@ def _build(d: Mapping[str, Any]) -> TrialSpec:
             confirmation_min_weeks=r["confirmation_min_weeks"], cbr_min_sd_weeks=r["cbr_min_sd_weeks"]),
         censoring=Censoring(**d["censoring"]),
         early_discontinuation=_early_discontinuation(d["early_discontinuation"]),
-        arms=arms)
+        arms=arms, purpose=d.get("purpose", "replication"),
+        registry_record=RegistryRecord(**d["registry_record"]) if "registry_record" in d else None,
+        follow_up=parse_interval(d["follow_up"], "$.follow_up") if "follow_up" in d else None)
 
 
 def _population(p: Mapping[str, Any]) -> Population:
@@ -496,17 +525,17 @@ def _population(p: Mapping[str, Any]) -> Population:
 
 
 def _design(g: Mapping[str, Any]) -> Design:
-    if g["evaluable"] > g["enrolled"]:
+    if "evaluable" in g and "enrolled" in g and g["evaluable"] > g["enrolled"]:
         raise InputError(f"$.design.evaluable: {g['evaluable']} is more than enrolled = {g['enrolled']}; "
                          "accepted: evaluable <= enrolled")
-    control = g["historical_control"]
+    control = g.get("historical_control", {})
     return Design(
-        phase=g["phase"], planned_sample_size=g["planned_sample_size"], enrolled=g["enrolled"],
-        evaluable=g["evaluable"], primary_endpoint=g["primary_endpoint"],
-        historical_control_median_pfs_weeks=control["median_pfs_weeks"],
-        historical_control_treatment=control["treatment"], historical_control_source=control["source"],
-        target_median_pfs_weeks=g["target_median_pfs_weeks"], alpha=g["alpha"], sided=g["sided"],
-        power=g["power"], source=g["source"])
+        phase=g.get("phase"), planned_sample_size=g["planned_sample_size"], enrolled=g.get("enrolled"),
+        evaluable=g.get("evaluable"), primary_endpoint=g["primary_endpoint"],
+        historical_control_median_pfs_weeks=control.get("median_pfs_weeks"),
+        historical_control_treatment=control.get("treatment"), historical_control_source=control.get("source"),
+        target_median_pfs_weeks=g.get("target_median_pfs_weeks"), alpha=g.get("alpha"), sided=g.get("sided"),
+        power=g.get("power"), source=g["source"])
 
 
 def _dose_escalation(e: Mapping[str, Any]) -> DoseEscalation:

@@ -14,6 +14,7 @@ from stat3qsp.compose import equations_listing, sbml_warnings, validate_sbml
 from stat3qsp.concentrations import to_nanomolar
 from stat3qsp.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.errors import InputError
+from stat3qsp.clinical_region import clinical_ranges
 from stat3qsp.figures import comparison_figure, dose_response_figure, synergy_figure
 from stat3qsp.model import load_model
 from stat3qsp.output import write_table_atomic, write_text_atomic
@@ -117,20 +118,25 @@ def run_synergy_matrix(models_dir: str, context: str, drug_r: str, drug_c: str, 
 
 
 def run_synergy_scores(models_dir: str, matrix_path: str, synergy: dict[str, Any], hours: float, wells_path: str,
-                       summary_path: str) -> None:
-    """Score a simulated matrix: all methods, both reference modes, MuSyC and CI."""
+                       summary_path: str, exposure_path: str | None = None) -> None:
+    """Score a simulated matrix: all methods, both reference modes, MuSyC and CI; with an exposure
+    table (``results/pk/exposure.tsv``), also over the clinically reachable wells."""
     model = load_model(models_dir)
     matrix = pd.read_csv(matrix_path, sep="\t", comment="#")
-    wells, summary = score_sweep(model, matrix, hours, tuple(synergy["methods"]), int(synergy["seed"]))
+    clinical = clinical_ranges(pd.read_csv(exposure_path, sep="\t", comment="#")) if exposure_path else None
+    wells, summary = score_sweep(model, matrix, hours, tuple(synergy["methods"]), int(synergy["seed"]), clinical)
     header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}", f"seed: {synergy['seed']}"]
     write_table_atomic(wells_path, wells, header)
     write_table_atomic(summary_path, summary, header)
 
 
-def plot_synergy(matrix_path: str, wells_path: str, summary_path: str, figure_path: str) -> None:
-    """Draw the combined synergy figure of one pair in one context."""
+def plot_synergy(matrix_path: str, wells_path: str, summary_path: str, figure_path: str,
+                 exposure_path: str | None = None) -> None:
+    """Draw the combined synergy figure of one pair in one context (with the clinically reachable
+    region when an exposure table is given)."""
     frames = [pd.read_csv(p, sep="\t", comment="#") for p in (matrix_path, wells_path, summary_path)]
-    synergy_figure(*frames, figure_path)
+    clinical = clinical_ranges(pd.read_csv(exposure_path, sep="\t", comment="#")) if exposure_path else None
+    synergy_figure(*frames, figure_path, clinical=clinical)
 
 
 def concatenate_tables(paths: list[str], out_path: str) -> None:

@@ -1,0 +1,159 @@
+"""End-to-end: the trial stage of the Snakemake workflow on a tiny spec and config (layer d).
+
+The tiny spec is NCT02066532 cut to three arms (the combination, the historical control and the
+full-JAK-inhibition counterfactual), run with 3 patients per arm and 2 replicate trials on 2 spawned
+worker processes (which import the rule's script: it must guard its body). The targets
+are the trial stage's outputs and the synergy summary and figure of one 4 x 4 matrix, which get
+their clinical columns and region from the trial's exposure table (the other stages are covered by
+tests/test_workflow.py).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from stat3qsp import columns as col
+from stat3qsp import trial_columns as tc
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
+ARMS = ("ruxolitinib_trastuzumab", "historical_control", "full_jak_inhibition")
+TINY = {
+    "models_dir": str(ROOT / "models"),
+    "contexts": ["her2_trastuzumab_resistant"],
+    "assay_hours": 24,
+    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 3}},
+    "synergy": {
+        "points": 4,
+        "methods": ["hsa", "bliss", "loewe", "zip"],
+        "seed": 1,
+        "grids": {"trastuzumab": {"low": "1 nM", "high": "100 nM"}, "ruxolitinib": {"low": "3 nM", "high": "300 nM"}},
+        "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}],
+    },
+    "trials": {"replicates": 2, "patients": 3, "seed": 7, "workers": 2},
+}
+
+
+def _tiny_spec(path: Path, **change) -> Path:
+    spec = yaml.safe_load((ROOT / "trials" / "NCT02066532.yaml").read_text(encoding="utf-8"))
+    spec["id"] = "TINY-1"
+    spec["arms"] = [arm for arm in spec["arms"] if arm["name"] in ARMS]
+    for key, value in change.items():
+        spec[key] = value
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _targets(trial: str = "TINY-1") -> list[str]:
+    figures = [f"results/trial/{trial}/figures/{name}.png" for name in
+               ("km_band", "counterfactuals", *(f"{arm}_{kind}" for arm in ARMS for kind in ("swimmer", "waterfall", "spider")))]
+    return [f"results/trial/{trial}/endpoints.tsv", f"results/trial/{trial}/summary.html", *figures,
+            "results/synergy/summary.tsv", "results/synergy/figures/her2_trastuzumab_resistant__trastuzumab__ruxolitinib.png"]
+
+
+def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProcess:
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    # Targets before --configfile, which takes several values.
+    return subprocess.run([*SNAKEMAKE, *extra, "-d", str(workdir), "--configfile", str(config_path)],
+                          capture_output=True, text=True, encoding="utf-8", cwd=workdir,
+                          env={**os.environ, "PYTHONUTF8": "1"})
+
+
+@pytest.fixture(scope="module")
+def tiny_trial(tmp_path_factory) -> tuple[Path, float]:
+    workdir = tmp_path_factory.mktemp("trial_workflow")
+    spec = _tiny_spec(workdir / "tiny.yaml")
+    start = time.perf_counter()
+    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": [str(spec)]}}, *_targets())
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, elapsed
+
+
+def test_tiny_trial_writes_tables_with_the_configured_settings(tiny_trial):
+    folder = tiny_trial[0] / "results/trial/TINY-1"
+    patients = pd.read_csv(folder / "patients.tsv", sep="\t", comment="#")
+    assert len(patients) == 2 * 3 * len(ARMS)
+    assert set(patients[tc.ARM]) == set(ARMS)
+    header = (folder / "endpoints.tsv").read_text().splitlines()[:10]
+    assert "# seed: 7" in header and "# replicates: 2" in header and "# patients_per_arm: 3" in header
+    endpoints = pd.read_csv(folder / "endpoints.tsv", sep="\t", comment="#")
+    assert {tc.OBSERVED, tc.PREDICTED, tc.CONSISTENT} <= set(endpoints.columns)
+
+
+def test_tiny_trial_draws_every_figure(tiny_trial):
+    for figure in (t for t in _targets() if t.endswith(".png")):
+        assert (tiny_trial[0] / figure).stat().st_size > 5000, figure
+
+
+def test_tiny_trial_report_tables_say_what_calibrated_and_what_validated(tiny_trial):
+    folder = tiny_trial[0] / "results/trial/TINY-1"
+    roles = pd.read_csv(folder / "data_roles.tsv", sep="\t")
+    calibration = roles[roles[tc.ROLE] == "calibration"]
+    assert calibration[tc.USED_FOR].str.contains("tumour_rate_scale").any()
+    assert calibration[tc.DATA].str.contains("Sobotta 2017").any()
+    validation = roles[roles[tc.ROLE] == "validation"]
+    assert len(validation) == 4 and validation[tc.DATA].str.contains("ruxolitinib_trastuzumab").all()
+    observed = pd.read_csv(folder / "predicted_vs_observed.tsv", sep="\t", keep_default_na=False)
+    assert set(observed[tc.CONSISTENT_TEXT]) <= {"yes", "no", "n/a"}
+    target = pd.read_csv(folder / "target.tsv", sep="\t")
+    assert list(target[tc.ARM]) == list(ARMS) and (target[tc.TARGET_WEEKS] == 13).all()
+    page = (folder / "summary.html").read_text(encoding="utf-8")
+    assert "What would it take to reach the target?" in page and "<table" in page
+
+
+def test_tiny_trial_exposure_marks_the_clinical_synergy_wells(tiny_trial):
+    workdir = tiny_trial[0]
+    exposure = pd.read_csv(workdir / "results/pk/exposure.tsv", sep="\t", comment="#")
+    assert set(exposure[col.EXPOSURE_DRUG]) == {"ruxolitinib", "trastuzumab"}
+    assert (exposure[col.FREE_TROUGH] < exposure[col.FREE_MEAN]).all()
+    assert (exposure[col.FREE_MEAN] < exposure[col.FREE_PEAK]).all()
+    summary = pd.read_csv(workdir / "results/synergy/summary.tsv", sep="\t")
+    # Grids 0, 1, 10, 100 nM (trastuzumab) and 0, 3, 30, 300 nM (ruxolitinib): the typical clinical
+    # ranges (about 63-268 and 2-27 nM) bracket to 10-100 and 3-30 nM, i.e. 2 x 2 wells.
+    assert (summary[col.N_CLINICAL_WELLS] == 4).all()
+    assert summary["bliss" + col.CLINICAL_SUFFIX].notna().all()
+
+
+def test_trial_stage_rerun_has_nothing_to_do(tiny_trial):
+    workdir = tiny_trial[0]
+    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": [str(workdir / "tiny.yaml")]}}, "--dry-run",
+                  *_targets())
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "break_spec, message",
+    [
+        (lambda spec: spec["arms"][0]["drugs"][0].update(dose="25 kg"), "$.arms[0].drugs[0].dose"),
+        (lambda spec: spec["assessment"].pop("first_scan"), "$.assessment"),
+        (lambda spec: spec["arms"][0].update(context="lung"), "context"),
+    ],
+)
+def test_malformed_spec_fails_before_any_job_naming_the_field(tmp_path, break_spec, message):
+    spec = yaml.safe_load((ROOT / "trials" / "NCT02066532.yaml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load(yaml.safe_dump(spec))  # no shared anchors: break one place only
+    break_spec(spec)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = _run(tmp_path, {**TINY, "trials": {**TINY["trials"], "specs": [str(path)]}})
+    assert result.returncode != 0
+    output = result.stderr + result.stdout
+    assert "trials.specs[0]" in output and message in output
+    assert not (tmp_path / "results").exists()
+
+
+def test_unknown_trials_key_fails_schema_validation(tmp_path):
+    result = _run(tmp_path, {**TINY, "trials": {**TINY["trials"], "replicate": 3}})
+    assert result.returncode != 0
+    assert "replicate" in result.stderr + result.stdout
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,172 @@
+# Virtual clinical trials of the specs under `trials` in the config (stat3qsp.trial): replicate trials
+# of every arm, assessed by RECIST 1.1 and compared with the observed endpoints; figures after Kearney
+# 2021 Figs 2-3; report tables (which data calibrated and which validated the model, predicted versus
+# observed, the counterfactual arms against the design's target). Also the free drug exposure at the
+# tumour under the specs' regimens (stat3qsp.exposure), which the synergy rules use.
+TRIALS = config.get("trials", {})
+# What the trial tables depend on (not `workers` or the list of specs: changing those reruns nothing).
+TRIAL_SETTINGS = {key: TRIALS[key] for key in ("replicates", "patients", "seed") if key in TRIALS}
+TRIAL_FIGURES = ("swimmer", "waterfall", "spider")
+
+# Targets of this stage, for `rule all` of the Snakefile.
+TRIAL_TARGETS = [
+    *EXPOSURE_TABLE,
+    *(
+        path
+        for trial, spec in TRIAL_SPECS.items()
+        for path in [
+            f"results/trial/{trial}/endpoints.tsv",
+            f"results/trial/{trial}/summary.html",
+            f"results/trial/{trial}/figures/km_band.png",
+            f"results/trial/{trial}/figures/counterfactuals.png",
+            *expand(
+                "results/trial/{trial}/figures/{arm}_{figure}.png",
+                trial=trial,
+                arm=spec.arms,
+                figure=TRIAL_FIGURES,
+            ),
+        ]
+    ),
+]
+
+
+rule exposure:
+    input:
+        specs=[spec.path for spec in TRIAL_SPECS.values()],
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
+    output:
+        report("results/pk/exposure.tsv", caption="report/exposure.rst", category="Virtual trials"),
+    log:
+        "results/logs/pk/exposure.log",
+    params:
+        models_dir=models_dir_of,
+        seed=TRIALS.get("seed"),
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/exposure.py"
+
+
+rule trial_simulate:
+    input:
+        spec=trial_spec_of,
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
+    output:
+        endpoints="results/trial/{trial}/endpoints.tsv",
+        replicates="results/trial/{trial}/replicate_endpoints.tsv",
+        patients="results/trial/{trial}/patients.tsv",
+        sld="results/trial/{trial}/sld.tsv",
+    log:
+        "results/logs/trial/{trial}/simulate.log",
+    params:
+        models_dir=models_dir_of,
+        trials=TRIAL_SETTINGS,
+    threads: TRIALS.get("workers", 1)
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/trial_simulate.py"
+
+
+rule trial_km_figure:
+    input:
+        patients="results/trial/{trial}/patients.tsv",
+        endpoints="results/trial/{trial}/endpoints.tsv",
+    output:
+        report(
+            "results/trial/{trial}/figures/km_band.png",
+            caption="report/trial_km.rst",
+            category="Virtual trials",
+            subcategory="{trial}",
+            labels={"figure": "KM band", "arm": "all"},
+        ),
+    log:
+        "results/logs/trial/{trial}/km_band.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/trial_km_figure.py"
+
+
+rule trial_arm_figures:
+    input:
+        patients="results/trial/{trial}/patients.tsv",
+        sld="results/trial/{trial}/sld.tsv",
+    output:
+        swimmer=report(
+            "results/trial/{trial}/figures/{arm}_swimmer.png",
+            caption="report/trial_swimmer.rst",
+            category="Virtual trials",
+            subcategory="{trial}",
+            labels={"figure": "swimmer", "arm": "{arm}"},
+        ),
+        waterfall=report(
+            "results/trial/{trial}/figures/{arm}_waterfall.png",
+            caption="report/trial_waterfall.rst",
+            category="Virtual trials",
+            subcategory="{trial}",
+            labels={"figure": "waterfall", "arm": "{arm}"},
+        ),
+        spider=report(
+            "results/trial/{trial}/figures/{arm}_spider.png",
+            caption="report/trial_spider.rst",
+            category="Virtual trials",
+            subcategory="{trial}",
+            labels={"figure": "spider", "arm": "{arm}"},
+        ),
+    log:
+        "results/logs/trial/{trial}/{arm}_figures.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/trial_arm_figures.py"
+
+
+rule trial_counterfactual_figure:
+    input:
+        spec=trial_spec_of,
+        endpoints="results/trial/{trial}/endpoints.tsv",
+    output:
+        report(
+            "results/trial/{trial}/figures/counterfactuals.png",
+            caption="report/trial_counterfactuals.rst",
+            category="Virtual trials",
+            subcategory="{trial}",
+            labels={"figure": "counterfactual arms", "arm": "all"},
+        ),
+    log:
+        "results/logs/trial/{trial}/counterfactuals.log",
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/trial_counterfactual_figure.py"
+
+
+rule trial_summary:
+    input:
+        spec=trial_spec_of,
+        endpoints="results/trial/{trial}/endpoints.tsv",
+        replicates="results/trial/{trial}/replicate_endpoints.tsv",
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
+    output:
+        observed="results/trial/{trial}/predicted_vs_observed.tsv",
+        roles="results/trial/{trial}/data_roles.tsv",
+        target="results/trial/{trial}/target.tsv",
+        html=report(
+            "results/trial/{trial}/summary.html",
+            caption="report/trial_summary.rst",
+            category="Virtual trials",
+            subcategory="{trial}",
+            labels={"figure": "calibration, validation, target", "arm": "all"},
+        ),
+    log:
+        "results/logs/trial/{trial}/summary.log",
+    params:
+        models_dir=models_dir_of,
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/trial_summary.py"
