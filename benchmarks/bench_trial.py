@@ -23,9 +23,11 @@ her2_trastuzumab_resistant), each followed for one year (one output, at 52 weeks
     (the same oscillation without discontinuities), and (b) / (a), what the envelope saves;
 (g) the agreement of (a) with (b): max |SLD| difference at one year;
 (h) 1000 patients x 1 year on 2 worker processes (spawned, each compiling the model once), wall
-    time including start-up (target < 30 s), with the default method; and the same 1000 patients
-    run as a trial runs them (stopping at progression, early discontinuation, 52-week horizon;
-    informational).
+    time including start-up (target < 30 s), with the default method, the workers' CPU time and
+    the wall time that CPU time gives on 2 otherwise idle cpus (the machine's load average is
+    recorded: on a shared machine the wall time measures the other load too); and the same 1000
+    patients run as a trial runs them (stopping at progression, early discontinuation, 52-week
+    horizon; informational).
 
 Per-patient-year costs are process CPU times (robust to other load on the machine) of one loop
 over the patients divided by their number; the loops (a)-(d) alternate within each of ``--repeats``

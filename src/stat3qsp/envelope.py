@@ -36,20 +36,30 @@ the integrator controls the error of the increment itself) and gives ``dL_k`` an
    periods are simulated in sequence from the exact state. The first period after which the
    trajectory is periodic becomes an *anchor*: no event in it, Poincare residual
    ``|F_k(x) - x| <= 1`` (norm below) and ``|gamma_k - gamma_{k-1}|`` below the tolerance of half
-   a maximal span (the transient left is of that order, it decays geometrically). Consecutive
-   changes of ``gamma`` give the map's contraction ``rho`` per period.
+   a maximal span (the transient left is of that order, it decays geometrically). The ratio of
+   the last two changes of ``gamma`` in the first transient measures the map's contraction ``rho``
+   per period (unless given: :attr:`EnvelopeSettings.contraction`).
 2. *Checkpoints.* From an anchor ``i`` the next simulated period ``j`` is the first of: the period
    before the next event, the period of the next output (a scan, whose ``L`` is then read inside
-   it), ``i + max_span``. Its start state is guessed: the state found at the same phase of the
-   slow inputs (periods since the last event) in an earlier cycle, else the anchor's end state.
-   Round 0 simulates period ``j`` from the guess; it is accepted when the residual is at most
-   ``single_residual`` and the slow drift cannot bias it: a trajectory driven by a drifting input
-   lags the frozen-input orbit by about ``rho / (1 - rho)`` periods, so the bias is that times the
-   drift of ``gamma`` per period, ``|gamma_j - gamma_i| / (j - i)``, which must be within the
-   per-period tolerance. Otherwise round ``r`` starts from the guess ``r`` periods earlier
-   (``r`` warm-up periods on the driven trajectory, which forget the guess by ``rho^r``) and is
-   accepted when ``rho |dL_j^(r) - dL_j^(r-1)|`` (the error left) is within the per-period
-   tolerance. Warm-ups that reach back to the anchor start from its (exact) end state.
+   it), ``i + max_span``. It is simulated from a guess of its start state, in rounds:
+
+   - round 0 starts period ``j`` from the state found at the same phase of the slow inputs (the
+     same number of periods after an event, same inputs regime) in an earlier cycle, else from the
+     anchor's end state. With an earlier cycle to compare with, it is accepted when its end state
+     and its normalised increment are those of the earlier cycle at the same phase (residual at
+     most ``single_residual``, increment within the per-period tolerance). Without, it is accepted
+     when the residual is small and the slow drift cannot bias it: a trajectory driven by a
+     drifting input lags the periodic orbit of the frozen inputs by about ``rho / (1 - rho)``
+     periods, so the bias is that times the drift of ``gamma`` per period,
+     ``|gamma_j - gamma_i| / (j - i)``, which must be within the per-period tolerance;
+   - round ``r`` starts the guess ``r`` periods earlier (``r`` warm-up periods on the driven
+     trajectory forget it by ``rho^r``) and is accepted when ``rho |dL_j^(r) - dL_j^(r-1)|``, the
+     error left, is within the per-period tolerance;
+   - after ``max_rounds`` rounds, or once a round would cost more than the span, the span is
+     simulated from the anchor's end state (exact; nothing is skipped).
+
+   States and increments on the simulated trajectory are kept, by phase, as the guesses and
+   comparisons of later cycles.
 3. *Skip.* The periods strictly between anchors ``i`` and ``j`` (``n = j - i``) are not
    simulated; their increments sum to
 
@@ -63,11 +73,11 @@ the integrator controls the error of the increment itself) and gives ``dL_k`` an
    simulated as in step 2 and the quadratic through the three points is used if its difference
    from the piecewise-linear interpolant (an estimate of the latter's error, so a conservative one
    of the quadratic's) summed over the span is within the share; else each half is refined in turn.
-   Spans of one period are simulated outright.
+   Spans of at most :data:`SIMULATE_SPAN_MAX` periods that need refinement are simulated outright.
 
 ``tol_P = tolerance * P / 8760 h`` is the per-period share of ``tolerance``, the error of ``L``
-allowed per year of follow-up. If the rounds of step 2 do not converge, the level falls back to
-resolving period by period from the last exact state: never a silent loss of accuracy.
+allowed per year of follow-up. No step can fail: a checkpoint that does not converge is simulated
+exactly from the last anchor, so the cost is bounded by about that of a full integration.
 
 **Two levels.** With a long-interval drug (trastuzumab every 21 days) the inputs are periodic
 with ``Q``, the least common multiple of the intervals, and the same algorithm runs at that level:
@@ -86,7 +96,7 @@ periodicity), and of the cycles of scans and refinement probes.
 **Error budget.** Per year of follow-up each level adds at most about ``tolerance`` to ``L``
 (skips, step 4; anchors, step 2); simulated periods carry the integrator's error. With the trial
 settings (tolerance 5e-5 per level; stat3qsp.patient) the envelope differs from a tight (1e-9)
-full integration by at most 5e-5 in ``L`` over two years of every arm of trials/*.yaml with
+full integration by at most 7e-5 in ``L`` over two years of every arm of trials/*.yaml with
 twice-daily or daily dosing (at most 1.6e-5 except in trastuzumab-sensitive disease, where
 trastuzumab modulates the growth rate most), the same order as the full integration at trial
 tolerances (tests/test_envelope.py; benchmarks/bench_trial.py).
@@ -104,6 +114,9 @@ HOURS_PER_YEAR = 8760.0
 """Hours of the year in which :attr:`EnvelopeSettings.tolerance` is counted."""
 _SLACK_H = 1e-9
 """Two times closer than this (h) are the same time."""
+SIMULATE_SPAN_MAX = 4
+"""A span of at most this many periods between anchors whose interpolation is not accurate enough
+is simulated outright (cheaper than a probe)."""
 
 SegmentFunction = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``segment(x0, times) -> (L, states)``: from species amounts *x0* at ``times[0]``, with L = 0
@@ -199,7 +212,7 @@ class EnvelopeSettings:
     max_span_h
         Longest span skipped between two simulated periods (h).
     max_rounds
-        Rounds at a checkpoint (step 2) before falling back to resolving period by period.
+        Warm-up rounds at a checkpoint (step 2) before it is simulated from the anchor's end state.
     contraction
         Contraction ``rho`` of the period map per period; None to measure it on the transients.
     """
@@ -209,12 +222,12 @@ class EnvelopeSettings:
     residual_atol: float = 1e-9
     single_residual: float = 1.0
     max_span_h: float = 504.0
-    max_rounds: int = 6
+    max_rounds: int = 3
     contraction: float | None = None
 
     def __post_init__(self) -> None:
         if not (self.tolerance > 0 and self.residual_rtol > 0 and self.residual_atol >= 0 and self.single_residual > 0
-                and self.max_span_h > 0 and self.max_rounds >= 2
+                and self.max_span_h > 0 and self.max_rounds >= 1
                 and (self.contraction is None or 0 <= self.contraction < 1)):
             raise ValueError(f"invalid envelope settings {self!r}")
 
@@ -233,7 +246,23 @@ class _Period:
 
 @dataclass
 class EnvelopeStatistics:
-    """What an envelope integrator simulated since it was made (one level)."""
+    """What one level of an envelope integrator did since it was made.
+
+    Attributes
+    ----------
+    periods
+        Periods covered by its integrations.
+    simulated
+        Periods it simulated (warm-up and refinement included).
+    segments
+        Segments it asked for (each a restart of the integrator, or of the finer level).
+    rounds
+        Rounds at checkpoints (step 2).
+    probes
+        Midpoints simulated to refine a skip (step 4).
+    fallbacks
+        Checkpoints simulated from the anchor after their rounds did not converge.
+    """
 
     periods: int = 0
     simulated: int = 0
@@ -281,7 +310,9 @@ class EnvelopeIntegrator:
         self._tol_transient = self._tol_period * self._max_span / 2.0
         self._ranges = schedule.event_ranges()
         self._memory: dict[tuple[int, int], np.ndarray] = {}
+        self._increments: dict[tuple[int, int], tuple[int, float]] = {}
         self._contraction: float | None = settings.contraction
+        self._measuring = settings.contraction is None
         self._last_change: tuple[int, float] | None = None
         self.statistics = EnvelopeStatistics()
 
@@ -321,8 +352,9 @@ class EnvelopeIntegrator:
         return np.concatenate(([0.0], self._out)), np.vstack([x0, self._states])
 
     def _prepare(self, k0: int, k1: int) -> None:
-        """Event mask, phase (periods since the last event) and next event of periods k0..k1."""
-        ks = np.arange(k0, k1 + 1)
+        """Event mask, phase (periods since the last event) and next event of periods k0..k1 (and
+        of the period after, for the states at the end)."""
+        ks = np.arange(k0, k1 + 2)
         begin, end = self._ranges[:, :1], self._ranges[:, 1:]
         self._k0, self._k1 = k0, k1
         self._event = np.any((begin <= ks) & (ks <= end), axis=0) if self._ranges.size else np.zeros(ks.size, bool)
@@ -331,7 +363,7 @@ class EnvelopeIntegrator:
         self._phase = np.where(last >= 0, ks - last, -1 - ks)
         later = np.flatnonzero(self._event)
         self._next_event = np.append(later, ks.size)[np.searchsorted(later, np.arange(ks.size), side="right")] + k0
-        self.statistics.periods += ks.size
+        self.statistics.periods += ks.size - 1
 
     def _is_event(self, k: int) -> bool:
         return bool(self._event[k - self._k0])
@@ -358,12 +390,11 @@ class EnvelopeIntegrator:
                 anchor = None
                 continue
             extra = 2 if j + 2 <= self._k1 and self._is_event(j + 1) and not self._is_event(j + 2) else 0
-            periods = self._acquire(j, anchor, extra)
-            if periods is None:
-                self.statistics.fallbacks += 1
-                anchor = None
-                continue
-            self._L += self._span(anchor, periods[0])
+            between, periods = self._acquire(j, anchor, extra)
+            if between is None:
+                self._L += self._span(anchor, periods[0])
+            else:
+                self._L += sum(p.increment for p in between)
             for p in periods:
                 self._emit(p)
             last = periods[-1]
@@ -429,32 +460,50 @@ class EnvelopeIntegrator:
         for p in periods:
             self._emit(p)
         self._x = periods[-1].x_end
+        self._remember(periods)
         return periods
 
-    def _guess(self, k: int, fallback: np.ndarray) -> np.ndarray:
-        """A state near the start of period *k*: the one found at the same number of periods
-        after an event (same phase of the slow inputs), else *fallback*."""
-        return self._memory.get(self._key(k), fallback)
+    def _remember(self, periods: list[_Period], first: int = 0) -> None:
+        """Keep the start states of ``periods[first:]`` and the end state of the last, states on
+        the patient's trajectory, as guesses for the same phase of later cycles, and the periods'
+        increments to compare with."""
+        for p in periods[first:]:
+            self._memory[self._key(p.k)] = p.x_start
+        for p in periods:
+            self._increments[self._key(p.k)] = (p.k, p.increment)
+        self._memory[self._key(periods[-1].k + 1)] = periods[-1].x_end
 
     def _key(self, k: int) -> tuple[int, int]:
         """Memory key of period *k*: inputs regime and phase (periods since the last event)."""
         return self.schedule.regime(k), int(self._phase[k - self._k0])
 
-    def _acquire(self, k: int, left: _Period, extra: int = 0) -> list[_Period] | None:
-        """Period *k* on the patient's trajectory, from a guess of its start state (step 2), and the
-        *extra* periods after it; None if the rounds do not converge."""
-        guess = self._guess(k, left.x_end)
+    def _acquire(self, k: int, left: _Period, extra: int = 0) -> tuple[list[_Period] | None, list[_Period]]:
+        """Period *k* on the patient's trajectory (step 2) and the *extra* periods after it.
+
+        Returns ``(between, tail)``: ``tail`` is period *k* and the extra periods; ``between`` the
+        periods ``left.k + 1 .. k - 1`` if they were simulated on the way (the exact fallback:
+        from the anchor's end state, when the rounds do not converge or would cost more), else None.
+        """
+        guess = self._memory.get(self._key(k))
+        after = self._memory.get(self._key(k + 1)) if guess is not None else None
         previous = None
-        for rounds in range(self.settings.max_rounds):
-            start, x0 = k - rounds, guess
-            exact = start <= left.k + 1
+        for rounds in range(self.settings.max_rounds + 1):
+            start, x0 = k - rounds, left.x_end if guess is None else guess
+            exact = (start <= left.k + 1 or rounds == self.settings.max_rounds
+                     or (rounds > 0 and k - left.k <= 2 * (rounds + 1)))
             if exact:
                 start, x0 = left.k + 1, left.x_end
-            periods = self._periods(x0, start, k - start + 1 + (extra if rounds == 0 else 0))
+                self.statistics.fallbacks += rounds > 0
+            periods = self._periods(x0, start, k - start + 1 + (extra if rounds == 0 or exact else 0))
             self.statistics.rounds += 1
             target = periods[k - start]
             if exact:
                 done = True
+            elif rounds == 0 and after is not None and self._key(k) in self._increments:
+                earlier, increment = self._increments[self._key(k)]
+                change = (target.increment - self._c) - self._decay ** (k - earlier) * (increment - self._c)
+                done = (abs(change) <= self._tol_period
+                        and self._residual(after, target.x_end) <= self.settings.single_residual)
             elif rounds == 0:
                 slope = abs(self._gamma(left, target) - (left.increment - self._c)) / (k - left.k)
                 done = (slope * self._lag() <= self._tol_period
@@ -462,14 +511,14 @@ class EnvelopeIntegrator:
             else:
                 done = self._rho() * abs(target.increment - previous) <= self._tol_period
             if done:
-                self._memory[self._key(k)] = target.x_start
+                self._remember(periods, 0 if exact else 1)
                 tail = periods[k - start:]
                 if extra and len(tail) == 1:
                     tail += self._periods(target.x_end, k + 1, extra)
-                return tail
+                    self._remember(tail[1:])
+                return (periods[:k - start] if exact else None), tail
             previous = target.increment
-        self._memory.pop(self._key(k), None)
-        return None
+        raise AssertionError("unreachable: the last round is exact")
 
     def _checkpoint(self, i: int) -> int:
         """Next period to simulate after anchor *i*: the one before the next event, the one of the
@@ -485,17 +534,20 @@ class EnvelopeIntegrator:
         return float(np.max(np.abs(x_end - x) / (s.residual_rtol * scale + s.residual_atol)))
 
     def _periodic(self, previous: _Period, current: _Period) -> bool:
-        """Step 1: a resolved period ends the transient. Consecutive changes of ``gamma`` also give
-        the contraction of the period map (for :meth:`_lag`)."""
+        """Step 1: a resolved period ends the transient. Until the first transient ends, the ratio
+        of consecutive changes of ``gamma`` measures the contraction of the period map (for
+        :meth:`_lag`; the last ratio, the most asymptotic)."""
         change = abs((current.increment - self._c) / self._decay - (previous.increment - self._c))
         earlier = self._last_change
-        if (self.settings.contraction is None and earlier is not None and earlier[0] == previous.k
+        if (self._measuring and earlier is not None and earlier[0] == previous.k
                 and min(earlier[1], change) > 10 * self._tol_period):
-            self._contraction = max(self._contraction or 0.0, min(change / earlier[1], 0.9))
+            self._contraction = min(change / earlier[1], 0.9)
         self._last_change = (current.k, change)
         if self._residual(current.x_start, current.x_end) > 1.0:
             return False
-        return change <= self._tol_transient
+        periodic = change <= self._tol_transient
+        self._measuring = self._measuring and not periodic
+        return periodic
 
     def _rho(self) -> float:
         """Contraction of the period map per period (0.5 until measured)."""
@@ -530,15 +582,14 @@ class EnvelopeIntegrator:
         budget = self._tol_period * (n - 1)
         if (n - 1) * abs(g_right - g_left) <= budget:
             return self._series(steps, g_left + (g_right - g_left) * steps / n)
-        if n <= 2:
+        if n <= SIMULATE_SPAN_MAX:
             return self._between(left, right)
         m = (n + 1) // 2
         self.statistics.probes += 1
-        periods = self._acquire(left.k + m, left)
-        if periods is None:
-            self.statistics.fallbacks += 1
-            return self._between(left, right)
+        between, periods = self._acquire(left.k + m, left)
         mid = periods[0]
+        if between is not None:
+            return sum(p.increment for p in between) + mid.increment + self._span(mid, right)
         g_mid = self._gamma(left, mid)
         others = steps[steps != m]
         linear = np.interp(others, [0, m, n], [g_left, g_mid, g_right])

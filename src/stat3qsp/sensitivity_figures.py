@@ -40,7 +40,7 @@ def morris_figure(morris: pd.DataFrame, path: Path | str, shown: int = SHOWN_FAC
         ax.plot(part[sc.SIGMA], y, "k|", ms=8, label="sigma")
         ax.set_yticks(y, part[sc.FACTOR], fontsize=7)
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("mu* (output units per factor range)", fontsize=8)
+        ax.set_xlabel("mu* (output change over the factor's range)", fontsize=8)
     axes[0].legend(fontsize=7, frameon=False, loc="lower right")
     fig.suptitle("Morris screening: red = output rises with the factor (mu > 0), blue = falls", fontsize=10)
     fig.tight_layout()
@@ -73,8 +73,10 @@ def sobol_figure(sobol: pd.DataFrame, path: Path | str) -> None:
 
 def interval_figure(endpoints: pd.DataFrame, path: Path | str) -> None:
     """Per endpoint and arm, the 90% prediction interval and median of each source of uncertainty
-    (one line each), with the observed value and its 95% confidence interval (black)."""
-    names = [e for e in dict.fromkeys(endpoints[tc.ENDPOINT]) if endpoints.loc[endpoints[tc.ENDPOINT] == e, tc.PREDICTED].notna().any()]
+    (one line each), with the observed value and its 95% confidence interval (black); endpoints
+    that some source cannot predict (e.g. duration of response without responders) are left out."""
+    names = [e for e in dict.fromkeys(endpoints[tc.ENDPOINT])
+             if endpoints.loc[endpoints[tc.ENDPOINT] == e, tc.PREDICTED].notna().all()]
     sources = list(dict.fromkeys(endpoints[sc.UNCERTAINTY]))
     arms = list(dict.fromkeys(endpoints[tc.ARM]))
     colours = plt.get_cmap("tab10")
