@@ -48,11 +48,13 @@ def test_predicted_vs_observed_says_yes_no_and_formats_rates_in_percent():
         (tc.ORR, "combo", 0.0385, 0.001, 0.196, 0.0, 0.0, 0.0, False, "validation"),
         (tc.PFS_6MO, "combo", 0.21, np.nan, np.nan, 0.07, np.nan, np.nan, pd.NA, "validation"),
         (tc.MEDIAN_PFS_WEEKS, "control", 8.0, np.nan, np.nan, 8.9, 8.2, 17.2, False, "calibration"),
+        (tc.MEDIAN_PFS_WEEKS, "edge", 8.3, 7.1, 13.9, 16.1, 8.30006, 17.3, False, "validation"),
         (tc.MEDIAN_PFS_WEEKS, "what_if", np.nan, np.nan, np.nan, 17.0, 16.0, 25.0, pd.NA, None),
     ])
     table = predicted_vs_observed(comparison)
-    assert table[tc.ARM].tolist() == ["combo", "combo", "combo", "control"]  # the what-if arm has nothing observed
-    assert table[tc.CONSISTENT_TEXT].tolist() == ["yes", "no", "n/a", "no"]
+    assert table[tc.ARM].tolist() == ["combo", "combo", "combo", "control", "edge"]  # the what-if arm: nothing observed
+    assert table[tc.CONSISTENT_TEXT].tolist() == ["yes", "no", "n/a", "no", "no"]
+    assert table[tc.NOTE].iloc[4] == "at the edge: the interval ends at 8.30006"
     assert table[tc.OBSERVED_TEXT].iloc[0] == "8.3 (7.1 to 13.9)"
     assert table[tc.OBSERVED_TEXT].iloc[1] == "3.85% (0.1% to 19.6%)"
     assert table[tc.PREDICTED_TEXT].iloc[2] == "7%"  # no interval: none shown

@@ -9,7 +9,8 @@ trial's target.
 - :func:`predicted_vs_observed`: the comparison table (:func:`stat3qsp.endpoints.comparison_table`)
   restricted to observed endpoints, as text: observed value and 95% CI, predicted median and 90%
   prediction interval over replicate trials, and ``yes``/``no`` for consistency (observed within
-  the interval). Rates are shown in percent.
+  the interval; a ``no`` within 0.1% of a limit is noted as at the edge, since the text rounds).
+  Rates are shown in percent.
 - :func:`target_summary`: per arm, the predicted median PFS and its interval against the trial's
   target (``design.target_median_pfs_weeks``), with the share of replicate trials whose KM median
   reaches it: ``yes`` when the 5th percentile is at or above the target, ``no`` when the 95th is
@@ -29,6 +30,8 @@ from stat3qsp.trialspec import TrialSpec
 
 FITTED_PREFIX = "fitted:"
 """Source prefix of a fitted parameter in models/parameters.tsv."""
+EDGE_TOLERANCE = 1e-3
+"""An observed value outside the interval by less than this (relative) is noted as at its edge."""
 _RATES = (tc.PFS_6MO, tc.ORR, tc.CBR)
 
 
@@ -79,15 +82,18 @@ def predicted_vs_observed(comparison: pd.DataFrame) -> pd.DataFrame:
         row = r._asdict()
         consistent = row[tc.CONSISTENT]
         verdict = "n/a" if pd.isna(consistent) else ("yes" if bool(consistent) else "no")
-        note = ""
+        notes = []
         if row[tc.ROLE] == "calibration":
-            note = ("calibration target: the fit matches the continuous-assessment PFS (stat3qsp.calibration); "
-                    "the scan-dated value predicted here is not what was fitted")
+            notes.append("calibration target: the fit matches the continuous-assessment PFS (stat3qsp.calibration); "
+                         "the scan-dated value predicted here is not what was fitted")
+        edge = _edge(row[tc.OBSERVED], row[tc.PREDICTED_LO], row[tc.PREDICTED_HI])
+        if verdict == "no" and edge is not None:
+            notes.append(f"at the edge: the interval ends at {edge:.6g}")
         rows.append((row[tc.ENDPOINT], row[tc.ARM], row[tc.ROLE],
                      _format_value(row[tc.ENDPOINT], row[tc.OBSERVED], row[tc.OBSERVED_LO], row[tc.OBSERVED_HI]),
                      _format_value(row[tc.ENDPOINT], row[tc.PREDICTED], row[tc.PREDICTED_LO], row[tc.PREDICTED_HI],
                                    brackets="[]"),
-                     verdict, note))
+                     verdict, "; ".join(notes)))
     return pd.DataFrame(rows, columns=[tc.ENDPOINT, tc.ARM, tc.ROLE, tc.OBSERVED_TEXT, tc.PREDICTED_TEXT,
                                        tc.CONSISTENT_TEXT, tc.NOTE])
 
@@ -159,6 +165,14 @@ def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, t
 
 def _table_html(table: pd.DataFrame) -> str:
     return table.to_html(index=False, na_rep="", escape=True, border=0)
+
+
+def _edge(observed: float, lo: float, hi: float, tolerance: float = EDGE_TOLERANCE) -> float | None:
+    """The interval limit within *tolerance* (relative) of the observed value, if any."""
+    for limit in (lo, hi):
+        if np.isfinite(limit) and abs(observed - limit) <= tolerance * max(abs(limit), 1e-12):
+            return float(limit)
+    return None
 
 
 def _format_value(endpoint: str, value: float, lo: float | None, hi: float | None, brackets: str = "()") -> str:
