@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import multiprocessing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,7 +235,8 @@ def _run_task(task: tuple[str, int, int, int]) -> list[PatientRecord]:
 
 def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
                    models_dir: Path | str = DEFAULT_MODELS_DIR,
-                   overrides: dict[str, float] | None = None) -> list[PatientRecord]:
+                   overrides: dict[str, float] | None = None,
+                   replicates: Sequence[int] | None = None) -> list[PatientRecord]:
     """Simulate every patient of every replicate and selected arm.
 
     Parameters
@@ -251,6 +253,9 @@ def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
     overrides
         Parameter values replacing table values in every context (see
         :meth:`stat3qsp.patient.PatientSimulator.set_overrides`).
+    replicates
+        The replicate numbers to simulate (a shard of the trial); None for all of
+        ``range(settings.replicates)``. A replicate's patients do not depend on which others run.
 
     Returns
     -------
@@ -262,7 +267,7 @@ def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
     arms = selected_arms(spec, settings)
     check_arms(arms, models_dir)
     tasks = []
-    for replicate in range(settings.replicates):
+    for replicate in check_replicates(settings, replicates):
         for arm in arms:
             n = settings.patients or arm.n_patients
             tasks += [(arm.name, replicate, i, min(i + PATIENTS_PER_TASK, n)) for i in range(0, n, PATIENTS_PER_TASK)]
@@ -277,6 +282,18 @@ def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
     order = {arm.name: i for i, arm in enumerate(arms)}
     records = [r for chunk in chunks for r in chunk]
     return sorted(records, key=lambda r: (r.replicate, order[r.arm], r.patient))
+
+
+def check_replicates(settings: TrialSettings, replicates: Sequence[int] | None) -> list[int]:
+    """The replicate numbers of a shard, sorted; all of ``range(settings.replicates)`` for None.
+    InputError naming a number outside that range."""
+    if replicates is None:
+        return list(range(settings.replicates))
+    chosen = sorted(set(int(r) for r in replicates))
+    outside = [r for r in chosen if not 0 <= r < settings.replicates]
+    if outside:
+        raise InputError(f"replicate {outside[0]} of a shard; accepted: integers in [0, {settings.replicates - 1}]")
+    return chosen
 
 
 def check_arms(arms: list[Arm], models_dir: Path | str = DEFAULT_MODELS_DIR) -> None:
@@ -343,9 +360,16 @@ def run_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
     """
     records = simulate_trial(spec, settings, workers, models_dir)
     patients, sld = assess(records, spec)
+    per_replicate, comparison = summarise(patients, spec, settings)
+    return TrialResult(patients, sld, per_replicate, comparison)
+
+
+def summarise(patients: pd.DataFrame, spec: TrialSpec, settings: TrialSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Endpoints of every replicate and arm, and the comparison table (observed versus predicted),
+    from the patients table of :func:`assess` (of all replicates, or of shards concatenated)."""
     per_replicate = ep.trial_endpoints(patients)
     summary = ep.prediction_summary(per_replicate)
     names = {arm.name for arm in selected_arms(spec, settings)}
     observed = ep.observed_table(spec)
     comparison = ep.comparison_table(summary, observed[observed[tc.ARM].isin(names)])
-    return TrialResult(patients, sld, per_replicate, comparison)
+    return per_replicate, comparison
