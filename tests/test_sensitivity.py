@@ -226,12 +226,13 @@ TINY = {
     "synergy": {"points": 4, "methods": ["bliss"], "seed": 1,
                 "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
                 "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}]},
-    "sensitivity": {"seed": 1, "shards": 2, "fixed": ["HER2_specific_activity", "EGFR_level"],
+    "shards": {"sensitivity": 2, "uncertainty": 1},
+    "sensitivity": {"seed": 1, "fixed": ["HER2_specific_activity", "EGFR_level"],
                     "synergy": {"contexts": ["her2_amplified"], "pair": {"row": "trastuzumab", "col": "ruxolitinib"},
                                 "points": 4, "trajectories": 2, "top_factors": 3, "sobol_base_samples": 4}},
     "uncertainty": {"spec": SPEC, "arms": [ARM], "replicates": 4, "patients": 2, "seed": 1, "parameter_seed": 2,
                     "horizon_weeks": 20, "growth_scale": "rescaled", "profile_source": "fitted: Sobotta 2017 (PEtab)",
-                    "parameter_sets": [{"profile": True, "ranges": []}], "shards": 1},
+                    "parameter_sets": [{"profile": True, "ranges": []}]},
 }
 TARGETS = ["results/sensitivity/summary.tsv", "results/uncertainty/endpoints.tsv"]  # figures: test_figures_are_drawn
 
@@ -268,13 +269,13 @@ def test_tiny_sensitivity_and_uncertainty_stages_run_and_resume(tmp_path):
     endpoints = read("results/uncertainty/endpoints.tsv")
     assert endpoints[sc.UNCERTAINTY].str.startswith(sc.BASELINE_SOURCES).all()
     assert endpoints[sc.UNCERTAINTY].nunique() == 2
-    # Resumable: a run interrupted after the first Morris block redoes only what is missing.
-    kept = {"factors.tsv", "morris_design.tsv", "block_0.tsv"}
+    # Resumable: a run interrupted after the first Morris shard redoes only what is missing.
+    kept = {"factors.tsv", "morris_design.tsv", "shard_1-of-2.tsv"}
     for path in (tmp_path / "results/sensitivity").rglob("*.tsv"):
         if path.name not in kept or "sobol" in str(path):
             path.unlink()
     dry = _snakemake(tmp_path, *TARGETS, "--dry-run")
     assert dry.returncode == 0
-    assert "output: results/sensitivity/synergy/morris/block_1.tsv" in dry.stdout
-    assert "output: results/sensitivity/synergy/morris/block_0.tsv" not in dry.stdout
-    assert "sensitivity_morris_design" not in dry.stdout and "uncertainty_block" not in dry.stdout
+    assert "output: results/sensitivity/synergy/morris/shard_2-of-2.tsv" in dry.stdout
+    assert "output: results/sensitivity/synergy/morris/shard_1-of-2.tsv" not in dry.stdout
+    assert "sensitivity_morris_design" not in dry.stdout and "uncertainty_shard" not in dry.stdout

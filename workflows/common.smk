@@ -21,6 +21,16 @@ SYNERGY_PAIRS = [
 # Trial specs of config `trials` by spec id (path and arm names), loaded and checked here so that a bad
 # spec fails before any job; the exposure table exists only with them (the synergy rules then use it).
 TRIAL_SPECS = trial_specs(config)
+# Shard counts (config `shards`, schema defaults for missing names; `--set-scatter NAME=N` overrides).
+SHARDS = config["shards"]
+
+
+scattergather:
+    trial=SHARDS["trial"],
+    synergy=SHARDS["synergy"],
+    sensitivity=SHARDS["sensitivity"],
+    uncertainty=SHARDS["uncertainty"],
+
 EXPOSURE_TABLE = ["results/pk/exposure.tsv"] if TRIAL_SPECS else []
 
 
@@ -32,6 +42,7 @@ wildcard_constraints:
     readout="[A-Za-z0-9_]+",
     trial="[A-Za-z0-9_-]+",
     arm="[a-z][a-z0-9_]*",
+    scatteritem=r"\d+-of-\d+",
 
 
 def models_dir_of(wildcards, input):

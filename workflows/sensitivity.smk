@@ -2,7 +2,8 @@
 # parameter, then Sobol indices of the top factors, for two output families: the synergy of a drug pair
 # (`synergy`) and the endpoints of one arm of a virtual trial (`trial`). Then prediction intervals of the
 # virtual trial with parameter uncertainty added (stat3qsp.uncertainty). Config: sensitivity, uncertainty.
-# Designs are evaluated in `shards` blocks (one job each), so an interrupted run redoes only missing blocks.
+# Designs and replicate trials are evaluated in shards (scattergather `sensitivity` and `uncertainty`, config
+# `shards`), one job each, so an interrupted run redoes only the shards that did not finish.
 from stat3qsp.sensitivity_workflow import FAMILIES, check_sensitivity_config, family_settings
 
 check_sensitivity_config(config)
@@ -18,7 +19,6 @@ wildcard_constraints:
     family="|".join(FAMILIES),
     design="morris|sobol",
     analysis="morris|sobol",
-    shard=r"\d+",
 
 
 SENSITIVITY_TARGETS = [
@@ -50,33 +50,32 @@ rule sensitivity_morris_design:
         "scripts/sensitivity_morris_design.py"
 
 
-rule sensitivity_block:
+rule sensitivity_shard:
     input:
         design="results/sensitivity/{family}/{design}_design.tsv",
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
         spec=lambda wildcards: SENSITIVITY["trial"]["spec"] if wildcards.family == "trial" else [],
     output:
-        "results/sensitivity/{family}/{design}/block_{shard}.tsv",
+        "results/sensitivity/{family}/{design}/shard_{scatteritem}.tsv",
     log:
-        "results/logs/sensitivity/{family}/{design}_block_{shard}.log",
+        "results/logs/sensitivity/{family}/{design}_shard_{scatteritem}.log",
     params:
         family=lambda wildcards: family_settings(config, wildcards.family),
         models_dir=models_dir_of,
-        shards=SENSITIVITY.get("shards"),
+    benchmark:
+        "results/benchmarks/rules/sensitivity_shard/{family}_{design}_{scatteritem}.tsv"
     conda:
         "envs/stat3qsp.yaml"
     script:
-        "scripts/sensitivity_block.py"
+        "scripts/sensitivity_shard.py"
 
 
 rule sensitivity_morris:
     input:
         factors="results/sensitivity/{family}/factors.tsv",
         design="results/sensitivity/{family}/morris_design.tsv",
-        blocks=lambda wildcards: expand(
-            "results/sensitivity/{family}/morris/block_{shard}.tsv", family=wildcards.family, shard=range(SENSITIVITY["shards"])
-        ),
+        blocks=gather.sensitivity("results/sensitivity/{{family}}/morris/shard_{scatteritem}.tsv"),
         catalog=MODEL_CATALOG,
     output:
         morris="results/sensitivity/{family}/morris.tsv",
@@ -114,9 +113,7 @@ rule sensitivity_sobol:
     input:
         factors="results/sensitivity/{family}/factors.tsv",
         design="results/sensitivity/{family}/sobol_design.tsv",
-        blocks=lambda wildcards: expand(
-            "results/sensitivity/{family}/sobol/block_{shard}.tsv", family=wildcards.family, shard=range(SENSITIVITY["shards"])
-        ),
+        blocks=gather.sensitivity("results/sensitivity/{{family}}/sobol/shard_{scatteritem}.tsv"),
         catalog=MODEL_CATALOG,
     output:
         sobol="results/sensitivity/{family}/sobol.tsv",
@@ -183,29 +180,31 @@ rule sensitivity_summary:
         "scripts/sensitivity_summary.py"
 
 
-rule uncertainty_block:
+rule uncertainty_shard:
     input:
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
         spec=UNCERTAINTY.get("spec", []),
     output:
-        endpoints="results/uncertainty/blocks/endpoints_{shard}.tsv",
-        parameters="results/uncertainty/blocks/parameters_{shard}.tsv",
+        endpoints="results/uncertainty/shards/{scatteritem}.endpoints.tsv",
+        parameters="results/uncertainty/shards/{scatteritem}.parameters.tsv",
     log:
-        "results/logs/uncertainty/block_{shard}.log",
+        "results/logs/uncertainty/shard_{scatteritem}.log",
     params:
         settings=UNCERTAINTY,
         models_dir=models_dir_of,
+    benchmark:
+        "results/benchmarks/rules/uncertainty_shard/{scatteritem}.tsv"
     conda:
         "envs/stat3qsp.yaml"
     script:
-        "scripts/uncertainty_block.py"
+        "scripts/uncertainty_shard.py"
 
 
 rule uncertainty:
     input:
-        endpoints=expand("results/uncertainty/blocks/endpoints_{shard}.tsv", shard=range(UNCERTAINTY.get("shards", 0))),
-        parameters=expand("results/uncertainty/blocks/parameters_{shard}.tsv", shard=range(UNCERTAINTY.get("shards", 0))),
+        endpoints=gather.uncertainty("results/uncertainty/shards/{scatteritem}.endpoints.tsv"),
+        parameters=gather.uncertainty("results/uncertainty/shards/{scatteritem}.parameters.tsv"),
         catalog=MODEL_CATALOG,
     output:
         endpoints=report("results/uncertainty/endpoints.tsv", caption="report/uncertainty_table.rst", category="Uncertainty"),

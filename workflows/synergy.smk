@@ -1,14 +1,31 @@
-rule synergy_matrix:
+rule synergy_matrix_shard:
     input:
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
+    output:
+        "results/synergy/shards/{context}__{row}__{col}.{scatteritem}.matrix.tsv",
+    log:
+        "results/logs/synergy/{context}__{row}__{col}.{scatteritem}.matrix.log",
+    params:
+        models_dir=models_dir_of,
+        synergy=config["synergy"],
+        hours=config["assay_hours"],
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/synergy_matrix_shard.py"
+
+
+rule synergy_matrix:
+    input:
+        shards=gather.synergy("results/synergy/shards/{{context}}__{{row}}__{{col}}.{scatteritem}.matrix.tsv"),
+        catalog=MODEL_CATALOG,
     output:
         "results/synergy/{context}__{row}__{col}.matrix.tsv",
     log:
         "results/logs/synergy/{context}__{row}__{col}.matrix.log",
     params:
         models_dir=models_dir_of,
-        synergy=config["synergy"],
         hours=config["assay_hours"],
     conda:
         "envs/stat3qsp.yaml"
@@ -33,6 +50,8 @@ rule synergy_scores:
         hours=config["assay_hours"],
         # With trials configured, the clinical exposure gives the scores over the clinically reachable wells.
         exposure=exposure_of,
+    benchmark:
+        "results/benchmarks/rules/synergy_scores/{context}__{row}__{col}.tsv"
     conda:
         "envs/stat3qsp.yaml"
     script:

@@ -48,26 +48,50 @@ rule exposure:
         "scripts/exposure.py"
 
 
-rule trial_simulate:
+rule trial_shard:
     input:
         spec=trial_spec_of,
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
+    output:
+        patients="results/trial/{trial}/shards/{scatteritem}.patients.tsv",
+        sld="results/trial/{trial}/shards/{scatteritem}.sld.tsv",
+    log:
+        "results/logs/trial/{trial}/shard_{scatteritem}.log",
+    params:
+        models_dir=models_dir_of,
+        trials=TRIAL_SETTINGS,
+    threads: TRIALS.get("workers", 1)
+    resources:
+        mem_mb=lambda wildcards, threads: 400 * (threads + 1),
+    benchmark:
+        "results/benchmarks/rules/trial_shard/{trial}_{scatteritem}.tsv"
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/trial_shard.py"
+
+
+rule trial_gather:
+    input:
+        spec=trial_spec_of,
+        catalog=MODEL_CATALOG,
+        patients=gather.trial("results/trial/{{trial}}/shards/{scatteritem}.patients.tsv"),
+        sld=gather.trial("results/trial/{{trial}}/shards/{scatteritem}.sld.tsv"),
     output:
         endpoints="results/trial/{trial}/endpoints.tsv",
         replicates="results/trial/{trial}/replicate_endpoints.tsv",
         patients="results/trial/{trial}/patients.tsv",
         sld="results/trial/{trial}/sld.tsv",
     log:
-        "results/logs/trial/{trial}/simulate.log",
+        "results/logs/trial/{trial}/gather.log",
     params:
         models_dir=models_dir_of,
         trials=TRIAL_SETTINGS,
-    threads: TRIALS.get("workers", 1)
     conda:
         "envs/stat3qsp.yaml"
     script:
-        "scripts/trial_simulate.py"
+        "scripts/trial_gather.py"
 
 
 rule trial_km_figure:

@@ -2,9 +2,9 @@
 
 A rule gets the *family settings*: ``{"family": name, "seed", "fixed", "settings":
 config.sensitivity.<family>}`` plus, for the synergy family, ``grids`` (config ``synergy.grids``)
-and ``hours`` (``assay_hours``). Designs are split into ``shards`` contiguous blocks of samples
-(block ``b`` of ``S``: samples ``[b n // S, (b + 1) n // S)``), one job each, so an interrupted run
-redoes only the missing blocks.
+and ``hours`` (``assay_hours``). Designs and replicate trials are split into shards of contiguous
+samples or replicates (:mod:`stat3qsp.shards`; Snakemake's scattergather names them ``i-of-n``), one
+job each, so an interrupted run redoes only the missing shards.
 
 The modules that simulate (:mod:`stat3qsp.sensitivity_outputs`, :mod:`stat3qsp.uncertainty`) and
 draw are imported by the functions that use them: the Snakefile imports this module at parse time
@@ -30,6 +30,7 @@ from stat3qsp.model import load_model
 from stat3qsp.output import write_table_atomic
 from stat3qsp.parameters import read_parameter_table
 from stat3qsp.patient import RATE_SCALE, read_regimen_map
+from stat3qsp.shards import EMPTY_SHARD, gather_tables, shard_items
 from stat3qsp.trialspec import load_trial_spec
 
 if TYPE_CHECKING:
@@ -129,11 +130,6 @@ def _read(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", comment="#", keep_default_na=True)
 
 
-def _block(table: pd.DataFrame, shard: int, shards: int) -> pd.DataFrame:
-    n = len(table)
-    return table.iloc[shard * n // shards:(shard + 1) * n // shards]
-
-
 # -- rules: sensitivity ------------------------------------------------------------------------
 def write_morris_design(family: dict[str, Any], models_dir: str, factors_path: str, design_path: str) -> None:
     """The factors table (every settable parameter, factor or held and why) and the Morris design."""
@@ -149,19 +145,22 @@ def write_morris_design(family: dict[str, Any], models_dir: str, factors_path: s
     logging.info("%d factors, %d held; %d Morris samples", len(free), len(factors) - len(free), len(design))
 
 
-def run_design_block(family: dict[str, Any], models_dir: str, design_path: str, shard: int, shards: int,
+def run_design_block(family: dict[str, Any], models_dir: str, design_path: str, scatteritem: str,
                      outputs_path: str) -> None:
-    """Evaluate one block of a design (outputs table)."""
-    setup = family_setup(family, models_dir)
-    block = _block(_read(design_path), shard, shards)
-    outputs = sa.evaluate(setup, block)
+    """Evaluate one shard (``i-of-n``) of a design (outputs table)."""
+    header = _header(family, models_dir, _variant(family)) + [f"shard: {scatteritem}"]
+    block = shard_items(_read(design_path), scatteritem)
+    if not len(block):
+        write_table_atomic(outputs_path, pd.DataFrame(), header + [EMPTY_SHARD])
+        return
+    outputs = sa.evaluate(family_setup(family, models_dir), block)
     failed = outputs.loc[outputs[sc.ERROR].fillna("") != "", sc.SAMPLE].nunique()
-    logging.info("block %d of %d: %d samples, %d without outputs", shard, shards, len(block), failed)
-    write_table_atomic(outputs_path, outputs, _header(family, models_dir, _variant(family)) + [f"block: {shard} of {shards}"])
+    logging.info("shard %s: %d samples, %d without outputs", scatteritem, len(block), failed)
+    write_table_atomic(outputs_path, outputs, header)
 
 
 def _concatenate(paths: Sequence[str]) -> pd.DataFrame:
-    table = pd.concat([_read(p) for p in paths], ignore_index=True)
+    table = gather_tables(paths)
     table[sc.ERROR] = table[sc.ERROR].fillna("")
     return table
 
@@ -270,16 +269,19 @@ def _uncertainty_header(settings: dict[str, Any], models_dir: str) -> list[str]:
             f"trial_spec: {spec.name} sha256 {text_hash(spec.read_text())}", f"settings: {settings}"]
 
 
-def run_uncertainty_block(settings: dict[str, Any], models_dir: str, shard: int, shards: int, endpoints_path: str,
+def run_uncertainty_block(settings: dict[str, Any], models_dir: str, scatteritem: str, endpoints_path: str,
                           draws_path: str) -> None:
-    """Replicate trials of one block: endpoints per source of uncertainty, and the parameter draws."""
+    """Replicate trials of one shard (``i-of-n``): endpoints per source of uncertainty, and the parameter draws."""
     from stat3qsp.uncertainty import simulate_replicates
 
+    header = _uncertainty_header(settings, models_dir) + [f"shard: {scatteritem}"]
+    block = shard_items(range(int(settings["replicates"])), scatteritem)
+    if not len(block):
+        for path in (endpoints_path, draws_path):
+            write_table_atomic(path, pd.DataFrame(), header + [EMPTY_SHARD])
+        return
     setup = uncertainty_setup(settings, models_dir)
-    replicates = range(int(settings["replicates"]))
-    block = replicates[shard * len(replicates) // shards:(shard + 1) * len(replicates) // shards]
     endpoints, draws = simulate_replicates(setup, block)
-    header = _uncertainty_header(settings, models_dir) + [f"block: {shard} of {shards}"]
     write_table_atomic(endpoints_path, endpoints, header)
     write_table_atomic(draws_path, draws, header)
     logging.info("replicates %d-%d; %d parameter vectors without a growth scale", block.start, block.stop - 1,
@@ -291,8 +293,8 @@ def write_uncertainty(settings: dict[str, Any], models_dir: str, endpoint_paths:
     """Observed versus predicted per source of uncertainty, with the replicate endpoints and draws."""
     from stat3qsp.uncertainty import interval_table
 
-    replicates = pd.concat([_read(p) for p in endpoint_paths], ignore_index=True)
-    draws = pd.concat([_read(p) for p in draw_paths], ignore_index=True)
+    replicates = gather_tables(endpoint_paths)
+    draws = gather_tables(draw_paths)
     header = _uncertainty_header(settings, models_dir)
     table = interval_table(replicates, settings["spec"])
     uncertain = [c for c in draws.columns if c not in (tc.REPLICATE, sc.UNCERTAINTY, RATE_SCALE)]

@@ -1,7 +1,8 @@
 """Functions that the trial-stage rule scripts call (``workflows/trial.smk``): one call per rule.
 
 The stage runs the virtual trials of the specs listed under ``trials`` in the config
-(:func:`trial_specs` checks them before any job), writes per spec under ``results/trial/<id>/``
+(:func:`trial_specs` checks them before any job) in shards of replicates (:func:`run_trial_shard`,
+gathered by :func:`gather_trial_tables`), writes per spec under ``results/trial/<id>/``
 the tables of :mod:`stat3qsp.trial` (``endpoints.tsv``, ``replicate_endpoints.tsv``,
 ``patients.tsv``, ``sld.tsv``), the figures of :mod:`stat3qsp.trial_figures` and the report tables
 of :mod:`stat3qsp.trial_summary`, and the free exposure at the tumour under the specs' regimens
@@ -21,7 +22,8 @@ from stat3qsp.errors import InputError
 from stat3qsp.exposure import POPULATION_SIZE, exposure_table
 from stat3qsp.model import load_model
 from stat3qsp.output import write_table_atomic, write_text_atomic
-from stat3qsp.trial import DEFAULT_HORIZON_WEEKS, TrialSettings, check_arms, run_trial
+from stat3qsp.shards import EMPTY_SHARD, gather_tables, parse_scatteritem, shard_range
+from stat3qsp.trial import DEFAULT_HORIZON_WEEKS, TrialSettings, assess, check_arms, simulate_trial, summarise
 from stat3qsp.trial_summary import data_roles, predicted_vs_observed, summary_html, target_summary
 from stat3qsp.trialspec import TrialSpec, load_trial_spec
 
@@ -80,17 +82,39 @@ def trial_header(models_dir: str, spec_path: str, settings: TrialSettings) -> li
             f"patients_per_arm: {settings.patients or 'spec'}", f"horizon_weeks: {settings.horizon_weeks:g}"]
 
 
-def run_trial_tables(models_dir: str, spec_path: str, trials: dict[str, Any], workers: int, endpoints_path: str,
-                     replicates_path: str, patients_path: str, sld_path: str) -> None:
-    """Simulate the replicate virtual trials of one spec and write its four tables."""
+def run_trial_shard(models_dir: str, spec_path: str, trials: dict[str, Any], workers: int, scatteritem: str,
+                    patients_path: str, sld_path: str) -> None:
+    """Simulate and assess (RECIST) the replicate trials of one shard (:mod:`stat3qsp.shards`) of one
+    spec: its patients and SLD tables."""
     spec = load_trial_spec(spec_path)
     settings = trial_settings(trials)
-    result = run_trial(spec, settings, workers=max(1, int(workers)), models_dir=models_dir)
+    index, count = parse_scatteritem(scatteritem)
+    replicates = shard_range(settings.replicates, index, count)
+    header = [*trial_header(models_dir, spec_path, settings), f"shard: {scatteritem}"]
+    if not len(replicates):
+        for path in (patients_path, sld_path):
+            write_table_atomic(path, pd.DataFrame(), [*header, EMPTY_SHARD])
+        return
+    records = simulate_trial(spec, settings, workers=max(1, int(workers)), models_dir=models_dir, replicates=replicates)
+    patients, sld = assess(records, spec)
+    write_table_atomic(patients_path, patients, header)
+    write_table_atomic(sld_path, sld, header)
+
+
+def gather_trial_tables(models_dir: str, spec_path: str, trials: dict[str, Any], patient_paths: list[str],
+                        sld_paths: list[str], endpoints_path: str, replicates_path: str, patients_path: str,
+                        sld_path: str) -> None:
+    """The four tables of one spec from its shards: patients and SLD concatenated in shard order,
+    endpoints of every replicate and the comparison with the observed values computed from them."""
+    spec = load_trial_spec(spec_path)
+    settings = trial_settings(trials)
+    patients = gather_tables(patient_paths)
+    replicate_endpoints, comparison = summarise(patients, spec, settings)
     header = trial_header(models_dir, spec_path, settings)
-    write_table_atomic(endpoints_path, result.comparison, [*header, CALIBRATION_NOTE])
-    write_table_atomic(replicates_path, result.replicate_endpoints, header)
-    write_table_atomic(patients_path, result.patients, header)
-    write_table_atomic(sld_path, result.sld, header)
+    write_table_atomic(endpoints_path, comparison, [*header, CALIBRATION_NOTE])
+    write_table_atomic(replicates_path, replicate_endpoints, header)
+    write_table_atomic(patients_path, patients, header)
+    write_table_atomic(sld_path, gather_tables(sld_paths), header)
 
 
 def _read(path: str) -> pd.DataFrame:

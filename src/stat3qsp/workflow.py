@@ -19,6 +19,7 @@ from stat3qsp.figures import comparison_figure, dose_response_figure, synergy_fi
 from stat3qsp.model import load_model
 from stat3qsp.output import write_table_atomic, write_text_atomic
 from stat3qsp.readouts import ASSAY_READOUTS
+from stat3qsp.shards import EMPTY_SHARD, gather_tables, shard_items
 from stat3qsp.synergy_sweep import score_sweep, simulate_matrix
 
 #: Readouts with a dose-response figure.
@@ -108,13 +109,25 @@ def _synergy_doses(model, drug: str, synergy: dict[str, Any]):
     return concentration_grid(low, high, int(synergy["points"]) - 1)
 
 
-def run_synergy_matrix(models_dir: str, context: str, drug_r: str, drug_c: str, synergy: dict[str, Any], hours: float,
-                       matrix_path: str) -> None:
-    """Simulate the dose matrix of one pair in one context."""
+def run_synergy_matrix_shard(models_dir: str, context: str, drug_r: str, drug_c: str, synergy: dict[str, Any],
+                             hours: float, scatteritem: str, matrix_path: str) -> None:
+    """Simulate one shard (``i-of-n``: a block of rows, :mod:`stat3qsp.shards`) of the dose matrix of one
+    pair in one context."""
     model = load_model(models_dir)
-    matrix = simulate_matrix(model, context, drug_r, drug_c, _synergy_doses(model, drug_r, synergy),
-                             _synergy_doses(model, drug_c, synergy), hours)
-    write_table_atomic(matrix_path, matrix, [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"])
+    header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}", f"shard: {scatteritem}"]
+    rows = shard_items(_synergy_doses(model, drug_r, synergy), scatteritem)
+    if not len(rows):
+        write_table_atomic(matrix_path, pd.DataFrame(), [*header, EMPTY_SHARD])
+        return
+    matrix = simulate_matrix(model, context, drug_r, drug_c, rows, _synergy_doses(model, drug_c, synergy), hours)
+    write_table_atomic(matrix_path, matrix, header)
+
+
+def gather_synergy_matrix(models_dir: str, hours: float, shard_paths: list[str], matrix_path: str) -> None:
+    """The dose matrix of one pair in one context from its shards (rows in order)."""
+    model = load_model(models_dir)
+    write_table_atomic(matrix_path, gather_tables(shard_paths),
+                       [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"])
 
 
 def run_synergy_scores(models_dir: str, matrix_path: str, synergy: dict[str, Any], hours: float, wells_path: str,

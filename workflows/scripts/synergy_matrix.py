@@ -1,6 +1,5 @@
-"""Snakemake script: simulate one drug-pair dose matrix in one context."""
-from stat3qsp.workflow import run_logged, run_synergy_matrix
+"""Snakemake script: gather the shards of a drug-pair dose matrix in one context."""
+from stat3qsp.workflow import gather_synergy_matrix, run_logged
 
-run_logged(snakemake.log[0], run_synergy_matrix, snakemake.params.models_dir, snakemake.wildcards.context,
-           snakemake.wildcards.row, snakemake.wildcards.col, dict(snakemake.params.synergy), snakemake.params.hours,
-           snakemake.output[0])
+run_logged(snakemake.log[0], gather_synergy_matrix, snakemake.params.models_dir, snakemake.params.hours,
+           list(snakemake.input.shards), snakemake.output[0])

@@ -1,6 +1,6 @@
-"""Snakemake script: evaluate one block of a sensitivity design."""
+"""Snakemake script: evaluate one shard of a sensitivity design."""
 from stat3qsp.sensitivity_workflow import run_design_block
 from stat3qsp.workflow import run_logged
 
 run_logged(snakemake.log[0], run_design_block, dict(snakemake.params.family), snakemake.params.models_dir,
-           snakemake.input.design, int(snakemake.wildcards.shard), int(snakemake.params.shards), snakemake.output[0])
+           snakemake.input.design, snakemake.wildcards.scatteritem, snakemake.output[0])

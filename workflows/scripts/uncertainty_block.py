@@ -1,7 +1,0 @@
-"""Snakemake script: one block of replicate trials with and without parameter uncertainty."""
-from stat3qsp.sensitivity_workflow import run_uncertainty_block
-from stat3qsp.workflow import run_logged
-
-run_logged(snakemake.log[0], run_uncertainty_block, dict(snakemake.params.settings), snakemake.params.models_dir,
-           int(snakemake.wildcards.shard), int(snakemake.params.settings["shards"]), snakemake.output.endpoints,
-           snakemake.output.parameters)
