@@ -301,6 +301,12 @@ def write_uncertainty(settings: dict[str, Any], models_dir: str, endpoint_paths:
     notes = [f"{sc.UNCERTAINTY}: the sources of uncertainty each 90% prediction interval contains",
              f"uncertain parameters (parameters.tsv has the draws): {', '.join(uncertain)}",
              f"growth scale: {settings['growth_scale']} per parameter vector (stat3qsp.sensitivity_outputs)"]
+    # Parameter vectors without a growth scale (the historical control's reference patient does not
+    # progress: no calibration possible) give no trial; n_replicates counts the rest. Said, not dropped silently.
+    for source, group in draws.groupby(sc.UNCERTAINTY, sort=False):
+        missing = int(group[RATE_SCALE].isna().sum())
+        notes.append(f"{source}: {missing} of {len(group)} parameter vectors have no growth scale (the historical "
+                     "control's reference patient does not progress) and no trial; the interval is over the others")
     write_table_atomic(endpoints_path, table, header + notes)
     write_table_atomic(replicates_path, replicates, header)
     write_table_atomic(parameters_path, draws, header)
