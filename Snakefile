@@ -23,6 +23,10 @@ include: "workflows/trial.smk"
 include: "workflows/sensitivity.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     input:
         all_targets(),

@@ -25,6 +25,13 @@ CALIBRATION_TARGETS = [
 ]
 
 
+# Quick rules (figures, tables, gathering shards) run on the submitting machine, not as cluster jobs.
+localrules:
+    calibration_fit_figure,
+    calibration_multistart_figure,
+    calibration_profile_figure,
+
+
 rule calibration_problem:
     input:
         spec=CALIBRATION_SPEC,

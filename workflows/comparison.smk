@@ -1,5 +1,10 @@
 # Cross-setting comparison: in each setting (context + backbone), the IL-6/JAK share of STAT3
 # phosphorylation and the effect of adding the add-on drug (config: comparison).
+# Quick rules (figures, tables, gathering shards) run on the submitting machine, not as cluster jobs.
+localrules:
+    comparison_figure,
+
+
 rule comparison:
     input:
         catalog=MODEL_CATALOG,

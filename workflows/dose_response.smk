@@ -17,6 +17,11 @@ rule dose_response:
         "scripts/dose_response.py"
 
 
+# Quick rules (figures, tables, gathering shards) run on the submitting machine, not as cluster jobs.
+localrules:
+    dose_response_figure,
+
+
 rule dose_response_figure:
     input:
         tables=expand("results/dose_response/{context}__{drug}.tsv", context=CONTEXTS, drug=DR_DRUGS),

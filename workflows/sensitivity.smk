@@ -31,6 +31,13 @@ UNCERTAINTY_TARGETS = (
 )
 
 
+# Quick rules (figures, tables, gathering shards) run on the submitting machine, not as cluster jobs.
+localrules:
+    sensitivity_figure,
+    sensitivity_summary,
+    uncertainty_figure,
+
+
 rule sensitivity_morris_design:
     input:
         catalog=MODEL_CATALOG,

@@ -16,6 +16,13 @@ rule synergy_matrix_shard:
         "scripts/synergy_matrix_shard.py"
 
 
+# Quick rules (figures, tables, gathering shards) run on the submitting machine, not as cluster jobs.
+localrules:
+    synergy_matrix,
+    synergy_figure,
+    synergy_table,
+
+
 rule synergy_matrix:
     input:
         shards=gather.synergy("results/synergy/shards/{{context}}__{{row}}__{{col}}.{scatteritem}.matrix.tsv"),

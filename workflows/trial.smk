@@ -30,6 +30,15 @@ TRIAL_TARGETS = [
 ]
 
 
+# Quick rules (figures, tables, gathering shards) run on the submitting machine, not as cluster jobs.
+localrules:
+    trial_gather,
+    trial_km_figure,
+    trial_arm_figures,
+    trial_counterfactual_figure,
+    trial_summary,
+
+
 rule exposure:
     input:
         specs=[spec.path for spec in TRIAL_SPECS.values()],
