@@ -92,3 +92,15 @@ def test_bad_config_fails_before_any_job(tmp_path, change, message):
     assert result.returncode != 0
     assert message in result.stderr + result.stdout
     assert not (tmp_path / "results").exists()
+
+
+def test_every_report_caption_is_a_file():
+    """Snakemake loads captions only when writing the report (after the whole run), and does not
+    expand wildcards in their paths: a missing caption must fail here, not at the end of `make run`."""
+    import re
+
+    captions = [(smk.name, caption) for smk in sorted((ROOT / "workflows").glob("*.smk"))
+                for caption in re.findall(r'caption="([^"]+)"', smk.read_text(encoding="utf-8"))]
+    assert len(captions) >= 10
+    for smk, caption in captions:
+        assert (ROOT / "workflows" / caption).is_file(), f"{smk}: caption {caption} is not a file"

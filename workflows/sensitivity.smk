@@ -161,7 +161,7 @@ rule sensitivity_figure:
     output:
         report(
             "results/sensitivity/figures/{family}_{analysis}.png",
-            caption="report/sensitivity_{analysis}.rst",
+            caption="report/sensitivity_figure.rst",
             category="Sensitivity",
             labels={"family": "{family}", "analysis": "{analysis}"},
         ),
