@@ -14,22 +14,33 @@ Every table starts with ``# key: value`` provenance lines (model and parameter-t
 package version, spec hash, seed and settings; for a forward prediction a line saying that nothing
 in it is observed); none depends on ``--workers``. The follow-up is ``--horizon-weeks``, else the
 spec's ``follow_up``, else 104 weeks.
+
+The patients run on the batch engine (:mod:`stat3qsp.batch`). With ``--progress auto`` (the
+default) and standard error a terminal, a progress bar appears once the simulations have run for a
+few seconds, and one line of batch statistics (patients, failed patients, time, peak memory per
+worker) ends the run; nothing of this goes to a log file. ``on`` always shows both, ``off`` neither. Virtual patients whose simulation
+failed are always reported on standard error, as a warning with their number.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from stat3qsp import cli_verbs
+
+_PROGRESS = {"auto": "auto", "on": True, "off": False}
+"""``--progress`` choices and the batch engine's ``progress`` values."""
 
 
 def _cmd_trial(args: argparse.Namespace) -> None:
     from stat3qsp.compose import text_hash
     from stat3qsp.errors import InputError
     from stat3qsp.model import load_model
+    from stat3qsp.batch import progress_shown
     from stat3qsp.output import write_table_atomic
     from stat3qsp.trial import DEFAULT_HORIZON_WEEKS, TrialSettings, run_trial, selected_arms
     from stat3qsp.trialspec import load_trial_spec
@@ -47,7 +58,15 @@ def _cmd_trial(args: argparse.Namespace) -> None:
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         raise InputError(f"-o {output}: exists and is not a folder; accepted: a folder path")
-    result = run_trial(spec, settings, workers=args.workers, models_dir=args.models)
+    progress = _PROGRESS[args.progress]
+    result = run_trial(spec, settings, workers=args.workers, models_dir=args.models, progress=progress)
+    statistics = result.statistics
+    if progress_shown(progress):
+        sys.stderr.write(f"stat3qsp trial: {statistics.summary('virtual patients')}\n")
+    if statistics.failures:
+        sys.stderr.write(f"stat3qsp trial: warning: {statistics.failures} of {statistics.items} virtual patients "
+                         "failed to integrate, also when retried; they are left out of the endpoints (status and "
+                         "failure_reason in patients.tsv, n_failed in the endpoint tables)\n")
 
     model = load_model(args.models, variant="patient")
     header = [*(f"{k}: {v}" for k, v in model.provenance.items()),
@@ -107,6 +126,9 @@ def register(verbs) -> None:
                        help="follow-up of every patient in weeks (default: the spec's follow_up, else 104)")
     trial.add_argument("--arms", default=None, help="comma-separated arm names to run (default: all)")
     trial.add_argument("--workers", type=int, default=1, help="worker processes (default 1; results do not depend on it)")
+    trial.add_argument("--progress", choices=list(_PROGRESS), default="auto",
+                       help="progress bar and batch statistics on standard error: auto (only on a terminal; "
+                            "default), on, off")
     trial.add_argument("-o", "--output", required=True, type=Path, help="output folder")
     trial.set_defaults(run=_cmd_trial)
 

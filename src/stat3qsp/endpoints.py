@@ -29,6 +29,10 @@ Endpoints (names in :mod:`stat3qsp.trial_columns`), computed per replicate trial
   without responders (and for a patients table without ``response_weeks``); ``n_patients`` is the
   number of responders.
 
+Virtual patients whose simulation failed (``status`` ``failed``, :mod:`stat3qsp.trial`) are left
+out of every endpoint and counted in ``n_failed``, per replicate and arm and, in the summary and
+comparison tables, summed over the replicates; a trial of failed patients only has NaN endpoints.
+
 Over replicate virtual trials, each of the real trial's size, the prediction is the median of an
 endpoint across replicates and its 90% prediction interval the 5th and 95th percentiles (numpy's
 linear interpolation), over the replicates where the endpoint is defined (``n_replicates``: for
@@ -160,8 +164,9 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
     ----------
     patients
         One row per patient with columns ``arm, pfs_weeks, event, best_response,
-        clinical_benefit`` and optionally ``replicate`` (absent: one trial, replicate 0) and
-        ``response_weeks`` (absent: ``median_dor_weeks`` is NaN).
+        clinical_benefit`` and optionally ``replicate`` (absent: one trial, replicate 0),
+        ``response_weeks`` (absent: ``median_dor_weeks`` is NaN) and ``status`` (absent: no
+        patient failed); failed patients are counted in ``n_failed``, not in the endpoints.
     landmark_weeks
         Landmark of ``pfs_6mo`` (26 weeks).
     confidence
@@ -180,6 +185,9 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
     table = patients if tc.REPLICATE in patients.columns else patients.assign(**{tc.REPLICATE: 0})
     rows = []
     for (replicate, arm), group in table.groupby([tc.REPLICATE, tc.ARM], sort=False):
+        failed = (group[tc.STATUS] == tc.FAILED).to_numpy(bool) if tc.STATUS in group else np.zeros(len(group), bool)
+        n_failed = int(failed.sum())
+        group = group[~failed]
         n = len(group)
         fitter = _fit(group[tc.PFS_WEEKS].to_numpy(float), group[tc.EVENT].to_numpy(bool), confidence)
         values = {
@@ -191,7 +199,7 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
         responders = int(group[tc.BEST_RESPONSE].isin(_RESPONDERS).sum())
         values[tc.MEDIAN_DOR_WEEKS] = _median_dor(group, confidence)
         counts = {tc.MEDIAN_DOR_WEEKS: responders}
-        rows.extend((replicate, arm, name, *values[name], counts.get(name, n)) for name in tc.ENDPOINT_NAMES)
+        rows.extend((replicate, arm, name, *values[name], counts.get(name, n), n_failed) for name in tc.ENDPOINT_NAMES)
     return pd.DataFrame(rows, columns=list(tc.ENDPOINT_COLUMNS))
 
 
@@ -210,7 +218,8 @@ def prediction_summary(endpoints: pd.DataFrame, level: float = 0.90) -> pd.DataF
     pandas.DataFrame
         Columns :data:`stat3qsp.trial_columns.SUMMARY_COLUMNS`. NaN values (not estimable) are
         left out and ``n_replicates`` counts the rest; ``inf`` (median not reached) is kept and
-        ranks above every finite value.
+        ranks above every finite value. ``n_failed`` is the sum over the replicates (NaN if
+        *endpoints* has no ``n_failed`` column, or a replicate has no count).
     """
     if not 0 < level < 1:
         raise InputError(f"level = {level!r}; accepted: a coverage in (0, 1), e.g. 0.90")
@@ -220,7 +229,8 @@ def prediction_summary(endpoints: pd.DataFrame, level: float = 0.90) -> pd.DataF
         values = group[tc.VALUE].to_numpy(float)
         values = values[~np.isnan(values)]
         quantiles = _quantiles(values, probabilities) if values.size else [np.nan] * 3
-        rows.append((arm, endpoint, *quantiles, values.size))
+        failed = group[tc.N_FAILED] if tc.N_FAILED in group.columns else pd.Series([np.nan])
+        rows.append((arm, endpoint, *quantiles, values.size, failed.sum() if failed.notna().all() else np.nan))
     return pd.DataFrame(rows, columns=list(tc.SUMMARY_COLUMNS))
 
 
@@ -255,13 +265,15 @@ def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFr
         Columns :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`, one row per arm and endpoint
         present in either input (outer join). ``consistent`` (nullable boolean) is
         ``predicted_lo <= observed <= predicted_hi``, NA where the observation or the interval is
-        missing; ``n_replicates`` from the summary (NaN for an observation without prediction).
+        missing; ``n_replicates`` and ``n_failed`` from the summary (NaN for an observation without
+        prediction).
         Rows are ordered by endpoint, then by arm as they first appear.
     """
     keys = [tc.ARM, tc.ENDPOINT]
     table = summary.merge(observed, on=keys, how="outer")
-    if tc.N_REPLICATES not in table.columns:
-        table[tc.N_REPLICATES] = np.nan
+    for column in (tc.N_REPLICATES, tc.N_FAILED):
+        if column not in table.columns:
+            table[column] = np.nan
     known = table[[tc.OBSERVED, tc.PREDICTED_LO, tc.PREDICTED_HI]].notna().all(axis=1)
     inside = (table[tc.PREDICTED_LO] <= table[tc.OBSERVED]) & (table[tc.OBSERVED] <= table[tc.PREDICTED_HI])
     table[tc.CONSISTENT] = pd.array(inside, dtype="boolean")

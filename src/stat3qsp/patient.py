@@ -37,11 +37,21 @@ agrees with a tight full integration about as well as the full integration at tr
 does (within 7e-5 in ln SLD over two years), reads every scan as RECIST does with the full one, and
 costs about an eighth of it with twice-daily dosing (tests/test_envelope.py,
 benchmarks/bench_trial.py).
+
+**Failures.** An integration that fails (the integrator raises, e.g. CVODE error-test failures or
+too many steps, or a result is NaN or infinite: the untreated growth rate, the steady state, an SLD)
+is run again from its start with both tolerances divided by :data:`RETRY_TOLERANCE_FACTOR` and
+:data:`RETRY_MAX_STEPS_FACTOR` times the integrator steps (deterministic: the same patient always
+takes the same path); the first failure's reason is appended to
+:attr:`PatientSimulator.retried`. If the retry fails too, :class:`~stat3qsp.errors.SimulationError`
+gives both reasons, and the trial runner records the patient as failed (:mod:`stat3qsp.trial`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import libsbml
 import numpy as np
@@ -50,7 +60,7 @@ import yaml
 
 from stat3qsp import envelope
 from stat3qsp.catalog import DEFAULT_MODELS_DIR
-from stat3qsp.errors import InputError
+from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.model import PREEQUILIBRATION_HOURS, Model, load_model
 from stat3qsp.population import PopulationModel, candidate_values, is_plausible, read_population, within_bounds
 from stat3qsp.trialspec import Arm, BodyWeight
@@ -61,6 +71,9 @@ TRIAL_RELATIVE_TOLERANCE = 1e-4
 """Relative tolerance of trial simulations (SLD within 0.03 mm of a 1e-10 run; module docstring)."""
 TRIAL_ABSOLUTE_TOLERANCE = 1e-8
 """Absolute tolerance of trial simulations (nM, mm)."""
+TRIAL_MAX_STEPS = 100_000
+"""Most integrator steps of one ``simulate`` call of trial simulations (CVODE ``mxstep``; the value
+:func:`stat3qsp.model.build_model` sets)."""
 ENVELOPE_TOLERANCE_FACTOR = 10.0
 """The periods the envelope method simulates use integrator tolerances this much tighter than a
 full integration (module docstring)."""
@@ -73,6 +86,8 @@ FAST_INTERVAL_MAX_H = 48.0
 """Drugs dosed at least this often (h) make the fast period of the envelope method; others are slow."""
 RETRY_TOLERANCE_FACTOR = 100.0
 """A patient whose integration fails is simulated again with tolerances this much tighter."""
+RETRY_MAX_STEPS_FACTOR = 10
+"""... and this many times the integrator steps (module docstring, Failures)."""
 SLD = "SLD"
 """Model variable of the tumour size (mm)."""
 LOG_RATIO = "SLD_log_ratio"
@@ -214,6 +229,9 @@ class VirtualPatient:
         return self.values[BASELINE]
 
 
+_T = TypeVar("_T")
+
+
 class PatientSimulator:
     """Simulations of virtual patients with one compiled patient model.
 
@@ -223,7 +241,7 @@ class PatientSimulator:
         The models folder.
     relative_tolerance, absolute_tolerance
         Integrator tolerances of every simulation of this simulator (the envelope method divides
-        them by :data:`ENVELOPE_TOLERANCE_FACTOR`).
+        them by :data:`ENVELOPE_TOLERANCE_FACTOR`; a retry by :data:`RETRY_TOLERANCE_FACTOR`).
     method
         Default method of :meth:`scans` (:data:`METHODS`; None: :data:`DEFAULT_METHOD`).
     """
@@ -239,6 +257,8 @@ class PatientSimulator:
                                                            self.model.parameters)
         self.regimens = read_regimen_map(self.model.catalog.models_dir)
         self.tolerances = (float(relative_tolerance), float(absolute_tolerance))
+        self.max_steps = TRIAL_MAX_STEPS
+        """Integrator steps allowed per ``simulate`` call (a retry allows :data:`RETRY_MAX_STEPS_FACTOR` times more)."""
         self._constants = model_constants(self.model)
         unknown = (set(self.population.parameter_ids) | self.regimens.parameter_ids()) - set(self._constants)
         if unknown:
@@ -251,6 +271,10 @@ class PatientSimulator:
         self._segment = envelope.roadrunner_segment(self.model.runner, species, LOG_RATIO)
         self.last_statistics: tuple[envelope.EnvelopeStatistics, ...] = ()
         """Statistics of the levels of the last envelope integration (empty after a full one)."""
+        self.retried: list[str] = []
+        """Reasons of the failed first attempts of the integrations that were retried (module
+        docstring, Failures), oldest first; clear it to follow one patient
+        (:func:`stat3qsp.trial.simulate_patient` does)."""
 
     def set_overrides(self, overrides: dict[str, float]) -> None:
         """Replace table values (after the context's) for every later patient, e.g. the population
@@ -271,29 +295,65 @@ class PatientSimulator:
             self._context_values[context] = {**values, **self._overrides}
         return self._context_values[context]
 
-    def _apply(self, context: str, *updates: dict[str, float], tolerances: tuple[float, float] | None = None) -> None:
+    def _apply(self, context: str, *updates: dict[str, float], tolerances: tuple[float, float] | None = None,
+               max_steps: int | None = None) -> None:
         runner = self.model.runner
         integrator = runner.getIntegrator()
         relative, absolute = tolerances or self.tolerances
         integrator.setValue("relative_tolerance", relative)
         integrator.setValue("absolute_tolerance", absolute)
+        integrator.setValue("maximum_num_steps", int(max_steps or self.max_steps))
         values = dict(self.context_values(context))
         for update in updates:
             values.update(update)
         for pid, value in values.items():
             runner.setValue(pid, value)
 
+    # -- failures -----------------------------------------------------------------------------
+    def _retrying(self, what: str, attempt: Callable[[tuple[float, float], int], _T]) -> _T:
+        """``attempt(tolerances, max_steps)`` at this simulator's settings; if it raises
+        RuntimeError (an integrator error or a non-finite result), again at the retry's settings
+        (module docstring, Failures). SimulationError with both reasons if the retry fails too."""
+        try:
+            return attempt(self.tolerances, self.max_steps)
+        except SimulationError:
+            raise
+        except RuntimeError as error:
+            first = f"{what}: {_reason(error)}"
+        self.retried.append(first)
+        tighter = (self.tolerances[0] / RETRY_TOLERANCE_FACTOR, self.tolerances[1] / RETRY_TOLERANCE_FACTOR)
+        steps = self.max_steps * RETRY_MAX_STEPS_FACTOR
+        try:
+            return attempt(tighter, steps)
+        except RuntimeError as error:
+            raise SimulationError(
+                f"{first} (relative tolerance {self.tolerances[0]:g}, absolute {self.tolerances[1]:g}, "
+                f"{self.max_steps} steps); retry: {_reason(error)} (relative tolerance {tighter[0]:g}, absolute "
+                f"{tighter[1]:g}, {steps} steps)") from error
+
     # -- patients -----------------------------------------------------------------------------
     def preequilibrate(self, context: str, values: dict[str, float]) -> tuple[float, np.ndarray]:
-        """Untreated steady state of a patient: ``(g0, species amounts)`` (module docstring, step 2)."""
-        self._apply(context, values, self._off)
+        """Untreated steady state of a patient: ``(g0, species amounts)`` (module docstring, step 2).
+
+        Raises
+        ------
+        SimulationError
+            If the integration fails, or gives a non-finite rate or state, also when retried.
+        """
+        return self._retrying("pre-equilibration", lambda tolerances, steps:
+                              self._preequilibrate(context, values, tolerances, steps))
+
+    def _preequilibrate(self, context: str, values: dict[str, float], tolerances: tuple[float, float],
+                        max_steps: int) -> tuple[float, np.ndarray]:
+        self._apply(context, values, self._off, tolerances=tolerances, max_steps=max_steps)
         runner = self.model.runner
         runner.reset()
         runner.simulate(0.0, PREEQUILIBRATION_HOURS, 2, selections=["time"])
         growth = float(runner[GROWTH_RATE])
-        if not np.isfinite(growth):
-            raise RuntimeError(f"non-finite untreated growth rate for a patient in context {context}")
-        return growth, np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
+        state = np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
+        if not np.isfinite(growth) or not np.all(np.isfinite(state)):
+            raise RuntimeError(f"non-finite untreated growth rate or steady state in context {context}")
+        return growth, state
 
     def draw_patient(self, context: str, rng: np.random.Generator, body_weight: BodyWeight) -> VirtualPatient:
         """Draw a plausible patient in *context* from *rng* (acceptance/rejection).
@@ -307,6 +367,8 @@ class PatientSimulator:
         InputError
             If no candidate in ``acceptance.max_draws`` is plausible (the distributions and the
             rules contradict each other).
+        SimulationError
+            If a candidate's pre-equilibration fails, also when retried (:meth:`preequilibrate`).
         """
         weight = float(body_weight.sample(rng, 1)[0])
         centres = self.context_values(context)
@@ -323,11 +385,12 @@ class PatientSimulator:
                          "accepted: distributions in models/population.yaml that meet its acceptance ranges")
 
     def start_treatment(self, patient: VirtualPatient, dosing: dict[str, float],
-                        tolerances: tuple[float, float] | None = None) -> None:
+                        tolerances: tuple[float, float] | None = None, max_steps: int | None = None) -> None:
         """Put the runner at t = 0 of treatment: every value set, the pre-treatment state, SLD at
-        baseline, and the integrator tolerances (default :attr:`tolerances`)."""
+        baseline, and the integrator tolerances and steps (default :attr:`tolerances`,
+        :attr:`max_steps`)."""
         self._apply(patient.context, patient.values, dosing, {UNTREATED_GROWTH_RATE: patient.untreated_growth_rate},
-                    tolerances=tolerances)
+                    tolerances=tolerances, max_steps=max_steps)
         runner = self.model.runner
         runner.reset()
         runner.model.setFloatingSpeciesAmounts(patient.state)
@@ -359,46 +422,42 @@ class PatientSimulator:
         numpy.ndarray
             SLD per scan; NaN for scans after a stop.
 
-        Notes
-        -----
-        If the integrator fails (CVODE error-test failures), the patient is simulated again from
-        the start with both tolerances divided by :data:`RETRY_TOLERANCE_FACTOR` (deterministic:
-        the same patient always takes the same path).
+        Raises
+        ------
+        SimulationError
+            If the integration fails or gives a non-finite SLD, also when retried from the start
+            with tighter settings (module docstring, Failures).
         """
         method = _check_method(self.method if method is None else method)
         scan_hours = np.asarray(scan_hours, dtype=float)
         if scan_hours.size and (scan_hours[0] <= 0 or np.any(np.diff(scan_hours) <= 0)):
             raise InputError(f"scan times {scan_hours.tolist()} h; accepted: increasing times > 0")
         simulate = self._envelope_scans if method == "envelope" else self._scans
-        try:
-            return simulate(patient, dosing, scan_hours, stop, self.tolerances)
-        except RuntimeError:
-            tighter = tuple(t / RETRY_TOLERANCE_FACTOR for t in self.tolerances)
-            return simulate(patient, dosing, scan_hours, stop, tighter)
+        return self._retrying("treatment", lambda tolerances, steps:
+                              simulate(patient, dosing, scan_hours, stop, tolerances, steps))
 
-    def _scans(self, patient, dosing, scan_hours, stop, tolerances) -> np.ndarray:
+    def _scans(self, patient, dosing, scan_hours, stop, tolerances, max_steps) -> np.ndarray:
         self.last_statistics = ()
-        self.start_treatment(patient, dosing, tolerances)
+        self.start_treatment(patient, dosing, tolerances, max_steps)
         runner = self.model.runner
         sld = np.full(scan_hours.size, np.nan)
         previous = 0.0
         for i, t in enumerate(scan_hours):
             sld[i] = runner.simulate(previous, float(t), 2, selections=[SLD])[-1, 0]
             previous = float(t)
+            _check_sld(sld[i], t)
             if stop is not None and stop(patient.baseline_sld_mm, sld[: i + 1]):
                 break
-        if not np.all(np.isfinite(sld[~np.isnan(sld)])):
-            raise RuntimeError("non-finite SLD in a patient simulation")
         return sld
 
-    def _envelope_scans(self, patient, dosing, scan_hours, stop, tolerances) -> np.ndarray:
+    def _envelope_scans(self, patient, dosing, scan_hours, stop, tolerances, max_steps) -> np.ndarray:
         values = {**self.context_values(patient.context), **patient.values, **dosing}
         series, steps = dose_series(dosing, self.regimens, values)
         schedules = envelope.input_schedules(series, steps, float(scan_hours[-1]) if scan_hours.size else 0.0,
                                              FAST_INTERVAL_MAX_H)
         if schedules is None or not scan_hours.size:
-            return self._scans(patient, dosing, scan_hours, stop, tolerances)
-        self.start_treatment(patient, dosing, tuple(t / ENVELOPE_TOLERANCE_FACTOR for t in tolerances))
+            return self._scans(patient, dosing, scan_hours, stop, tolerances, max_steps)
+        self.start_treatment(patient, dosing, tuple(t / ENVELOPE_TOLERANCE_FACTOR for t in tolerances), max_steps)
         rate = envelope.TumourRate(values[RATE_SCALE], patient.untreated_growth_rate, values[RESISTANCE])
         fine = envelope.EnvelopeIntegrator(self._segment, rate, schedules[0], patient.state, FINE_SETTINGS)
         levels = [fine]
@@ -409,6 +468,7 @@ class PatientSimulator:
 
         def on_scan(i: int, log_ratio: float) -> bool:
             sld[i] = baseline * np.exp(log_ratio)
+            _check_sld(sld[i], scan_hours[i])
             return stop is not None and bool(stop(baseline, sld[: i + 1]))
 
         log_ratio = levels[-1].run(patient.state, scan_hours, on_scan)
@@ -457,6 +517,18 @@ def dose_series(dosing: dict[str, float], regimens: RegimenMap, values: dict[str
     steps = [float(dosing.get(entry["start"], values[entry["start"]])) for entry in regimens.targets.values()
              if dosing.get(entry["fraction"], values.get(entry["fraction"], 0.0)) > 0]
     return series, steps
+
+
+def _check_sld(value: float, hours: float) -> None:
+    """RuntimeError (retried, then a failure; never a silent NaN) for a non-finite SLD."""
+    if not np.isfinite(value):
+        raise RuntimeError(f"non-finite SLD ({value}) at {hours:g} h of treatment")
+
+
+def _reason(error: BaseException) -> str:
+    """First line of an error message (roadrunner's run to several), at most 300 characters."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:300]
 
 
 def _check_method(method: str) -> str:

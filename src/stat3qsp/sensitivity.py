@@ -28,16 +28,14 @@ sequence in ``2k`` dimensions, arranged as ``A, AB_1, ..., AB_k, B`` (``N (k + 2
 ``ST_i = E[V(y | x_~i)] / V(y)``, with bootstrap 95% intervals. A base sample whose block has an
 unevaluable point is left out (``n_base_samples``).
 
-Evaluation (:func:`evaluate`) runs the samples in worker processes that each compile the model
-once; every sample starts from the model's reset state with its own values and fixed seeds, and
-results are sorted by sample, so they are the same for any number of workers.
+Evaluation (:func:`evaluate`) runs the samples on the batch engine (:mod:`stat3qsp.batch`), in
+worker processes that each compile the model once; every sample starts from the model's reset
+state with its own values and fixed seeds, and results come back in sample order, so they are the
+same for any number of workers.
 """
 from __future__ import annotations
 
-import concurrent.futures as futures
-import functools
 import math
-import multiprocessing
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
@@ -49,6 +47,7 @@ from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
 from stat3qsp import sensitivity_columns as sc
+from stat3qsp.batch import Batch
 from stat3qsp.catalog import Catalog
 from stat3qsp.errors import InputError
 from stat3qsp.parameters import Parameter
@@ -220,32 +219,6 @@ def design_values(design: pd.DataFrame) -> list[tuple[int, dict[str, float]]]:
 
 
 # -- evaluation ----------------------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(setup: OutputSetup) -> None:
-    _WORKER["evaluator"] = setup.build()
-
-
-def _call(function: Callable, item: Any) -> Any:
-    return function(_WORKER["evaluator"], item)
-
-
-def parallel_map(setup: OutputSetup, function: Callable[[Any, Any], Any], items: list, workers: int = 1) -> list:
-    """``[function(evaluator, item) for item in items]`` with ``evaluator = setup.build()`` made once
-    per worker (spawned processes; ``workers = 1`` runs in this process). *function* must be a
-    module-level function. The results are in the order of *items*, whatever the number of workers."""
-    if not isinstance(workers, int) or not 1 <= workers <= 256:
-        raise InputError(f"workers = {workers!r}; accepted: an integer in [1, 256]")
-    task = functools.partial(_call, function)
-    if workers == 1 or len(items) <= 1:
-        _init_worker(setup)
-        return [task(item) for item in items]
-    context = multiprocessing.get_context("spawn")
-    with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(setup,)) as pool:
-        return list(pool.map(task, items, chunksize=max(1, len(items) // (4 * workers))))
-
-
 def _evaluate_one(evaluator: Any, item: tuple[int, dict[str, float]]) -> list[tuple[int, str, float, str]]:
     sample, values = item
     try:
@@ -256,13 +229,18 @@ def _evaluate_one(evaluator: Any, item: tuple[int, dict[str, float]]) -> list[tu
         return [(sample, name, np.nan, message) for name in evaluator.outputs]
 
 
-def evaluate(setup: OutputSetup, design: pd.DataFrame, workers: int = 1) -> pd.DataFrame:
+def evaluate(setup: OutputSetup, design: pd.DataFrame, workers: int = 1,
+             progress: bool | str = "auto") -> pd.DataFrame:
     """Outputs of every sample of a design (columns ``sample, output, value, error``).
 
-    A sample whose outputs the model cannot give (:class:`~stat3qsp.errors.InputError` or
-    ``RuntimeError``, e.g. no plausible virtual patient) gets NaN and the first line of the message.
+    The samples run on the batch engine (:class:`stat3qsp.batch.Batch`: ``setup.build()`` once per
+    worker process, *workers* processes, 1 in this one; *progress* as there). A sample whose
+    outputs the model cannot give (:class:`~stat3qsp.errors.InputError` or ``RuntimeError``, e.g.
+    no plausible virtual patient) gets NaN and the first line of the message.
     """
-    rows = parallel_map(setup, _evaluate_one, design_values(design), workers)
+    batch = Batch(setup, _evaluate_one, workers, progress=progress, description="sensitivity samples",
+                  unit="samples", failed=lambda rows: any(row[3] for row in rows))
+    rows = batch.map(design_values(design))
     return pd.DataFrame([r for chunk in rows for r in chunk], columns=[sc.SAMPLE, sc.OUTPUT, sc.VALUE, sc.ERROR])
 
 

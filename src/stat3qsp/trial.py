@@ -20,7 +20,15 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
 Patients are the same in every arm of a replicate (patient ``i`` of replicate ``r`` has the random
 streams ``(seed, r, i)``; common random numbers), so differences between arms are treatment
 effects, not sampling noise. Results do not depend on ``workers``: every patient starts from a
-reset model and its own streams, and results are sorted before they are written.
+reset model and its own streams, and the batch engine (:mod:`stat3qsp.batch`; one compiled model
+per worker process) returns them in patient order.
+
+**Failed patients.** A patient whose integration fails, also when retried with tighter integrator
+settings (:mod:`stat3qsp.patient`, Failures), is kept with status ``failed`` and the reason
+(:data:`stat3qsp.trial_columns.STATUS`, :data:`~stat3qsp.trial_columns.FAILURE_REASON`); one that
+needed the retry has status ``retried``. A failed patient has no RECIST outcome (missing values in
+the patients table, no rows in the SLD table) and is left out of every endpoint, which counts it
+in ``n_failed`` (:mod:`stat3qsp.endpoints`).
 
 Endpoints (:mod:`stat3qsp.endpoints`): per replicate and arm, the KM median PFS, 6-month PFS, ORR,
 CBR and the KM median duration of response among responders (NaN in a replicate without
@@ -31,20 +39,18 @@ them (the tumour growth scale is calibrated on the historical control, :mod:`sta
 """
 from __future__ import annotations
 
-import concurrent.futures as futures
-import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from stat3qsp import endpoints as ep
 from stat3qsp import recist
 from stat3qsp import trial_columns as tc
+from stat3qsp.batch import Batch, BatchStatistics
 from stat3qsp.catalog import DEFAULT_MODELS_DIR, read_catalog
-from stat3qsp.errors import InputError
+from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.patient import HOURS_PER_WEEK, PatientSimulator, dosing_values, read_regimen_map
 from stat3qsp.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, patient_generator,
                                   volume_doubling_days)
@@ -52,8 +58,6 @@ from stat3qsp.trialspec import Arm, TrialSpec
 
 DEFAULT_HORIZON_WEEKS = 104.0
 """Follow-up of every virtual patient (2 years)."""
-PATIENTS_PER_TASK = 26
-"""Patients of one replicate and arm simulated together in one worker task."""
 
 # Extra columns of the patients table (beyond trial_columns.PATIENT_COLUMNS).
 MEASURABLE = "measurable"
@@ -65,7 +69,7 @@ BODY_WEIGHT = "body_weight_kg"
 DOUBLING_DAYS = "untreated_doubling_days"
 """Untreated tumour volume doubling time (days)."""
 DRAWS = "draws"
-"""Candidates drawn until the patient was accepted."""
+"""Candidates drawn until the patient was accepted (0 if a candidate's pre-equilibration failed)."""
 # Columns of the scan-level SLD table.
 WEEK = "week"
 """Time of the scan, weeks from registration (0 = baseline)."""
@@ -127,7 +131,13 @@ class Conduct:
 
 @dataclass
 class PatientRecord:
-    """One simulated patient: identity, conduct, tumour sizes at the scans and key values."""
+    """One simulated patient: identity, conduct, tumour sizes at the scans and key values.
+
+    ``status`` is one of :data:`stat3qsp.trial_columns.SIMULATION_STATUSES`; ``failure_reason``
+    says why an integration failed (module docstring), empty for ``ok``. A ``failed`` patient's
+    SLD is NaN, and so are the values its failure left unknown (all but the conduct if the draw
+    failed).
+    """
 
     replicate: int
     arm: str
@@ -139,16 +149,19 @@ class PatientRecord:
     doubling_days: float
     draws: int
     values: dict[str, float] = field(default_factory=dict)
+    status: str = tc.OK
+    failure_reason: str = ""
 
 
 @dataclass
 class TrialResult:
-    """Tables of a virtual trial (see :func:`run_trial`)."""
+    """Tables of a virtual trial (see :func:`run_trial`) and what the batch that simulated it did."""
 
     patients: pd.DataFrame
     sld: pd.DataFrame
     replicate_endpoints: pd.DataFrame
     comparison: pd.DataFrame
+    statistics: BatchStatistics | None = None
 
 
 def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Generator,
@@ -187,12 +200,21 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
     """Draw, dose and follow one virtual patient of one arm (module docstring).
 
     The simulation stops after the scan that shows progression (RECIST as assessed; unless
-    *follow_after_progression*) and skips scans after early discontinuation.
+    *follow_after_progression*) and skips scans after early discontinuation. An integration that
+    fails also when retried (:class:`~stat3qsp.errors.SimulationError`) gives a record with status
+    ``failed`` and its reason; one that needed the retry, status ``retried``.
     """
-    virtual = simulator.draw_patient(arm.context, patient_generator(seed, replicate, patient, BIOLOGY_STREAM),
-                                     spec.population.body_weight)
+    simulator.retried.clear()
     conduct = draw_conduct(spec, simulator.population, patient_generator(seed, replicate, patient, CONDUCT_STREAM),
                            horizon_weeks)
+    try:
+        virtual = simulator.draw_patient(arm.context, patient_generator(seed, replicate, patient, BIOLOGY_STREAM),
+                                         spec.population.body_weight)
+    except SimulationError as error:
+        return PatientRecord(replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
+                             baseline_sld_mm=np.nan, sld_mm=np.full(conduct.scan_weeks.size, np.nan),
+                             body_weight_kg=np.nan, doubling_days=np.nan, draws=0, status=tc.FAILED,
+                             failure_reason=str(error))
     on_study = conduct.scan_weeks <= (np.inf if np.isnan(conduct.discontinuation_weeks) else conduct.discontinuation_weeks)
     rules = spec.recist
 
@@ -201,42 +223,79 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         return recist.classify_scans(baseline, read, rules=rules)[-1] == tc.PD
 
     sld = np.full(conduct.scan_weeks.size, np.nan)
+    status, reason = tc.OK, ""
     n_on = int(on_study.sum())
     if n_on:
         dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
         stop = None if follow_after_progression else progressed
-        sld[:n_on] = simulator.scans(virtual, dosing, conduct.scan_weeks[:n_on] * HOURS_PER_WEEK, stop=stop)
+        try:
+            sld[:n_on] = simulator.scans(virtual, dosing, conduct.scan_weeks[:n_on] * HOURS_PER_WEEK, stop=stop)
+        except SimulationError as error:
+            sld[:] = np.nan
+            status, reason = tc.FAILED, str(error)
+    if status == tc.OK and simulator.retried:
+        status, reason = tc.RETRIED, "; ".join(simulator.retried)
     return PatientRecord(
         replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
         baseline_sld_mm=virtual.baseline_sld_mm, sld_mm=sld, body_weight_kg=virtual.body_weight_kg,
         doubling_days=volume_doubling_days(virtual.values["tumour_rate_scale"], virtual.untreated_growth_rate),
-        draws=virtual.draws, values=dict(virtual.values))
+        draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason)
 
 
 # -- running ------------------------------------------------------------------------------------
-_WORKER: dict = {}
+@dataclass(frozen=True)
+class TrialWorkerSetup:
+    """What a worker of :func:`simulate_trial` needs (picklable); :meth:`build` compiles the patient
+    model once per worker process."""
+
+    models_dir: str
+    spec: TrialSpec
+    settings: TrialSettings
+    overrides: tuple[tuple[str, float], ...] = ()
+
+    def build(self) -> tuple[PatientSimulator, TrialSpec, TrialSettings]:
+        """The worker's simulator (with the overrides), spec and settings."""
+        simulator = PatientSimulator(self.models_dir)
+        simulator.set_overrides(dict(self.overrides))
+        return simulator, self.spec, self.settings
 
 
-def _init_worker(models_dir: str, spec: TrialSpec, settings: TrialSettings, overrides: dict[str, float]) -> None:
-    simulator = PatientSimulator(models_dir)
-    simulator.set_overrides(overrides)
-    _WORKER.update(simulator=simulator, spec=spec, settings=settings)
+def _simulate_item(worker: tuple[PatientSimulator, TrialSpec, TrialSettings],
+                   item: tuple[str, int, int]) -> PatientRecord:
+    """Batch function: patient ``item = (arm, replicate, patient)``."""
+    simulator, spec, settings = worker
+    arm_name, replicate, patient = item
+    return simulate_patient(simulator, spec, spec.arm(arm_name), replicate, patient, settings.seed,
+                            settings.horizon_weeks, settings.follow_after_progression)
 
 
-def _run_task(task: tuple[str, int, int, int]) -> list[PatientRecord]:
-    arm_name, replicate, first, last = task
-    spec: TrialSpec = _WORKER["spec"]
-    settings: TrialSettings = _WORKER["settings"]
-    arm = spec.arm(arm_name)
-    return [simulate_patient(_WORKER["simulator"], spec, arm, replicate, i, settings.seed, settings.horizon_weeks,
-                             settings.follow_after_progression)
-            for i in range(first, last)]
+def is_failed(record: PatientRecord) -> bool:
+    """True for a patient whose simulation failed (the batch's failure count)."""
+    return record.status == tc.FAILED
+
+
+def trial_batch(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
+                models_dir: Path | str = DEFAULT_MODELS_DIR, overrides: dict[str, float] | None = None,
+                replicates: Sequence[int] | None = None,
+                progress: bool | str = "auto") -> tuple[Batch, Iterator[tuple[str, int, int]], int]:
+    """The batch of :func:`simulate_trial` (arguments as there, arms checked), its items
+    ``(arm, replicate, patient)`` in output order (a generator) and their number."""
+    arms = selected_arms(spec, settings)
+    check_arms(arms, models_dir)
+    chosen = check_replicates(settings, replicates)
+    setup = TrialWorkerSetup(str(Path(models_dir).resolve()), spec, settings, tuple(sorted((overrides or {}).items())))
+    batch = Batch(setup, _simulate_item, workers, progress=progress, description=f"{spec.id} virtual patients",
+                  unit="patients", failed=is_failed)
+    counts = [(arm.name, settings.patients or arm.n_patients) for arm in arms]
+    items = ((name, replicate, i) for replicate in chosen for name, n in counts for i in range(n))
+    return batch, items, len(chosen) * sum(n for _, n in counts)
 
 
 def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
                    models_dir: Path | str = DEFAULT_MODELS_DIR,
                    overrides: dict[str, float] | None = None,
-                   replicates: Sequence[int] | None = None) -> list[PatientRecord]:
+                   replicates: Sequence[int] | None = None,
+                   progress: bool | str = "auto") -> list[PatientRecord]:
     """Simulate every patient of every replicate and selected arm.
 
     Parameters
@@ -246,8 +305,8 @@ def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
     settings
         Replicates, seed, patients per arm, horizon and arms.
     workers
-        Processes (``concurrent.futures.ProcessPoolExecutor``, each compiling the model once);
-        1 runs in this process. Results are the same for any number.
+        Processes of the batch engine (:class:`stat3qsp.batch.Batch`; each compiles the model
+        once); 1 runs in this process. Results are the same for any number.
     models_dir
         The models folder.
     overrides
@@ -256,32 +315,17 @@ def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
     replicates
         The replicate numbers to simulate (a shard of the trial); None for all of
         ``range(settings.replicates)``. A replicate's patients do not depend on which others run.
+    progress
+        Progress bar on standard error: ``"auto"`` (long runs on a terminal only), True or False.
 
     Returns
     -------
     list of PatientRecord
-        Sorted by replicate, arm (spec order) and patient.
+        Sorted by replicate, arm (the order of the selected arms) and patient; failed patients
+        included (module docstring).
     """
-    if not isinstance(workers, int) or not 1 <= workers <= 256:
-        raise InputError(f"workers = {workers!r}; accepted: an integer in [1, 256]")
-    arms = selected_arms(spec, settings)
-    check_arms(arms, models_dir)
-    tasks = []
-    for replicate in check_replicates(settings, replicates):
-        for arm in arms:
-            n = settings.patients or arm.n_patients
-            tasks += [(arm.name, replicate, i, min(i + PATIENTS_PER_TASK, n)) for i in range(0, n, PATIENTS_PER_TASK)]
-    init = (str(Path(models_dir).resolve()), spec, settings, dict(overrides or {}))
-    if workers == 1:
-        _init_worker(*init)
-        chunks = [_run_task(task) for task in tasks]
-    else:
-        context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:
-            chunks = list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (8 * workers))))
-    order = {arm.name: i for i, arm in enumerate(arms)}
-    records = [r for chunk in chunks for r in chunk]
-    return sorted(records, key=lambda r: (r.replicate, order[r.arm], r.patient))
+    batch, items, total = trial_batch(spec, settings, workers, models_dir, overrides, replicates, progress)
+    return batch.map(items, total)
 
 
 def check_replicates(settings: TrialSettings, replicates: Sequence[int] | None) -> list[int]:
@@ -318,28 +362,36 @@ def selected_arms(spec: TrialSpec, settings: TrialSettings) -> list[Arm]:
 
 def assess(records: list[PatientRecord], spec: TrialSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Patients table (RECIST outcomes, :data:`stat3qsp.trial_columns.PATIENT_COLUMNS` and extra
-    columns) and scan-level SLD table of simulated patients."""
+    columns) and scan-level SLD table of simulated patients.
+
+    Failed patients have missing RECIST outcomes (NaN, or NA in the boolean and count columns) and
+    no rows in the SLD table (module docstring)."""
     if not records:
         raise InputError("no patients to assess; accepted: at least one arm with at least one patient")
     baseline = np.array([r.baseline_sld_mm for r in records])
     measurable = np.array([r.conduct.measurable for r in records])
-    scans = np.vstack([r.conduct.scan_weeks for r in records])
-    sld = np.vstack([r.sld_mm for r in records])
-    discontinuation = np.array([r.conduct.discontinuation_weeks for r in records])
-    outcome = recist.assess_patients(baseline, scans, assessed_sld(sld, baseline, measurable),
-                                     discontinuation_weeks=discontinuation, rules=spec.recist)
+    failed = np.array([r.status == tc.FAILED for r in records])
+    outcome = _outcomes([r for r, f in zip(records, failed) if not f], spec)
+    if failed.any():
+        outcome.index = np.flatnonzero(~failed)
+        outcome = outcome.reindex(range(len(records))).astype(
+            {c: ("boolean" if c != tc.N_SCANS else "Int64") for c in _NULLABLE_OUTCOMES})
     outcome.loc[~measurable, tc.BEST_PCT_CHANGE] = np.nan
     ids = pd.DataFrame({tc.REPLICATE: [r.replicate for r in records], tc.ARM: [r.arm for r in records],
                         tc.PATIENT: [r.patient for r in records]})
+    status = pd.DataFrame({tc.STATUS: [r.status for r in records],
+                           tc.FAILURE_REASON: [r.failure_reason for r in records]})
     extra = pd.DataFrame({
         MEASURABLE: measurable, BASELINE_SLD: baseline, BODY_WEIGHT: [r.body_weight_kg for r in records],
         DOUBLING_DAYS: [r.doubling_days for r in records], DRAWS: [r.draws for r in records],
     })
     values = pd.DataFrame([r.values for r in records]).drop(columns=["tumour_SLD_baseline"], errors="ignore")
-    patients = pd.concat([ids, outcome[list(tc.PATIENT_COLUMNS[3:])], extra, values], axis=1)
+    patients = pd.concat([ids, outcome[list(tc.OUTCOME_COLUMNS)], status, extra, values], axis=1)
 
     rows = []
     for r, b, m in zip(records, baseline, measurable):
+        if r.status == tc.FAILED:
+            continue
         rows.append((r.replicate, r.arm, r.patient, 0.0, b, 0.0, m))
         done = ~np.isnan(r.sld_mm)
         for week, value in zip(r.conduct.scan_weeks[done], r.sld_mm[done]):
@@ -347,8 +399,25 @@ def assess(records: list[PatientRecord], spec: TrialSpec) -> tuple[pd.DataFrame,
     return patients, pd.DataFrame(rows, columns=list(SLD_COLUMNS))
 
 
+_NULLABLE_OUTCOMES = (tc.EVENT, tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.N_SCANS)
+"""Boolean and count outcomes, nullable in a patients table with failed patients."""
+
+
+def _outcomes(records: list[PatientRecord], spec: TrialSpec) -> pd.DataFrame:
+    """RECIST outcomes (:data:`stat3qsp.trial_columns.OUTCOME_COLUMNS`) of simulated patients."""
+    if not records:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in tc.OUTCOME_COLUMNS})
+    baseline = np.array([r.baseline_sld_mm for r in records])
+    measurable = np.array([r.conduct.measurable for r in records])
+    scans = np.vstack([r.conduct.scan_weeks for r in records])
+    sld = np.vstack([r.sld_mm for r in records])
+    discontinuation = np.array([r.conduct.discontinuation_weeks for r in records])
+    return recist.assess_patients(baseline, scans, assessed_sld(sld, baseline, measurable),
+                                  discontinuation_weeks=discontinuation, rules=spec.recist)
+
+
 def run_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
-              models_dir: Path | str = DEFAULT_MODELS_DIR) -> TrialResult:
+              models_dir: Path | str = DEFAULT_MODELS_DIR, progress: bool | str = "auto") -> TrialResult:
     """Simulate, assess and summarise a virtual trial (module docstring).
 
     Returns
@@ -356,17 +425,21 @@ def run_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
     TrialResult
         ``patients`` and ``sld`` (one row per patient / scan), ``replicate_endpoints`` (endpoints of
         every replicate and arm) and ``comparison`` (observed versus predicted, one row per arm
-        and endpoint: :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`).
+        and endpoint: :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`), and the statistics of
+        the batch (patients, failed patients, time, memory per worker).
     """
-    records = simulate_trial(spec, settings, workers, models_dir)
+    batch, items, total = trial_batch(spec, settings, workers, models_dir, progress=progress)
+    records = batch.map(items, total)
     patients, sld = assess(records, spec)
     per_replicate, comparison = summarise(patients, spec, settings)
-    return TrialResult(patients, sld, per_replicate, comparison)
+    return TrialResult(patients, sld, per_replicate, comparison, batch.statistics)
 
 
 def summarise(patients: pd.DataFrame, spec: TrialSpec, settings: TrialSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Endpoints of every replicate and arm, and the comparison table (observed versus predicted),
     from the patients table of :func:`assess` (of all replicates, or of shards concatenated)."""
+    from stat3qsp import endpoints as ep  # here, not at the top: the batch workers need no lifelines
+
     per_replicate = ep.trial_endpoints(patients)
     summary = ep.prediction_summary(per_replicate)
     names = {arm.name for arm in selected_arms(spec, settings)}

@@ -4,14 +4,14 @@ Import the module and use its constants (``from stat3qsp import trial_columns as
 ``df[tc.PFS_WEEKS]``); never star-import it. Three tables use these names:
 
 patients table (one row per virtual patient, written by the trial simulator; the per-patient
-RECIST columns come from :func:`stat3qsp.recist.assess_patients`)
+RECIST columns come from :func:`stat3qsp.recist.assess_patients`, missing for a failed patient)
     ``replicate, arm, patient, pfs_weeks, event, best_response, best_pct_change,
-    clinical_benefit, discontinued_early, n_scans, response_weeks``
+    clinical_benefit, discontinued_early, n_scans, response_weeks, status, failure_reason``
 endpoints table (one row per replicate trial, arm and endpoint; :func:`stat3qsp.endpoints.trial_endpoints`)
-    ``replicate, arm, endpoint, value, lo, hi, n_patients``
+    ``replicate, arm, endpoint, value, lo, hi, n_patients, n_failed``
 comparison table (one row per arm and endpoint; :func:`stat3qsp.endpoints.comparison_table`)
     ``endpoint, arm, observed, observed_lo, observed_hi, predicted, predicted_lo,
-    predicted_hi, n_replicates, consistent, role``
+    predicted_hi, n_replicates, n_failed, consistent, role``
 """
 from __future__ import annotations
 
@@ -41,9 +41,29 @@ RESPONSE_WEEKS = "response_weeks"
 where the RECIST rules require it), weeks from registration; NaN if the best response is not CR or
 PR. Duration of response runs from here to ``pfs_weeks``."""
 
-PATIENT_COLUMNS = (REPLICATE, ARM, PATIENT, PFS_WEEKS, EVENT, BEST_RESPONSE, BEST_PCT_CHANGE,
-                   CLINICAL_BENEFIT, DISCONTINUED_EARLY, N_SCANS, RESPONSE_WEEKS)
+STATUS = "status"
+"""How the patient's simulation ended: one of :data:`SIMULATION_STATUSES`."""
+FAILURE_REASON = "failure_reason"
+"""Why an integration failed (stat3qsp.patient, Failures): for ``failed``, the error of the first
+attempt and of the retry with tighter integrator settings; for ``retried``, the error of the first
+attempt; empty for ``ok``."""
+
+OUTCOME_COLUMNS = (PFS_WEEKS, EVENT, BEST_RESPONSE, BEST_PCT_CHANGE, CLINICAL_BENEFIT, DISCONTINUED_EARLY,
+                   N_SCANS, RESPONSE_WEEKS)
+"""The RECIST columns of the patients table (:func:`stat3qsp.recist.assess_patients`), in order."""
+PATIENT_COLUMNS = (REPLICATE, ARM, PATIENT, *OUTCOME_COLUMNS, STATUS, FAILURE_REASON)
 """All columns of the patients table, in order."""
+
+# --- simulation status (values of STATUS) -----------------------------------------------------
+OK = "ok"
+"""Simulated at the trial's integrator settings."""
+RETRIED = "retried"
+"""Simulated after a failed first attempt, with tighter integrator settings."""
+FAILED = "failed"
+"""The integration failed also with the tighter settings: no RECIST outcome; left out of every
+endpoint and counted in :data:`N_FAILED`."""
+SIMULATION_STATUSES = (OK, RETRIED, FAILED)
+"""All simulation statuses."""
 
 # --- RECIST categories (values of BEST_RESPONSE) ----------------------------------------------
 CR = "CR"
@@ -69,9 +89,14 @@ LO = "lo"
 HI = "hi"
 """Upper limit of the endpoint's 95% confidence interval in one trial."""
 N_PATIENTS = "n_patients"
-"""Number of patients the endpoint was computed from (the responders for ``median_dor_weeks``)."""
+"""Number of patients the endpoint was computed from (the responders for ``median_dor_weeks``);
+failed patients are not among them."""
+N_FAILED = "n_failed"
+"""Virtual patients whose simulation failed (status ``failed``), left out of the endpoints: in the
+endpoints table, of the replicate trial and arm; in the summary and comparison tables, of the arm
+summed over its replicates (NaN where the endpoints had no such count)."""
 
-ENDPOINT_COLUMNS = (REPLICATE, ARM, ENDPOINT, VALUE, LO, HI, N_PATIENTS)
+ENDPOINT_COLUMNS = (REPLICATE, ARM, ENDPOINT, VALUE, LO, HI, N_PATIENTS, N_FAILED)
 """All columns of the endpoints table, in order."""
 
 # --- endpoint names (values of ENDPOINT) ------------------------------------------------------
@@ -110,12 +135,12 @@ CONSISTENT = "consistent"
 ROLE = "role"
 """Use of the observed value: ``calibration`` (fitted to) or ``validation`` (held out)."""
 
-SUMMARY_COLUMNS = (ARM, ENDPOINT, PREDICTED, PREDICTED_LO, PREDICTED_HI, N_REPLICATES)
+SUMMARY_COLUMNS = (ARM, ENDPOINT, PREDICTED, PREDICTED_LO, PREDICTED_HI, N_REPLICATES, N_FAILED)
 """All columns of the replicate summary table, in order."""
 OBSERVED_COLUMNS = (ARM, ENDPOINT, OBSERVED, OBSERVED_LO, OBSERVED_HI, ROLE)
 """All columns of the observed-endpoints table, in order."""
 COMPARISON_COLUMNS = (ENDPOINT, ARM, OBSERVED, OBSERVED_LO, OBSERVED_HI, PREDICTED, PREDICTED_LO,
-                      PREDICTED_HI, N_REPLICATES, CONSISTENT, ROLE)
+                      PREDICTED_HI, N_REPLICATES, N_FAILED, CONSISTENT, ROLE)
 """All columns of the comparison table, in order."""
 
 # --- report tables of the workflow's trial stage (stat3qsp.trial_summary) ---------------------

@@ -9,6 +9,9 @@
 - :func:`spider_figure`: % change of SLD over time per patient (cf. Fig. 3b);
 - :func:`counterfactual_figure`: predicted median PFS, ORR and CBR of every arm, real and
   counterfactual, against the design's historical control and target.
+
+Virtual patients whose simulation failed (``status`` ``failed``; no RECIST outcome) are not drawn;
+the endpoints count them (``n_failed``).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ RESPONSE_COLOURS = {tc.CR: "#1a9850", tc.PR: "#91cf60", tc.SD: "#fdae61", tc.PD:
 def km_band_figure(patients: pd.DataFrame, comparison: pd.DataFrame, horizon_weeks: float, path: Path | str) -> None:
     """Predicted KM band per arm with the observed median PFS (and 95% CI) where there is one."""
     arms = list(dict.fromkeys(patients[tc.ARM]))
+    patients = _simulated(patients)
     grid = np.linspace(0.0, horizon_weeks, 400)
     columns = min(3, len(arms))
     rows = int(np.ceil(len(arms) / columns))
@@ -42,10 +46,10 @@ def km_band_figure(patients: pd.DataFrame, comparison: pd.DataFrame, horizon_wee
         for _, trial in patients[patients[tc.ARM] == arm].groupby(tc.REPLICATE):
             fitter = KaplanMeierFitter().fit(trial[tc.PFS_WEEKS].to_numpy(float), trial[tc.EVENT].to_numpy(bool))
             curves.append(fitter.survival_function_at_times(grid).to_numpy())
-        curves = np.array(curves)
-        low, mid, high = np.quantile(curves, [0.05, 0.5, 0.95], axis=0)
-        ax.fill_between(grid, low, high, step="post", color="C0", alpha=0.25, lw=0, label="90% of replicate trials")
-        ax.step(grid, mid, where="post", color="C0", lw=1.5, label="median of replicate trials")
+        if curves:
+            low, mid, high = np.quantile(np.array(curves), [0.05, 0.5, 0.95], axis=0)
+            ax.fill_between(grid, low, high, step="post", color="C0", alpha=0.25, lw=0, label="90% of replicate trials")
+            ax.step(grid, mid, where="post", color="C0", lw=1.5, label="median of replicate trials")
         row = comparison[(comparison[tc.ARM] == arm) & (comparison[tc.ENDPOINT] == tc.MEDIAN_PFS_WEEKS)]
         if len(row) and np.isfinite(row[tc.OBSERVED].iloc[0]):
             observed, lo, hi = row[[tc.OBSERVED, tc.OBSERVED_LO, tc.OBSERVED_HI]].iloc[0]
@@ -123,7 +127,15 @@ def spider_figure(patients: pd.DataFrame, sld: pd.DataFrame, arm: str, replicate
     plt.close(fig)
 
 
+def _simulated(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients with a RECIST outcome (not ``failed``; all of a table without ``status``)."""
+    if tc.STATUS not in patients.columns:
+        return patients
+    return patients[patients[tc.STATUS] != tc.FAILED]
+
+
 def _one_trial(patients: pd.DataFrame, arm: str, replicate: int) -> pd.DataFrame:
+    patients = _simulated(patients)
     return patients[(patients[tc.ARM] == arm) & (patients[tc.REPLICATE] == replicate)]
 
 

@@ -15,7 +15,10 @@ trial's target.
   target (``design.target_median_pfs_weeks``), with the share of replicate trials whose KM median
   reaches it: ``yes`` when the 5th percentile is at or above the target, ``no`` when the 95th is
   below it, ``uncertain`` in between.
-- :func:`summary_html`: the three tables in one HTML page, for the workflow's report.
+- :func:`failed_patients`: the number of virtual patients whose simulation failed (left out of
+  the endpoints; :mod:`stat3qsp.trial`), from the comparison table's ``n_failed``.
+- :func:`summary_html`: the three tables in one HTML page, for the workflow's report, with a line
+  that states the number of failed virtual patients (0 included).
 """
 from __future__ import annotations
 
@@ -136,8 +139,26 @@ def target_summary(spec: TrialSpec, comparison: pd.DataFrame, replicate_endpoint
     return pd.DataFrame(rows, columns=list(tc.TARGET_COLUMNS))
 
 
-def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, target: pd.DataFrame) -> str:
-    """One HTML page with the three tables of this module, for the Snakemake report."""
+def failed_patients(comparison: pd.DataFrame) -> int | None:
+    """Virtual patients of all arms and replicates whose simulation failed: the sum over arms of
+    the comparison table's ``n_failed`` (one value per arm, repeated on its endpoints); None if the
+    table has no count (no ``n_failed`` column, or an arm with a prediction but no count)."""
+    if tc.N_FAILED not in comparison.columns:
+        return None
+    predicted = comparison[comparison[tc.N_REPLICATES].notna()]
+    per_arm = predicted.groupby(tc.ARM, sort=False)[tc.N_FAILED].agg(lambda x: x.max() if x.notna().all() else np.nan)
+    if per_arm.isna().any():
+        return None
+    return int(per_arm.sum())
+
+
+def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, target: pd.DataFrame,
+                 failed: int | None = None) -> str:
+    """One HTML page with the three tables of this module, for the Snakemake report.
+
+    *failed* is the number of virtual patients whose simulation failed (:func:`failed_patients`);
+    the page states it, 0 included, and says so when it is not known (None).
+    """
     design = spec.design
     goal = ("" if design.target_median_pfs_weeks is None else
             f"The design asked for a median PFS of {design.target_median_pfs_weeks:g} weeks"
@@ -153,7 +174,7 @@ def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, t
              "<h3>Predicted versus observed</h3>",
              "<p>Observed: value and 95% confidence interval as reported. Predicted: median over replicate virtual "
              "trials of the observed size and the 5th-95th percentile interval (90% PI). Consistent: the observed "
-             "value lies in the 90% PI.</p>", _table_html(observed),
+             "value lies in the 90% PI.</p>", f"<p>{_failed_text(failed)}</p>", _table_html(observed),
              "<h3>What would it take to reach the target?</h3>",
              f"<p>{goal}Median PFS of every arm, real and counterfactual (median and 90% PI over replicate trials), "
              "and the share of replicate trials whose Kaplan-Meier median reaches the target. reaches_target: yes if "
@@ -161,6 +182,14 @@ def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, t
              "at the scans, so medians of single trials cluster at the scan times.</p>",
              _table_html(target.round(3)), "</body></html>"]
     return "\n".join(parts)
+
+
+def _failed_text(failed: int | None) -> str:
+    """The report's sentence on failed virtual patients."""
+    if failed is None:
+        return "Failed virtual patients: unknown (no count was given for this page)."
+    return (f"Failed virtual patients: {failed} (the integration failed also when retried with tighter integrator "
+            "settings; left out of every endpoint, listed with the reason in patients.tsv).")
 
 
 def _table_html(table: pd.DataFrame) -> str:

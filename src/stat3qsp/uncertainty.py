@@ -43,11 +43,11 @@ from scipy import stats
 from stat3qsp import endpoints as ep
 from stat3qsp import sensitivity_columns as sc
 from stat3qsp import trial_columns as tc
+from stat3qsp.batch import Batch
 from stat3qsp.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
 from stat3qsp.parameters import Parameter
 from stat3qsp.patient import RATE_SCALE, PatientSimulator
-from stat3qsp.sensitivity import parallel_map
 from stat3qsp.sensitivity_outputs import GROWTH_SCALE_MODES, GrowthScale
 from stat3qsp.trial import assess, simulate_patient
 from stat3qsp.trialspec import load_trial_spec
@@ -226,11 +226,15 @@ def _run_replicate(runner: UncertaintyRunner, replicate: int) -> tuple[pd.DataFr
     return runner(replicate)
 
 
-def simulate_replicates(setup: UncertaintySetup, replicates: Iterable[int], workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate_replicates(setup: UncertaintySetup, replicates: Iterable[int], workers: int = 1,
+                        progress: bool | str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replicate endpoints (:data:`~stat3qsp.trial_columns.ENDPOINT_COLUMNS` plus ``uncertainty``)
     and parameter draws (one row per replicate and set) of *replicates*; the same for any number of
-    *workers* and any split of the replicates."""
-    results = parallel_map(setup, _run_replicate, list(replicates), workers)
+    *workers* (processes of :class:`stat3qsp.batch.Batch`, each compiling the model once; 1 runs in
+    this process) and any split of the replicates. *progress* as for the batch."""
+    batch = Batch(setup, _run_replicate, workers, progress=progress, description="uncertainty replicates",
+                  unit="replicates")
+    results = batch.map(list(replicates))
     endpoints = pd.concat([r[0] for r in results], ignore_index=True)
     draws = pd.DataFrame([row for r in results for row in r[1]])
     return endpoints, draws
