@@ -29,6 +29,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assay.py
+	$(BIN)/python benchmarks/bench_trial.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf results/* .snakemake

@@ -108,6 +108,7 @@ def test_tiny_trial_report_tables_say_what_calibrated_and_what_validated(tiny_tr
     assert list(target[tc.ARM]) == list(ARMS) and (target[tc.TARGET_WEEKS] == 13).all()
     page = (folder / "summary.html").read_text(encoding="utf-8")
     assert "What would it take to reach the target?" in page and "<table" in page
+    assert "Failed virtual patients: 0 " in page  # counted from endpoints.tsv, not "unknown"
 
 
 def test_tiny_trial_exposure_marks_the_clinical_synergy_wells(tiny_trial):

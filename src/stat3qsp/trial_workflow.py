@@ -24,7 +24,7 @@ from stat3qsp.model import load_model
 from stat3qsp.output import write_table_atomic, write_text_atomic
 from stat3qsp.shards import EMPTY_SHARD, gather_tables, parse_scatteritem, shard_range
 from stat3qsp.trial import DEFAULT_HORIZON_WEEKS, TrialSettings, assess, check_arms, simulate_trial, summarise
-from stat3qsp.trial_summary import data_roles, predicted_vs_observed, summary_html, target_summary
+from stat3qsp.trial_summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
 from stat3qsp.trialspec import TrialSpec, load_trial_spec
 
 CALIBRATION_NOTE = ("historical_control median_pfs_weeks is calibrated on continuous-assessment PFS "
@@ -155,7 +155,7 @@ def write_trial_report_tables(models_dir: str, spec_path: str, endpoints_path: s
     write_table_atomic(observed_path, observed)
     write_table_atomic(roles_path, roles)
     write_table_atomic(target_path, target)
-    write_text_atomic(html_path, summary_html(spec, roles, observed, target))
+    write_text_atomic(html_path, summary_html(spec, roles, observed, target, failed=failed_patients(comparison)))
 
 
 def run_exposure(models_dir: str, spec_paths: list[str], seed: int, exposure_path: str) -> None:
