@@ -23,7 +23,8 @@ TWO_YEARS = 104 * WEEK
 
 # Toy model: a fast twice-daily input (oral-like: first-order absorption and elimination), a slow
 # 21-day cycle input (a quick rise after each infusion, then decay) and a clamp that steps at
-# t = clamp_start act on x -> y; y lowers the growth rate g; L is the tumour's log-ratio.
+# t = clamp_start act on x -> y; y lowers the growth rate g; L is the tumour's log-ratio, with a
+# growth scale (0.01) and a kill scale (0.03) that differ, as in models/tumour/sld.ant.
 TOY = """
 model toy
   compartment cell = 1
@@ -40,7 +41,7 @@ model toy
   J3: x -> x + y; 0.2 * x
   J4: y -> ; 0.2 * y
   g := 0.02 - 0.015 * y / (y + 0.3)
-  L' = 0.01 * (0.02 + (g - 0.02) * exp(-lam * time))
+  L' = 0.01 * 0.02 + 0.03 * (g - 0.02) * exp(-lam * time)
   slow_amplitude = 0; clamp_start = 1e9; lam = 0.001
 end
 """
@@ -270,4 +271,6 @@ def test_trial_endpoints_are_the_same_with_either_method(spec, monkeypatch):
     assert envelope.comparison.equals(full.comparison)
     columns = [tc.BEST_RESPONSE, tc.PFS_WEEKS, tc.EVENT, tc.N_SCANS]
     assert envelope.patients[columns].equals(full.patients[columns])
-    assert np.allclose(envelope.sld["sld_mm"], full.sld["sld_mm"], rtol=0, atol=0.01)
+    # Each method errs by up to about 1.5e-5 relative (against a 1e-10 relative-tolerance run, on
+    # these patients), in opposite directions for a 330-mm tumour: allow a relative 5e-5.
+    assert np.allclose(envelope.sld["sld_mm"], full.sld["sld_mm"], rtol=5e-5, atol=0.01)

@@ -124,19 +124,6 @@ def test_bad_settings_are_refused():
         TrialSettings(horizon_weeks=0.5)
 
 
-def test_calibrated_growth_scale_is_current(spec):
-    """The table's tumour_rate_scale still gives the historical control's median PFS (8 weeks) on the
-    first 100 calibration patients (coarse: +-1.5 weeks; a model change that moves it needs
-    ``python -m stat3qsp.calibration`` and a new table value)."""
-    from stat3qsp.calibration import CALIBRATION_SEED, median_latent_pfs
-    from stat3qsp.patient import PatientSimulator
-
-    simulator = PatientSimulator()
-    scale = simulator.model.parameters["tumour_rate_scale"].value
-    median = median_latent_pfs(simulator, spec, scale, 100, CALIBRATION_SEED, 104.0)
-    assert median == pytest.approx(spec.design.historical_control_median_pfs_weeks, abs=1.5)
-
-
 def test_forward_prediction_runs_to_the_specs_follow_up_and_says_it_is_a_prediction(tmp_path):
     """trials/ner_rux_mtnbc.yaml: horizon from its follow_up (78 weeks), no observed value, the
     duration of response written for every arm with the replicates that had responders."""

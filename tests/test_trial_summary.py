@@ -42,6 +42,18 @@ def test_data_roles_group_fitted_parameters_by_source_and_list_every_observed_en
     assert roles[tc.ROLE].tolist() == sorted(roles[tc.ROLE].tolist())  # calibration rows first
 
 
+def test_data_roles_of_the_project_calibrate_on_external_data_and_validate_on_the_combination_arm():
+    from stat3qsp.parameters import read_parameter_table
+
+    table = read_parameter_table(Path(__file__).resolve().parents[1] / "models" / "parameters.tsv")
+    roles = data_roles(SPEC, table)
+    calibration = roles[roles[tc.ROLE] == "calibration"]
+    assert calibration[tc.USED_FOR].str.contains("tumour_kill_scale").any()
+    assert calibration[tc.DATA].str.contains("trastuzumab_first_line: orr").any()
+    validation = roles[roles[tc.ROLE] == "validation"][tc.DATA]
+    assert validation.str.startswith("NCT02066532 ruxolitinib_trastuzumab").all() and len(validation) == 4
+
+
 def test_predicted_vs_observed_says_yes_no_and_formats_rates_in_percent():
     comparison = _comparison([
         (tc.MEDIAN_PFS_WEEKS, "combo", 8.3, 7.1, 13.9, 9.0, 8.2, 17.2, True, "validation"),

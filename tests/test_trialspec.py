@@ -41,6 +41,10 @@ def test_real_spec_validates_and_parses():
     assert {e.role for e in main.endpoints} == {"validation"}
     assert main.endpoint(tc.PFS_6MO).approximate and main.endpoint(tc.PFS_6MO).lo is None
     assert spec.arm("historical_control").endpoint(tc.MEDIAN_PFS_WEEKS).role == "calibration"
+    first_line = spec.arm("trastuzumab_first_line")  # Vogel 2002: calibrates the tumour kill scale
+    assert (first_line.context, first_line.counterfactual, first_line.drugs[0].interval.days) == ("her2_amplified",
+                                                                                                  False, 7)
+    assert [(e.name, e.role) for e in first_line.endpoints] == [(tc.ORR, "calibration")]
 
 
 def test_counterfactual_arms():
@@ -156,7 +160,7 @@ def _drop(path: list[Any]) -> Callable[[dict], None]:
     (_set(["arms", 0, "drugs", 0, "drug"], "aspirin"), "$.arms[0].drugs[0].drug", "'aspirin'"),
     (_set(["arms", 0, "drugs", 0, "interval"], "12 fortnights"), "$.arms[0].drugs[0].interval", "fortnights"),
     (_set(["design", "evaluable"], -1), "$.design.evaluable", "-1"),
-    (_drop(["arms", 2, "rationale"]), "$.arms[2].rationale", "required field is missing"),
+    (_drop(["arms", 3, "rationale"]), "$.arms[3].rationale", "required field is missing"),
     (_set(["arms", 0, "endpoints", "cbr", "lo"], 0.2), "$.arms[0].endpoints.cbr", "0.2"),
     (_set(["arms", 0, "endpoints", "cbr", "observed"], 0.3), "$.arms[0].endpoints.cbr.observed", "0.3"),
     (_set(["arms", 0, "endpoints", "median_pfs"], {}), "$.arms[0].endpoints.median_pfs", "unknown field"),

@@ -37,6 +37,7 @@ _PROGRESS = {"auto": "auto", "on": True, "off": False}
 
 
 def _cmd_trial(args: argparse.Namespace) -> None:
+    from stat3qsp.calibration import CALIBRATION_NOTE
     from stat3qsp.compose import text_hash
     from stat3qsp.errors import InputError
     from stat3qsp.model import load_model
@@ -79,9 +80,7 @@ def _cmd_trial(args: argparse.Namespace) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}."))
     try:
-        notes = [] if spec.forward_prediction else [
-            "historical_control median_pfs_weeks is calibrated on continuous-assessment PFS "
-            "(stat3qsp.calibration); the scan-dated value predicted here is not the calibration target"]
+        notes = [] if spec.forward_prediction else [CALIBRATION_NOTE]
         write_table_atomic(staging / "endpoints.tsv", result.comparison, [*header, *notes])
         write_table_atomic(staging / "replicate_endpoints.tsv", result.replicate_endpoints, header)
         write_table_atomic(staging / "patients.tsv", result.patients, header)

@@ -99,7 +99,9 @@ UNTREATED_GROWTH_RATE = "tumour_untreated_growth_rate"
 BASELINE = "tumour_SLD_baseline"
 """Model parameter of the baseline SLD (mm), sampled per patient."""
 RATE_SCALE = "tumour_rate_scale"
-"""Model parameter of the in-vitro -> clinical growth-rate scale."""
+"""Model parameter of the in-vitro -> clinical scale of the untreated growth rate."""
+KILL_SCALE = "tumour_kill_scale"
+"""Model parameter of the in-vitro -> clinical scale of the drug effect on the growth rate."""
 RESISTANCE = "tumour_resistance_k"
 """Model parameter of the resistance rate (per hour) that fades the drug effect."""
 INFUSION_SUFFIX = "_infusion_time"
@@ -278,7 +280,8 @@ class PatientSimulator:
 
     def set_overrides(self, overrides: dict[str, float]) -> None:
         """Replace table values (after the context's) for every later patient, e.g. the population
-        median of ``tumour_rate_scale`` during calibration (:mod:`stat3qsp.calibration`)."""
+        medians of ``tumour_rate_scale`` and ``tumour_kill_scale`` during calibration
+        (:mod:`stat3qsp.calibration`)."""
         unknown = sorted(set(overrides) - set(self._constants))
         if unknown:
             raise InputError(f"override(s) {unknown} are not constants of the patient model")

@@ -2,11 +2,11 @@
 
 **Factors.** Every row of ``models/parameters.tsv`` that the outputs' model can set is a factor,
 except the rows :func:`held_parameters` holds (inputs, normalisations, doses, context definitions,
-parameters of drugs no output involves, values the trial runner sets). A factor ranges over the
-table's bounds (for ``fitted`` rows: their 95% profile-likelihood interval; for ``assumed`` rows: a
-plausible range), uniformly in ``log10(value)`` when the range spans more than one decade with a
-lower bound > 0, else uniformly in value. Parameters a factor does not name keep their table (or
-context) values.
+parameters of drugs no output involves, values the trial runner sets, the calibrated tumour scales).
+A factor ranges over the table's bounds (for ``fitted`` rows: their 95% profile-likelihood interval;
+for ``assumed`` rows: a plausible range), uniformly in ``log10(value)`` when the range spans more
+than one decade with a lower bound > 0, else uniformly in value. Parameters a factor does not name
+keep their table (or context) values.
 
 **Morris** (Morris 1991, Technometrics 33:161; mu* of Campolongo, Cariboni & Saltelli 2007,
 Environ Model Softw 22:1509). ``r`` trajectories of ``k + 1`` points on a ``p``-level grid of the
@@ -51,7 +51,7 @@ from stat3qsp.batch import Batch
 from stat3qsp.catalog import Catalog
 from stat3qsp.errors import InputError
 from stat3qsp.parameters import Parameter
-from stat3qsp.patient import RATE_SCALE, UNTREATED_GROWTH_RATE, RegimenMap
+from stat3qsp.patient import KILL_SCALE, RATE_SCALE, UNTREATED_GROWTH_RATE, RegimenMap
 
 MORRIS_LEVELS = 4
 """Levels ``p`` of the Morris grid (step ``Delta = p / (2 (p - 1)) = 2/3`` of the range)."""
@@ -139,6 +139,7 @@ def held_parameters(catalog: Catalog, regimens: RegimenMap, contexts: Iterable[s
             held[pid] = f"set by context {context} (defines it, models/catalog.yaml)"
     held[UNTREATED_GROWTH_RATE] = "set per patient by the trial runner (untreated steady state)"
     held[RATE_SCALE] = "calibrated on the historical control (config growth_scale: fixed or rescaled)"
+    held[KILL_SCALE] = "calibrated on the first-line trastuzumab ORR (Vogel 2002); kept at its value"
     for pid in declared:
         held[pid] = "declared fixed (config sensitivity.fixed)"
     return held

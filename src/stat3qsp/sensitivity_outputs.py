@@ -27,25 +27,36 @@ vector gets the same random streams, so differences between samples are paramete
 sampling noise), assessed as the trial runner does (:mod:`stat3qsp.trial`); outputs are the
 Kaplan-Meier median PFS, 6-month PFS, ORR and CBR of that trial.
 
-The growth scale ``tumour_rate_scale`` is calibrated on the historical control
-(:mod:`stat3qsp.calibration`) with the table's parameters. With other parameters the cells grow
-at another rate, untreated and on the control regimen, which would move the control arm away from
-its calibration target. ``growth_scale``:
+The growth scale ``tumour_rate_scale`` is calibrated on the historical control, jointly with the
+kill scale ``tumour_kill_scale`` on the first-line trastuzumab ORR (:mod:`stat3qsp.calibration`),
+with the table's parameters. With other parameters the cells grow at another rate, untreated and
+on the control regimen, which would move the control arm away from its calibration target.
+``growth_scale``:
 
 - ``fixed``: the calibrated value is kept;
-- ``rescaled``: the value is multiplied by ``G(table) / G(sample)``, where ``G`` is the log-SLD growth
-  ``ln(SLD(T) / SLD(0)) / tumour_rate_scale`` of the calibration arm's *reference patient* (every
-  distributed parameter at its population median, mean body weight, the arm's regimen) at the
-  calibration target ``T`` (the historical control's median PFS, 8 weeks) (:class:`GrowthScale`).
-  This keeps the reference patient's tumour growth over ``T`` at its calibrated value: a one-patient,
-  closed-form stand-in for recalibrating every sample (:func:`stat3qsp.calibration.calibrate_growth_scale`,
-  about 10 trial simulations of hundreds of patients). Against full recalibrations (Brent on the
-  median latent PFS of 150 historical-control patients) it agreed within 0.3% for parameter vectors
-  drawn from the profile intervals and within 4% for growth_k_max = 0.06 or prolif_S100_K = 5, but
-  gave scales 30-50% too low for IL6_sec_k = 0.02 or death_k_max = 0.04 (control median PFS 9.0 and
-  9.2 weeks instead of 8): far out in the ranges the population's spread, not the reference patient,
-  sets the control arm's median. A sample whose reference patient does not progress (e.g. untreated
-  cells that do not grow) has no such scale; its trial outputs are NaN.
+- ``rescaled``: the value is shifted so that the log-SLD growth ``L(T) = ln(SLD(T) / SLD(0))`` of the
+  calibration arm's *reference patient* (every distributed parameter at its population median, mean
+  body weight, the arm's regimen) at the calibration target ``T`` (the historical control's median
+  PFS, 8 weeks) keeps its value at the table parameters (:class:`GrowthScale`). ``L(T)`` is linear in
+  the growth scale, ``L(T) = s g0 T + k E(T)`` (``models/tumour/sld.ant``; ``E`` the drug effect,
+  which does not depend on ``s``), so one simulation at the sample's values with the table's ``s``
+  gives the scale exactly: ``s' = s + (L_table(T) - L_sample(T)) / (g0_sample T)``. This is a
+  one-patient, closed-form stand-in for recalibrating every sample
+  (:func:`stat3qsp.calibration.calibrate_tumour_scales`). With the one-scale tumour model that
+  preceded the kill scale (``s`` multiplying growth and drug effect alike; the rescaling was then the
+  ratio of the two growths) it agreed with full recalibrations of the control (Brent on the median
+  latent PFS of 150 historical-control patients) within 0.3% for parameter vectors drawn from the
+  profile intervals and within 4% for growth_k_max = 0.06 or prolif_S100_K = 5, but gave scales
+  30-50% too low for IL6_sec_k = 0.02 or death_k_max = 0.04 (control median PFS 9.0 and 9.2 weeks
+  instead of 8): far out in the ranges the population's spread, not the reference patient, sets the
+  control arm's median. That comparison has not been repeated for the two-scale model. A sample whose
+  reference patient cannot progress at any positive growth scale (e.g. untreated cells that do not
+  grow) has no such scale; its trial outputs are NaN.
+
+The kill scale is kept at its calibrated value in every sample (both modes): recalibrating it would
+need the first-line arm's ORR, i.e. simulations of hundreds of patients, per sample; and the
+trastuzumab-sensitive arm it is calibrated on is not what the trial family simulates. The
+sensitivity analysis holds it, like the growth scale (:func:`stat3qsp.sensitivity.held_parameters`).
 """
 from __future__ import annotations
 
@@ -213,36 +224,49 @@ class GrowthScale:
         self.body_weight_kg = spec.population.body_weight.mean_kg
         self.simulator.set_overrides({})
         self.value = self.simulator.context_values(self.arm.context)[RATE_SCALE]
-        self.growth = self.log_growth({}) if mode == "rescaled" else np.nan
+        self.growth = self.log_growth({})[0] if mode == "rescaled" else np.nan
 
-    def log_growth(self, values: dict[str, float]) -> float:
-        """``ln(SLD(T) / SLD(0)) / tumour_rate_scale`` of the reference patient with *values*.
+    def log_growth(self, values: dict[str, float]) -> tuple[float, float]:
+        """``(L(T), g0 T)`` of the reference patient with *values* (growth scale: the table's unless
+        *values* set it): its log-SLD growth ``ln(SLD(T) / SLD(0))`` over the calibration time ``T``
+        and its untreated growth rate times ``T``.
 
         Raises
         ------
         InputError
-            If the reference patient's tumour does not grow (untreated or on the control regimen).
+            If the reference patient's untreated cells do not grow.
         """
         sim = self.simulator
         sim.set_overrides(values)
         centres = sim.context_values(self.arm.context)
         medians = {pid: centres[pid] for pid in sim.population.parameter_ids}
         g0, state = sim.preequilibrate(self.arm.context, medians)
-        if g0 > 0:
-            patient = VirtualPatient(self.arm.context, medians, self.body_weight_kg, g0, 1, state)
-            dosing = dosing_values(self.arm, sim.regimens, self.body_weight_kg)
-            sld = sim.scans(patient, dosing, np.array([self.hours]))[0]
-            growth = math.log(sld / patient.baseline_sld_mm) / medians[RATE_SCALE]
-            if growth > 0:
-                return growth
-        raise InputError(f"the reference patient of {self.arm.name} does not progress (untreated growth rate "
-                         f"{g0:.3g} per h): no growth scale reproduces the historical control")
+        if not g0 > 0:
+            raise InputError(f"the reference patient of {self.arm.name} does not progress (untreated growth rate "
+                             f"{g0:.3g} per h): no growth scale reproduces the historical control")
+        patient = VirtualPatient(self.arm.context, medians, self.body_weight_kg, g0, 1, state)
+        dosing = dosing_values(self.arm, sim.regimens, self.body_weight_kg)
+        sld = sim.scans(patient, dosing, np.array([self.hours]))[0]
+        return math.log(sld / patient.baseline_sld_mm), g0 * self.hours
 
     def overrides(self, values: dict[str, float]) -> dict[str, float]:
-        """*values* plus the growth scale that goes with them (none for the table values)."""
+        """*values* plus the growth scale that goes with them (none for the table values).
+
+        Raises
+        ------
+        InputError
+            If no positive growth scale gives the reference patient its calibrated growth.
+        """
         if self.mode == "fixed" or not values:
             return dict(values)
-        return {**values, RATE_SCALE: self.value * self.growth / self.log_growth(values)}
+        growth, untreated = self.log_growth(values)
+        used = values.get(RATE_SCALE, self.value)
+        scale = used + (self.growth - growth) / untreated
+        if not scale > 0:
+            raise InputError(f"the reference patient of {self.arm.name} does not progress at any positive growth "
+                             f"scale (the drug effect alone gives ln(SLD(T)/SLD(0)) = {growth - used * untreated:.3g}, "
+                             f"calibrated growth {self.growth:.3g}): no growth scale reproduces the historical control")
+        return {**values, RATE_SCALE: scale}
 
 
 class TrialOutputs:

@@ -35,7 +35,8 @@ CBR and the KM median duration of response among responders (NaN in a replicate 
 responders); across replicates their median and 90% prediction interval (over the replicates
 where they are defined, counted in ``n_replicates``), compared with the spec's observed values
 (none in a forward prediction). Observed values of the combination arm are validation data: nothing is fitted to
-them (the tumour growth scale is calibrated on the historical control, :mod:`stat3qsp.calibration`).
+them (the tumour growth scale is calibrated on the historical control and the kill scale on the response
+rate of first-line trastuzumab monotherapy, :mod:`stat3qsp.calibration`).
 """
 from __future__ import annotations
 

@@ -36,6 +36,8 @@ FITTED_PREFIX = "fitted:"
 EDGE_TOLERANCE = 1e-3
 """An observed value outside the interval by less than this (relative) is noted as at its edge."""
 _RATES = (tc.PFS_6MO, tc.ORR, tc.CBR)
+_CALIBRATED_AS = {tc.MEDIAN_PFS_WEEKS: "median PFS", tc.ORR: "ORR"}
+"""How a calibration target is matched, by endpoint (:mod:`stat3qsp.calibration`)."""
 
 
 def data_roles(spec: TrialSpec, parameters: dict[str, Parameter]) -> pd.DataFrame:
@@ -87,8 +89,10 @@ def predicted_vs_observed(comparison: pd.DataFrame) -> pd.DataFrame:
         verdict = "n/a" if pd.isna(consistent) else ("yes" if bool(consistent) else "no")
         notes = []
         if row[tc.ROLE] == "calibration":
-            notes.append("calibration target: the fit matches the continuous-assessment PFS (stat3qsp.calibration); "
-                         "the scan-dated value predicted here is not what was fitted")
+            what = _CALIBRATED_AS.get(row[tc.ENDPOINT], row[tc.ENDPOINT])
+            notes.append(f"calibration target: the fit matches the continuous-assessment {what} without this spec's "
+                         "trial conduct (stat3qsp.calibration); the scan-dated value predicted here, with the spec's "
+                         "scans and early discontinuation, is not what was fitted")
         edge = _edge(row[tc.OBSERVED], row[tc.PREDICTED_LO], row[tc.PREDICTED_HI])
         if verdict == "no" and edge is not None:
             notes.append(f"at the edge: the interval ends at {edge:.6g}")

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from stat3qsp import trial_figures as figures
+from stat3qsp.calibration import CALIBRATION_NOTE
 from stat3qsp.compose import text_hash
 from stat3qsp.errors import InputError
 from stat3qsp.exposure import POPULATION_SIZE, exposure_table
@@ -27,9 +28,6 @@ from stat3qsp.trial import DEFAULT_HORIZON_WEEKS, TrialSettings, assess, check_a
 from stat3qsp.trial_summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
 from stat3qsp.trialspec import TrialSpec, load_trial_spec
 
-CALIBRATION_NOTE = ("historical_control median_pfs_weeks is calibrated on continuous-assessment PFS "
-                    "(stat3qsp.calibration); the scan-dated value predicted here is not the calibration target")
-"""Header note of every endpoints table (as the ``trial`` verb writes it)."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ table order, so a parameter shared by two sets has the same value in both; the p
 the trial runner's streams ``(seed, r, i)``. Each replicate is simulated at the table values (the
 trial stage's interval) and once per parameter set, always with the same patients, so the
 differences between the intervals are the parameters' share. The growth scale is kept or rescaled
-per ``theta_r`` as in :mod:`stat3qsp.sensitivity_outputs` (``growth_scale``). A replicate whose
+per ``theta_r`` as in :mod:`stat3qsp.sensitivity_outputs` (``growth_scale``); the kill scale keeps its
+calibrated value. A replicate whose
 ``theta_r`` admits no growth scale or no plausible patient has NaN endpoints (counted out by
 ``n_replicates``).
 """
