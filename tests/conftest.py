@@ -1,11 +1,30 @@
-"""Shared fixtures: the project's model, compiled once per test session."""
+"""Shared fixtures: the project's cell model and patient model, each compiled once per test session,
+and the NCT02066532 trial spec."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from stat3qsp.model import Model, load_model
+from stat3qsp.patient import PatientSimulator
+from stat3qsp.trialspec import TrialSpec, load_trial_spec
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
 def model() -> Model:
     return load_model()
+
+
+@pytest.fixture(scope="session")
+def nct_spec() -> TrialSpec:
+    """trials/NCT02066532.yaml."""
+    return load_trial_spec(ROOT / "trials" / "NCT02066532.yaml")
+
+
+@pytest.fixture(scope="session")
+def patient_simulator() -> PatientSimulator:
+    """A patient simulator at its default settings; tests that change it use monkeypatch or their own."""
+    return PatientSimulator()

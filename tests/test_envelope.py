@@ -16,7 +16,6 @@ from stat3qsp.population import patient_generator
 from stat3qsp.trial import TrialSettings, assessed_sld, draw_conduct, run_trial
 from stat3qsp.trialspec import Arm, TargetInhibition, load_trial_spec
 
-SPEC = "trials/NCT02066532.yaml"
 TNBC_SPEC = "trials/ner_rux_mtnbc.yaml"
 WEEK = 168.0
 TWO_YEARS = 104 * WEEK
@@ -152,49 +151,39 @@ def test_stop_leaves_later_scans_unsimulated():
 
 
 # -- (c) patients ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def spec():
-    return load_trial_spec(SPEC)
-
-
-@pytest.fixture(scope="module")
-def simulator():
-    return PatientSimulator()
-
-
-def _her2_clamp_arm(spec) -> Arm:
+def _her2_clamp_arm(nct_spec) -> Arm:
     """The trial's regimen with HER2 half clamped from day 22 (a counterfactual step mid-cycle)."""
-    base = spec.arm("ruxolitinib_trastuzumab")
+    base = nct_spec.arm("ruxolitinib_trastuzumab")
     return Arm("her2_clamp_day22", "test", True, None, base.context, 2, base.drugs,
                (TargetInhibition("her2", 0.5, 22),), ())
 
 
-def _compare(simulator, trial_spec, arm, seed, index):
-    """SLD at two years of scans (the spec's schedule and window) by both methods, and whether
+def _compare(patient_simulator, trial_spec, arm, seed, index):
+    """SLD at two years of scans (the nct_spec's schedule and window) by both methods, and whether
     RECIST reads every scan the same."""
     weight = trial_spec.population.body_weight
-    patient = simulator.draw_patient(arm.context, patient_generator(seed, 0, index, 0), weight)
-    conduct = draw_conduct(trial_spec, simulator.population, patient_generator(seed, 0, index, 1), 104.0)
-    dosing = dosing_values(arm, simulator.regimens, patient.body_weight_kg)
+    patient = patient_simulator.draw_patient(arm.context, patient_generator(seed, 0, index, 0), weight)
+    conduct = draw_conduct(trial_spec, patient_simulator.population, patient_generator(seed, 0, index, 1), 104.0)
+    dosing = dosing_values(arm, patient_simulator.regimens, patient.body_weight_kg)
     hours = conduct.scan_weeks * WEEK
-    full = simulator.scans(patient, dosing, hours, method="full")
-    envelope = simulator.scans(patient, dosing, hours, method="envelope")
+    full = patient_simulator.scans(patient, dosing, hours, method="full")
+    envelope = patient_simulator.scans(patient, dosing, hours, method="envelope")
     baseline = patient.baseline_sld_mm
     def read(sld):
         return recist.classify_scans(baseline, assessed_sld(sld, baseline, conduct.measurable), rules=trial_spec.recist)
 
     same = read(full) == read(envelope)
-    return full, envelope, same, simulator.last_statistics
+    return full, envelope, same, patient_simulator.last_statistics
 
 
 @pytest.mark.parametrize("arm_name", ["ruxolitinib_trastuzumab", "ruxolitinib_100mg_bid", "trastuzumab_sensitive",
                                       "her2_clamp_day22"])
-def test_envelope_agrees_with_the_full_integration(simulator, spec, arm_name):
+def test_envelope_agrees_with_the_full_integration(patient_simulator, nct_spec, arm_name):
     """Two patients per arm, two years of scans: within 0.1 mm wherever the tumour is of clinical
     size (< 1 m), within 1e-4 relative everywhere, and RECIST reads every scan the same."""
-    arm = _her2_clamp_arm(spec) if arm_name == "her2_clamp_day22" else spec.arm(arm_name)
+    arm = _her2_clamp_arm(nct_spec) if arm_name == "her2_clamp_day22" else nct_spec.arm(arm_name)
     for index in (0, 1):
-        full, envelope, same, statistics = _compare(simulator, spec, arm, 11, index)
+        full, envelope, same, statistics = _compare(patient_simulator, nct_spec, arm, 11, index)
         clinical = full < 1000.0
         assert np.max(np.abs(envelope - full)[clinical]) < 0.1
         assert np.max(np.abs(envelope / full - 1.0)) < 1e-4
@@ -202,71 +191,71 @@ def test_envelope_agrees_with_the_full_integration(simulator, spec, arm_name):
         assert statistics[0].simulated < 0.35 * TWO_YEARS / 12.0
 
 
-def test_envelope_agrees_for_daily_neratinib_with_twice_daily_ruxolitinib(simulator):
+def test_envelope_agrees_for_daily_neratinib_with_twice_daily_ruxolitinib(patient_simulator):
     """A 24-h period (least common multiple of 24 and 12 h), a single level (no long-interval drug)."""
     tnbc = load_trial_spec(TNBC_SPEC)
-    full, envelope, same, statistics = _compare(simulator, tnbc, tnbc.arm("neratinib_ruxolitinib"), 3, 0)
+    full, envelope, same, statistics = _compare(patient_simulator, tnbc, tnbc.arm("neratinib_ruxolitinib"), 3, 0)
     assert np.max(np.abs(envelope / full - 1.0)) < 1e-4 and same
     assert len(statistics) == 1 and statistics[0].simulated < 0.2 * TWO_YEARS / 24.0
 
 
-def test_a_responding_tumour_agrees(simulator, spec):
+def test_a_responding_tumour_agrees(patient_simulator, nct_spec):
     """The strongest responder (over the first 27 weeks) among 40 patients in trastuzumab-sensitive
     disease shrinks by more than 30% (partial response); both methods see the same course."""
-    arm = spec.arm("trastuzumab_sensitive")
+    arm = nct_spec.arm("trastuzumab_sensitive")
     scans = np.arange(1, 12) * 9 * WEEK
-    candidates = [_patient_and_dosing(simulator, spec, arm, i) for i in range(40)]
-    nadir = [np.min(simulator.scans(p, d, scans[:3])) / p.baseline_sld_mm for p, d in candidates]
+    candidates = [_patient_and_dosing(patient_simulator, nct_spec, arm, i) for i in range(40)]
+    nadir = [np.min(patient_simulator.scans(p, d, scans[:3])) / p.baseline_sld_mm for p, d in candidates]
     patient, dosing = candidates[int(np.argmin(nadir))]
-    envelope = simulator.scans(patient, dosing, scans)
-    full = simulator.scans(patient, dosing, scans, method="full")
+    envelope = patient_simulator.scans(patient, dosing, scans)
+    full = patient_simulator.scans(patient, dosing, scans, method="full")
     assert np.min(full) < 0.7 * patient.baseline_sld_mm
     assert np.max(np.abs(envelope - full)) < 0.1
-    assert (recist.classify_scans(patient.baseline_sld_mm, full, rules=spec.recist)
-            == recist.classify_scans(patient.baseline_sld_mm, envelope, rules=spec.recist))
+    assert (recist.classify_scans(patient.baseline_sld_mm, full, rules=nct_spec.recist)
+            == recist.classify_scans(patient.baseline_sld_mm, envelope, rules=nct_spec.recist))
 
 
-def _patient_and_dosing(simulator, spec, arm, index):
-    patient = simulator.draw_patient(arm.context, patient_generator(7, 0, index, 0), spec.population.body_weight)
-    return patient, dosing_values(arm, simulator.regimens, patient.body_weight_kg)
+def _patient_and_dosing(patient_simulator, nct_spec, arm, index):
+    patient = patient_simulator.draw_patient(arm.context, patient_generator(7, 0, index, 0), nct_spec.population.body_weight)
+    return patient, dosing_values(arm, patient_simulator.regimens, patient.body_weight_kg)
 
 
-def test_envelope_agrees_with_a_tight_full_integration(simulator, spec):
+def test_envelope_agrees_with_a_tight_full_integration(patient_simulator, nct_spec):
     """Against a 1e-9 relative-tolerance full integration, within 2e-5 of SLD (the full integration
     at trial tolerances is within about 1e-5 here)."""
-    patient, dosing = _patient_and_dosing(simulator, spec, spec.arm("ruxolitinib_100mg_bid"), 0)
+    patient, dosing = _patient_and_dosing(patient_simulator, nct_spec, nct_spec.arm("ruxolitinib_100mg_bid"), 0)
     scans = np.arange(3.0, 53.0, 3.0) * WEEK
     tight = PatientSimulator(relative_tolerance=1e-9, absolute_tolerance=1e-13, method="full")
     reference = tight.scans(patient, dosing, scans)
-    envelope = simulator.scans(patient, dosing, scans)
+    envelope = patient_simulator.scans(patient, dosing, scans)
     assert np.max(np.abs(envelope / reference - 1.0)) < 2e-5
 
 
-def test_stop_rule_stops_at_the_same_scan(simulator, spec):
-    patient, dosing = _patient_and_dosing(simulator, spec, spec.arm("ruxolitinib_trastuzumab"), 2)
+def test_stop_rule_stops_at_the_same_scan(patient_simulator, nct_spec):
+    patient, dosing = _patient_and_dosing(patient_simulator, nct_spec, nct_spec.arm("ruxolitinib_trastuzumab"), 2)
     scans = np.arange(1, 9) * 9 * WEEK
     grows = lambda baseline, sld: sld[-1] > 1.1 * baseline  # noqa: E731
-    full = simulator.scans(patient, dosing, scans, stop=grows, method="full")
-    envelope = simulator.scans(patient, dosing, scans, stop=grows)
+    full = patient_simulator.scans(patient, dosing, scans, stop=grows, method="full")
+    envelope = patient_simulator.scans(patient, dosing, scans, stop=grows)
     assert np.array_equal(np.isnan(full), np.isnan(envelope)) and np.isnan(full).any()
     assert np.nanmax(np.abs(envelope - full)) < 0.1
 
 
-def test_unknown_method_is_refused(simulator, spec):
+def test_unknown_method_is_refused(patient_simulator, nct_spec):
     with pytest.raises(InputError, match="method = 'euler'"):
         PatientSimulator(method="euler")
-    patient, dosing = _patient_and_dosing(simulator, spec, spec.arm("historical_control"), 0)
+    patient, dosing = _patient_and_dosing(patient_simulator, nct_spec, nct_spec.arm("historical_control"), 0)
     with pytest.raises(InputError, match="accepted: one of envelope, full"):
-        simulator.scans(patient, dosing, np.array([WEEK]), method="rk4")
+        patient_simulator.scans(patient, dosing, np.array([WEEK]), method="rk4")
 
 
 # -- (d) a small trial end to end -----------------------------------------------------------------
-def test_trial_endpoints_are_the_same_with_either_method(spec, monkeypatch):
+def test_trial_endpoints_are_the_same_with_either_method(nct_spec, monkeypatch):
     settings = TrialSettings(replicates=2, seed=5, patients=5, horizon_weeks=40,
                              arms=("ruxolitinib_trastuzumab", "ruxolitinib_100mg_bid"))
-    envelope = run_trial(spec, settings)
+    envelope = run_trial(nct_spec, settings)
     monkeypatch.setattr(patient_module, "DEFAULT_METHOD", "full")
-    full = run_trial(spec, settings)
+    full = run_trial(nct_spec, settings)
     assert envelope.replicate_endpoints.equals(full.replicate_endpoints)
     assert envelope.comparison.equals(full.comparison)
     columns = [tc.BEST_RESPONSE, tc.PFS_WEEKS, tc.EVENT, tc.N_SCANS]

@@ -13,47 +13,36 @@ from stat3qsp.envelope import DoseSeries
 from stat3qsp.patient import (DEFAULT_METHOD, TRIAL_RELATIVE_TOLERANCE, PatientSimulator, dose_series, dosing_values,
                               off_values)
 from stat3qsp.population import patient_generator, read_population, volume_doubling_days
-from stat3qsp.trialspec import Arm, load_trial_spec, parse_dose, parse_interval, DrugRegimen, LoadingDose, TargetInhibition
+from stat3qsp.trialspec import Arm, parse_dose, parse_interval, DrugRegimen, LoadingDose, TargetInhibition
 
-SPEC = "trials/NCT02066532.yaml"
 WEEK = 168.0
 
 
 @pytest.fixture(scope="module")
-def spec():
-    return load_trial_spec(SPEC)
-
-
-@pytest.fixture(scope="module")
-def simulator():
-    return PatientSimulator()
-
-
-@pytest.fixture(scope="module")
-def patient(simulator, spec):
-    return simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(7, 0, 0, 0), spec.population.body_weight)
+def patient(patient_simulator, nct_spec):
+    return patient_simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(7, 0, 0, 0), nct_spec.population.body_weight)
 
 
 def _arm(drugs=(), clamps=()):
     return Arm("a", "test arm", False, None, "her2_trastuzumab_resistant", 1, tuple(drugs), tuple(clamps), ())
 
 
-def test_regimen_sets_doses_from_body_weight_interval_and_start_day(simulator, spec):
-    values = dosing_values(spec.arm("ruxolitinib_trastuzumab"), simulator.regimens, 80.0)
+def test_regimen_sets_doses_from_body_weight_interval_and_start_day(patient_simulator, nct_spec):
+    values = dosing_values(nct_spec.arm("ruxolitinib_trastuzumab"), patient_simulator.regimens, 80.0)
     assert values["tras_dose"] == pytest.approx(6 * 80.0)
     assert values["tras_loading_dose"] == pytest.approx(8 * 80.0)
     assert values["tras_interval"] == pytest.approx(21 * 24.0)
     assert values["rux_dose"] == 25.0 and values["rux_interval"] == 12.0
     assert values["rux_start"] == 0.0 and values["tras_start"] == 0.0 and values["jak_clamp_fraction"] == 0.0
-    control = dosing_values(spec.arm("historical_control"), simulator.regimens, 80.0)
+    control = dosing_values(nct_spec.arm("historical_control"), patient_simulator.regimens, 80.0)
     assert control["rux_dose"] == 0.0
-    clamp = dosing_values(spec.arm("full_jak_inhibition"), simulator.regimens, 80.0)
+    clamp = dosing_values(nct_spec.arm("full_jak_inhibition"), patient_simulator.regimens, 80.0)
     assert clamp["jak_clamp_fraction"] == 1.0 and clamp["rux_dose"] == 0.0
 
 
-def test_regimen_start_day_and_missing_loading_dose(simulator):
+def test_regimen_start_day_and_missing_loading_dose(patient_simulator):
     regimen = DrugRegimen("trastuzumab", parse_dose("2 mg/kg"), "iv", parse_interval("7 d"), "continuous", 8)
-    values = dosing_values(_arm([regimen]), simulator.regimens, 50.0)
+    values = dosing_values(_arm([regimen]), patient_simulator.regimens, 50.0)
     assert values["tras_start"] == 7 * 24.0
     assert values["tras_loading_dose"] == values["tras_dose"] == 100.0
 
@@ -66,15 +55,15 @@ def test_regimen_start_day_and_missing_loading_dose(simulator):
                        LoadingDose(parse_dose("50 mg"), "first", 0))]), "loading dose"),
     (_arm(clamps=[TargetInhibition("stat3", 1.0, 1)]), "'stat3'"),
 ])
-def test_regimens_the_model_cannot_give_are_refused(simulator, arm, named):
+def test_regimens_the_model_cannot_give_are_refused(patient_simulator, arm, named):
     with pytest.raises(InputError, match=named):
-        dosing_values(arm, simulator.regimens, 70.0)
+        dosing_values(arm, patient_simulator.regimens, 70.0)
 
 
-def test_pretreatment_state_is_the_untreated_steady_state(simulator, patient):
+def test_pretreatment_state_is_the_untreated_steady_state(patient_simulator, patient):
     """Without drug the drug effect g(t) - g0 is zero, so SLD grows exactly as SLD0 exp(scale g0 t)."""
     hours = 26 * WEEK
-    course = simulator.time_course(patient, off_values(simulator.regimens), hours, 27,
+    course = patient_simulator.time_course(patient, off_values(patient_simulator.regimens), hours, 27,
                                    selections=("SLD", "net_growth_rate"))
     assert np.max(np.abs(course["net_growth_rate"] - patient.untreated_growth_rate)) < 1e-6 * patient.untreated_growth_rate
     expected = patient.baseline_sld_mm * np.exp(patient.values["tumour_rate_scale"] * patient.untreated_growth_rate
@@ -82,23 +71,23 @@ def test_pretreatment_state_is_the_untreated_steady_state(simulator, patient):
     assert course["SLD"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-6)
 
 
-def test_drug_effect_fades_with_resistance(simulator, spec, patient):
+def test_drug_effect_fades_with_resistance(patient_simulator, nct_spec, patient):
     """Claret form: with a fast resistance rate the treated course approaches the untreated one."""
-    arm = spec.arm("full_jak_inhibition")
-    dosing = dosing_values(arm, simulator.regimens, patient.body_weight_kg)
+    arm = nct_spec.arm("full_jak_inhibition")
+    dosing = dosing_values(arm, patient_simulator.regimens, patient.body_weight_kg)
     scans = np.array([9.0, 18.0]) * WEEK
-    untreated = simulator.scans(patient, off_values(simulator.regimens), scans)
-    treated = simulator.scans(patient, dosing, scans)
+    untreated = patient_simulator.scans(patient, off_values(patient_simulator.regimens), scans)
+    treated = patient_simulator.scans(patient, dosing, scans)
     fast = dict(patient.values, tumour_resistance_k=1.0)
-    resistant = simulator.scans(type(patient)(**{**patient.__dict__, "values": fast}), dosing, scans)
+    resistant = patient_simulator.scans(type(patient)(**{**patient.__dict__, "values": fast}), dosing, scans)
     assert np.all(treated < untreated)
     assert resistant == pytest.approx(untreated, rel=2e-3)
 
 
-def test_trial_tolerance_sld_agrees_with_a_tight_tolerance_run(spec, patient):
+def test_trial_tolerance_sld_agrees_with_a_tight_tolerance_run(nct_spec, patient):
     """Loose trial tolerances change SLD by far less than 0.5 mm (here < 0.05 mm) on a BID regimen,
     integrated in full (the reference method)."""
-    arm = spec.arm("ruxolitinib_100mg_bid")
+    arm = nct_spec.arm("ruxolitinib_100mg_bid")
     scans = np.array([9.0, 18.0, 27.0]) * WEEK
     loose = PatientSimulator(method="full")
     tight = PatientSimulator(relative_tolerance=1e-10, absolute_tolerance=1e-14, method="full")
@@ -108,44 +97,44 @@ def test_trial_tolerance_sld_agrees_with_a_tight_tolerance_run(spec, patient):
     assert np.max(difference) < 0.05
 
 
-def test_dosing_series_and_clamp_steps_of_a_regimen(simulator, spec):
+def test_dosing_series_and_clamp_steps_of_a_regimen(patient_simulator, nct_spec):
     """What the envelope method reads from a regimen: ruxolitinib every 12 h, trastuzumab every 21
     days infused over tras_infusion_time, clamp start times; drugs not dosed are left out."""
-    values = simulator.context_values("her2_trastuzumab_resistant")
-    dosing = dosing_values(spec.arm("ruxolitinib_trastuzumab"), simulator.regimens, 70.0)
-    series, steps = dose_series(dosing, simulator.regimens, values)
+    values = patient_simulator.context_values("her2_trastuzumab_resistant")
+    dosing = dosing_values(nct_spec.arm("ruxolitinib_trastuzumab"), patient_simulator.regimens, 70.0)
+    series, steps = dose_series(dosing, patient_simulator.regimens, values)
     assert sorted(series, key=lambda d: d.interval_h) == [
         DoseSeries(0.0, 12.0, 0.0), DoseSeries(0.0, 504.0, values["tras_infusion_time"])]
     assert steps == []
-    clamp = dosing_values(_arm(clamps=[TargetInhibition("her2", 0.5, 8)]), simulator.regimens, 70.0)
-    assert dose_series(clamp, simulator.regimens, values) == ([], [7 * 24.0])
+    clamp = dosing_values(_arm(clamps=[TargetInhibition("her2", 0.5, 8)]), patient_simulator.regimens, 70.0)
+    assert dose_series(clamp, patient_simulator.regimens, values) == ([], [7 * 24.0])
 
 
-def test_scans_stop_after_the_stop_rule_fires(simulator, spec, patient):
-    dosing = dosing_values(spec.arm("historical_control"), simulator.regimens, patient.body_weight_kg)
-    sld = simulator.scans(patient, dosing, np.array([9.0, 18.0, 27.0]) * WEEK, stop=lambda baseline, s: s.size == 2)
+def test_scans_stop_after_the_stop_rule_fires(patient_simulator, nct_spec, patient):
+    dosing = dosing_values(nct_spec.arm("historical_control"), patient_simulator.regimens, patient.body_weight_kg)
+    sld = patient_simulator.scans(patient, dosing, np.array([9.0, 18.0, 27.0]) * WEEK, stop=lambda baseline, s: s.size == 2)
     assert np.all(np.isfinite(sld[:2])) and np.isnan(sld[2])
     with pytest.raises(InputError, match="increasing"):
-        simulator.scans(patient, dosing, np.array([18.0, 9.0]) * WEEK)
+        patient_simulator.scans(patient, dosing, np.array([18.0, 9.0]) * WEEK)
 
 
-def test_same_streams_same_patient_and_plausible(simulator, spec):
-    weight = spec.population.body_weight
-    a = simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(3, 1, 4, 0), weight)
-    b = simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(3, 1, 4, 0), weight)
-    c = simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(3, 1, 5, 0), weight)
+def test_same_streams_same_patient_and_plausible(patient_simulator, nct_spec):
+    weight = nct_spec.population.body_weight
+    a = patient_simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(3, 1, 4, 0), weight)
+    b = patient_simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(3, 1, 4, 0), weight)
+    c = patient_simulator.draw_patient("her2_trastuzumab_resistant", patient_generator(3, 1, 5, 0), weight)
     assert a.values == b.values and a.body_weight_kg == b.body_weight_kg and np.array_equal(a.state, b.state)
     assert a.values != c.values
-    rules = simulator.population.acceptance
+    rules = patient_simulator.population.acceptance
     for p in (a, c):
         days = volume_doubling_days(p.values["tumour_rate_scale"], p.untreated_growth_rate)
         assert rules.doubling_days[0] <= days <= rules.doubling_days[1]
         assert rules.baseline_sld_mm[0] <= p.baseline_sld_mm <= rules.baseline_sld_mm[1]
 
 
-def test_lognormal_draws_are_centred_on_the_context_value(simulator):
-    population = simulator.population
-    centres = simulator.context_values("her2_trastuzumab_resistant")
+def test_lognormal_draws_are_centred_on_the_context_value(patient_simulator):
+    population = patient_simulator.population
+    centres = patient_simulator.context_values("her2_trastuzumab_resistant")
     share = next(d for d in population.distributions if d.parameter_id == "HER2_tras_insensitive_share")
     assert share.value(centres[share.parameter_id], 0.0) == pytest.approx(0.8)
     cl = next(d for d in population.distributions if d.parameter_id == "tras_CL")
