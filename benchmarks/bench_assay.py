@@ -39,12 +39,12 @@ import pandas as pd
 import roadrunner
 
 from stat3qsp import __version__
-from stat3qsp.catalog import DEFAULT_MODELS_DIR, read_catalog
-from stat3qsp.compose import antimony_to_sbml, compose_antimony
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
+from stat3qsp.model.compose import antimony_to_sbml, compose_antimony
 from stat3qsp.model import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ContextSimulator, Model, build_model
-from stat3qsp.output import write_table_atomic
-from stat3qsp.parameters import read_parameter_table
-from stat3qsp.readouts import ASSAY_READOUTS, READOUTS, VIABILITY
+from stat3qsp.io.tables import write_table_atomic
+from stat3qsp.model.parameters import read_parameter_table
+from stat3qsp.model.readouts import ASSAY_READOUTS, READOUTS, VIABILITY
 
 ASSAY_HOURS = 72.0
 #: Largest accepted library / bare time per assay.

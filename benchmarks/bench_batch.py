@@ -1,4 +1,4 @@
-"""Speed of the batch engine (stat3qsp.batch): overhead over bare roadrunner, scaling to 2 workers,
+"""Speed of the batch engine (stat3qsp.compute.batch): overhead over bare roadrunner, scaling to 2 workers,
 memory per worker, 10 000 patient-years, and a scipy solve_ivp reference.
 
 (a) sweep: 72-h assays of the cell model (context her2_trastuzumab_resistant, ruxolitinib 300 nM
@@ -70,12 +70,12 @@ import roadrunner
 import scipy
 
 from stat3qsp import __version__
-from stat3qsp.batch import Batch, BatchStatistics
+from stat3qsp.compute.batch import Batch, BatchStatistics
 from stat3qsp.model import ABSOLUTE_TOLERANCE, PREEQUILIBRATION_HOURS, RELATIVE_TOLERANCE, load_model
-from stat3qsp.output import write_table_atomic
-from stat3qsp.readouts import READOUTS
-from stat3qsp.trial import TrialSettings, trial_batch
-from stat3qsp.trialspec import load_trial_spec
+from stat3qsp.io.tables import write_table_atomic
+from stat3qsp.model.readouts import READOUTS
+from stat3qsp.trial.simulate import TrialSettings, trial_batch
+from stat3qsp.trial.spec import load_trial_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "results" / "benchmarks" / "batch.tsv"

@@ -6,7 +6,7 @@ her2_trastuzumab_resistant), each followed for one year (one output, at 52 weeks
 
 (a) ``bid_envelope``: the patient model as trials now run it, BID doses as closed-form
     superposition (models/pk/ruxolitinib_oral.ant; no events), integrated by the stroboscopic
-    envelope method (stat3qsp.envelope; ``method="envelope"``, the default);
+    envelope method (stat3qsp.trial.envelope; ``method="envelope"``, the default);
 (b) ``bid_full``: the same, every dosing period integrated (``method="full"``, the reference and
     the method before the envelope);
 (c) ``reference_constant``: the same patients with ruxolitinib held at its average steady-state
@@ -58,12 +58,14 @@ import pandas as pd
 from scipy.special import i0
 
 from stat3qsp import __version__, pk
-from stat3qsp.catalog import DEFAULT_MODELS_DIR
-from stat3qsp.output import write_table_atomic
-from stat3qsp.patient import PatientSimulator, VirtualPatient, dosing_values
-from stat3qsp.population import BIOLOGY_STREAM, patient_generator
-from stat3qsp.trial import TrialSettings, simulate_trial
-from stat3qsp.trialspec import Arm, load_trial_spec
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.io.tables import write_table_atomic
+from stat3qsp.trial.patient import PatientSimulator, VirtualPatient
+from stat3qsp.trial.regimen import dosing_values
+from stat3qsp.trial.population import BIOLOGY_STREAM, patient_generator
+from stat3qsp.trial.simulate import TrialSettings, simulate_trial
+from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.trial.spec_types import Arm
 
 SPEC = Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml"
 ARM = "ruxolitinib_trastuzumab"
@@ -124,7 +126,7 @@ def constant_exposure(simulator: PatientSimulator, arm: Arm, patient: VirtualPat
 
 def smooth_profile(simulator: PatientSimulator, arm: Arm, patient: VirtualPatient) -> dict[str, float]:
     """Amplitude, peak time and normalisation of the smooth profile (d) for *patient*: the BID
-    closed form's steady-state peak/trough ratio and time of peak (stat3qsp.pk)."""
+    closed form's steady-state peak/trough ratio and time of peak (stat3qsp.trial.pk)."""
     dosing = dosing_values(arm, simulator.regimens, patient.body_weight_kg)
     values = patient_values(simulator, patient)
     tau = dosing["rux_interval"]

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from stat3qsp.model import Model, load_model
-from stat3qsp.patient import PatientSimulator
-from stat3qsp.trialspec import TrialSpec, load_trial_spec
+from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.trial.spec_types import TrialSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""The batch engine (stat3qsp.batch): order and reproducibility across workers, streaming, errors,
+"""The batch engine (stat3qsp.compute.batch): order and reproducibility across workers, streaming, errors,
 statistics and the progress bar, on a small inline Antimony model (first-order decay, analytic
 answer ``x(t) = x0 exp(-k t)``)."""
 from __future__ import annotations
@@ -15,9 +15,9 @@ import psutil
 import pytest
 import roadrunner
 
-from stat3qsp import batch as engine
-from stat3qsp.batch import Batch, BatchError, chunk_size, progress_shown
-from stat3qsp.compose import MODEL_ID, antimony_to_sbml
+from stat3qsp.compute import batch as engine
+from stat3qsp.compute.batch import Batch, BatchError, chunk_size, progress_shown
+from stat3qsp.model.compose import MODEL_ID, antimony_to_sbml
 from stat3qsp.errors import InputError
 
 DECAY = f"""

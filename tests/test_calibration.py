@@ -1,20 +1,21 @@
 """The calibration on Sobotta et al. 2017: PEtab problem, objective, split, fit (fast configuration)."""
 from __future__ import annotations
 
+from pathlib import Path
 import numpy as np
 import pandas as pd
 import petab.v1 as petab
 import pytest
 import roadrunner
 
-from stat3qsp.calibrate.fit import PROFILE_THRESHOLD, multistart, profile_interval
-from stat3qsp.calibrate.objective import load_objective
-from stat3qsp.calibrate.problem import (BROKEN_ROW, CONDITION_FILE, DROPPED, OBSERVABLE_FILE, PROBLEM_YAML,
+from stat3qsp.calibration.signalling.fit import PROFILE_THRESHOLD, multistart, profile_interval
+from stat3qsp.calibration.signalling.loading import load_objective
+from stat3qsp.calibration.signalling.problem import (BROKEN_ROW, CONDITION_FILE, DROPPED, OBSERVABLE_FILE, PROBLEM_YAML,
                                         TRAINING_FILE, VALIDATION, VALIDATION_FILE, VALIDATION_YAML, build_problem,
                                         is_training, lint, to_model_units, write_problem)
-from stat3qsp.calibrate.spec import REPOSITORY, read_spec
+from stat3qsp.calibration.signalling.spec import read_spec
 
-SPEC = REPOSITORY / "calibration" / "sobotta2017" / "spec.yaml"
+SPEC = Path(__file__).resolve().parents[1] / "calibration" / "sobotta2017" / "spec.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
-"""Cross-setting comparison (stat3qsp.comparison): attribution of STAT3 phosphorylation and add-on effects."""
+"""Cross-setting comparison (stat3qsp.assay.comparison): attribution of STAT3 phosphorylation and add-on effects."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from stat3qsp import columns as col
-from stat3qsp.catalog import read_catalog
-from stat3qsp.comparison import add_on_effects, compare_settings, comparison_doses, phosphorylation_shares
+from stat3qsp.assay import columns as col
+from stat3qsp.model.catalog import read_catalog
+from stat3qsp.assay.comparison import add_on_effects, compare_settings, comparison_doses, phosphorylation_shares
 from stat3qsp.errors import InputError
 
 CONTEXTS = ("her2_amplified", "her2_trastuzumab_resistant", "her2_mutant", "tnbc_egfr")

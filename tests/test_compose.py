@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 import roadrunner
 
-from stat3qsp.catalog import read_catalog
-from stat3qsp.compose import antimony_to_sbml, compose_antimony, validate_sbml
+from stat3qsp.model.catalog import read_catalog
+from stat3qsp.model.compose import antimony_to_sbml, compose_antimony, validate_sbml
 from stat3qsp.errors import InputError
-from stat3qsp.parameters import read_parameter_table
+from stat3qsp.model.parameters import read_parameter_table
 
 CORE = """unit substance = 1e-9 mole
 unit volume = litre

@@ -34,7 +34,7 @@ import pytest
 import roadrunner
 
 from stat3qsp.cli import main
-from stat3qsp.readouts import READOUTS
+from stat3qsp.model.readouts import READOUTS
 
 #: Largest accepted relative difference between COPASI and roadrunner.
 RELATIVE_AGREEMENT = 1e-4

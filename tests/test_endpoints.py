@@ -6,6 +6,7 @@ quantiles of the Clopper-Pearson interval), and Kearney et al. 2021 (CBR 4/26, 9
 """
 from __future__ import annotations
 
+from pathlib import Path
 import math
 
 import numpy as np
@@ -14,12 +15,12 @@ import pytest
 from lifelines import KaplanMeierFitter
 from scipy import stats
 
-from stat3qsp import endpoints as ep
-from stat3qsp import trial_columns as tc
+from stat3qsp.trial import endpoints as ep
+from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
-from stat3qsp.trialspec import SCHEMA_PATH, load_trial_spec
+from stat3qsp.trial.spec import load_trial_spec
 
-SPEC_PATH = SCHEMA_PATH.parent / "NCT02066532.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml"
 
 # Five patients: events at 1, 3, 4; censored at 2 and 5.
 # S(1) = 4/5 = 0.8; S(3) = 0.8 * (1 - 1/3) = 8/15; S(4) = 8/15 * (1 - 1/2) = 4/15 -> median 4.

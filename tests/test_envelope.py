@@ -1,4 +1,4 @@
-"""Stroboscopic envelope integration (stat3qsp.envelope): schedules, exactness on periodic
+"""Stroboscopic envelope integration (stat3qsp.trial.envelope): schedules, exactness on periodic
 forcing and agreement with the full integration of toy and patient models, trial endpoints."""
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import numpy as np
 import pytest
 import roadrunner
 
-from stat3qsp import envelope as env
-from stat3qsp import patient as patient_module
-from stat3qsp import recist
-from stat3qsp import trial_columns as tc
+from stat3qsp.trial import envelope as env
+from stat3qsp.trial import envelope_inputs as env_inputs
+from stat3qsp.trial import patient as patient_module
+from stat3qsp.trial import recist
+from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
-from stat3qsp.patient import PatientSimulator, dosing_values
-from stat3qsp.population import patient_generator
-from stat3qsp.trial import TrialSettings, assessed_sld, draw_conduct, run_trial
-from stat3qsp.trialspec import Arm, TargetInhibition, load_trial_spec
+from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.regimen import dosing_values
+from stat3qsp.trial.population import patient_generator
+from stat3qsp.trial.simulate import TrialSettings, assessed_sld, draw_conduct
+from stat3qsp.trial.runner import run_trial
+from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.trial.spec_types import Arm, TargetInhibition
 
 TNBC_SPEC = "trials/ner_rux_mtnbc.yaml"
 WEEK = 168.0
@@ -64,35 +68,35 @@ def _toy(**values) -> roadrunner.RoadRunner:
     return runner
 
 
-def _toy_run(runner, schedules, scans, x0=np.zeros(2), settings=env.EnvelopeSettings()):
+def _toy_run(runner, schedules, scans, x0=np.zeros(2), settings=env_inputs.EnvelopeSettings()):
     """L at the scans from species amounts *x0* at t = 0: envelope (one or two levels) and full
     integration, and the fine level's statistics."""
     runner.reset()
     runner.model.setFloatingSpeciesAmounts(list(x0))
     full = np.array(runner.simulate(times=[0.0, *scans], selections=["L"]))[1:, 0]
     runner.reset()
-    rate = env.TumourRate(0.01, 0.02, runner.getValue("lam"))
-    fine = env.EnvelopeIntegrator(env.roadrunner_segment(runner, ["x", "y"], "L"), rate, schedules[0],
+    rate = env_inputs.TumourRate(0.01, 0.02, runner.getValue("lam"))
+    fine = env.EnvelopeIntegrator(env_inputs.roadrunner_segment(runner, ["x", "y"], "L"), rate, schedules[0],
                                   TOY_SCALE, settings)
     top = fine
     if schedules[1] is not None:
         top = env.EnvelopeIntegrator(fine.segment, rate, schedules[1], TOY_SCALE,
-                                     env.EnvelopeSettings(tolerance=settings.tolerance, max_span_h=26 * WEEK,
+                                     env_inputs.EnvelopeSettings(tolerance=settings.tolerance, max_span_h=26 * WEEK,
                                                           contraction=0.1))
     return top.run(np.asarray(x0, dtype=float), scans), full, fine.statistics
 
 
 # -- (a) schedules ------------------------------------------------------------------------------
 def test_least_common_multiple_of_dosing_intervals():
-    assert env._lcm([12.0]) == 12.0
-    assert env._lcm([12.0, 24.0]) == 24.0
-    assert env._lcm([8.0, 12.0]) == 24.0
-    assert env._lcm([12.0, 504.0]) == 504.0
-    assert env._lcm([1.5, 2.0]) == 6.0
+    assert env_inputs._lcm([12.0]) == 12.0
+    assert env_inputs._lcm([12.0, 24.0]) == 24.0
+    assert env_inputs._lcm([8.0, 12.0]) == 24.0
+    assert env_inputs._lcm([12.0, 504.0]) == 504.0
+    assert env_inputs._lcm([1.5, 2.0]) == 6.0
 
 
 def test_twice_daily_with_a_three_weekly_infusion_gives_two_levels():
-    fine, coarse = env.input_schedules([env.DoseSeries(0.0, 12.0), env.DoseSeries(0.0, 504.0, 1.5)], [], 1100.0)
+    fine, coarse = env_inputs.input_schedules([env_inputs.DoseSeries(0.0, 12.0), env_inputs.DoseSeries(0.0, 504.0, 1.5)], [], 1100.0)
     assert (fine.period_h, fine.origin_h, coarse.period_h, coarse.origin_h) == (12.0, 0.0, 504.0, 0.0)
     assert set(fine.events) == {(0.0, 0.0), (0.0, 1.5), (504.0, 505.5), (1008.0, 1009.5), (1512.0, 1513.5)}
     assert set(coarse.events) == {(0.0, 0.0), (0.0, 1.5)}
@@ -100,15 +104,15 @@ def test_twice_daily_with_a_three_weekly_infusion_gives_two_levels():
 
 
 def test_schedules_of_daily_and_twice_daily_drugs_clamps_and_late_starts():
-    fine, coarse = env.input_schedules([env.DoseSeries(0.0, 24.0), env.DoseSeries(0.0, 12.0)], [504.0], 1000.0)
+    fine, coarse = env_inputs.input_schedules([env_inputs.DoseSeries(0.0, 24.0), env_inputs.DoseSeries(0.0, 12.0)], [504.0], 1000.0)
     assert fine.period_h == 24.0 and coarse is None and (504.0, 504.0) in fine.events
-    late, _ = env.input_schedules([env.DoseSeries(30.0, 12.0)], [], 100.0)
+    late, _ = env_inputs.input_schedules([env_inputs.DoseSeries(30.0, 12.0)], [], 100.0)
     assert late.origin_h == 6.0 and (30.0, 30.0) in late.events
-    assert env.input_schedules([env.DoseSeries(0.0, 504.0)], [0.0], 1000.0) is None
+    assert env_inputs.input_schedules([env_inputs.DoseSeries(0.0, 504.0)], [0.0], 1000.0) is None
 
 
 def test_period_boundaries_belong_to_the_period_they_end():
-    schedule = env.Schedule(12.0, 0.0, ((24.0, 24.0), (36.0, 37.5)))
+    schedule = env_inputs.Schedule(12.0, 0.0, ((24.0, 24.0), (36.0, 37.5)))
     assert schedule.period_of(24.0) == 1 and schedule.period_of(24.5) == 2 and schedule.first_period(24.0) == 2
     assert schedule.event_ranges().tolist() == [[2, 2], [3, 3]]
 
@@ -120,7 +124,7 @@ def test_periodic_forcing_is_summed_exactly_with_the_resistance_weight():
     integrator precision."""
     runner = _toy(lam=0.002)
     periodic = np.array(runner.simulate(times=[0.0, 600.0], selections=["x", "y"]))[-1]
-    schedules = env.input_schedules([env.DoseSeries(0.0, 12.0)], [], 2000.0)
+    schedules = env_inputs.input_schedules([env_inputs.DoseSeries(0.0, 12.0)], [], 2000.0)
     scans = np.array([500.0, 1003.0, 2000.0])
     envelope, full, statistics = _toy_run(runner, schedules, scans, periodic)
     assert envelope == pytest.approx(full, rel=1e-7, abs=1e-9)
@@ -132,19 +136,19 @@ def test_modulated_forcing_with_a_step_and_cycles_agrees_within_the_tolerance():
     budget, tolerance per level and year."""
     runner = _toy(slow_amplitude=0.05, clamp_start=40 * 24.0, lam=0.001)
     horizon = 52 * WEEK
-    schedules = env.input_schedules([env.DoseSeries(0.0, 12.0), env.DoseSeries(0.0, 504.0)], [40 * 24.0], horizon)
+    schedules = env_inputs.input_schedules([env_inputs.DoseSeries(0.0, 12.0), env_inputs.DoseSeries(0.0, 504.0)], [40 * 24.0], horizon)
     scans = np.array([9.0, 18.0, 30.0, 52.0]) * WEEK - 5.0
     envelope, full, statistics = _toy_run(runner, schedules, scans)
-    assert np.max(np.abs(envelope - full)) < 2 * 2 * env.EnvelopeSettings().tolerance
+    assert np.max(np.abs(envelope - full)) < 2 * 2 * env_inputs.EnvelopeSettings().tolerance
     assert statistics.simulated < 0.35 * horizon / 12.0
 
 
 def test_stop_leaves_later_scans_unsimulated():
     runner = _toy(lam=0.002)
-    schedules = env.input_schedules([env.DoseSeries(0.0, 12.0)], [], 2000.0)
-    rate = env.TumourRate(0.01, 0.02, 0.002)
+    schedules = env_inputs.input_schedules([env_inputs.DoseSeries(0.0, 12.0)], [], 2000.0)
+    rate = env_inputs.TumourRate(0.01, 0.02, 0.002)
     seen = []
-    integrator = env.EnvelopeIntegrator(env.roadrunner_segment(runner, ["x", "y"], "L"), rate, schedules[0], TOY_SCALE)
+    integrator = env.EnvelopeIntegrator(env_inputs.roadrunner_segment(runner, ["x", "y"], "L"), rate, schedules[0], TOY_SCALE)
     runner.reset()
     out = integrator.run(np.zeros(2), np.array([100.0, 500.0, 900.0]), lambda i, L: seen.append(i) or i == 1)
     assert seen == [0, 1] and np.all(np.isfinite(out[:2])) and np.isnan(out[2])

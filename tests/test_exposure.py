@@ -1,6 +1,6 @@
-"""Free exposure at the tumour (stat3qsp.exposure): steady state against analytic answers, the
-model-evaluated exposure of the trial regimens against the closed forms of stat3qsp.pk; and the
-clinically reachable wells of a dose matrix on hand-made grids (stat3qsp.clinical_region; layer a)."""
+"""Free exposure at the tumour (stat3qsp.trial.exposure): steady state against analytic answers, the
+model-evaluated exposure of the trial regimens against the closed forms of stat3qsp.trial.pk; and the
+clinically reachable wells of a dose matrix on hand-made grids (stat3qsp.assay.clinical_region; layer a)."""
 from __future__ import annotations
 
 import shutil
@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from stat3qsp import columns as col
-from stat3qsp import pk
-from stat3qsp.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.assay import columns as col
+from stat3qsp.trial import pk
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
-from stat3qsp.clinical_region import ClinicalRange, clinical_doses, clinical_ranges, clinical_scores, clinical_wells
-from stat3qsp.exposure import closed_form_in_time, exposure_table, steady_state
+from stat3qsp.assay.clinical_region import ClinicalRange, clinical_doses, clinical_ranges, clinical_scores, clinical_wells
+from stat3qsp.trial.exposure import closed_form_in_time, exposure_table, steady_state
 from stat3qsp.model import load_model
-from stat3qsp.trialspec import load_trial_spec, trial_spec_from_dict
+from stat3qsp.trial.spec import load_trial_spec, trial_spec_from_dict
 
 SPEC = Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml"
 KA, CL_F, V_F, TAU = 2.0, 17.7, 72.0, 12.0

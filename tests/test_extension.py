@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from stat3qsp.catalog import DEFAULT_MODELS_DIR
-from stat3qsp.compose import validate_sbml
-from stat3qsp.dose_response import concentration_grid, fit_curves, sweep
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.model.compose import validate_sbml
+from stat3qsp.assay.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.errors import InputError
 from stat3qsp.model import Model, build_model
-from stat3qsp.parameters import read_parameter_table
+from stat3qsp.model.parameters import read_parameter_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "extension"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stat3qsp.hill import PARAMETER_NAMES, fit_ll4, ll4
+from stat3qsp.assay.hill import PARAMETER_NAMES, fit_ll4, ll4
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from stat3qsp.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model import build_model
 
 HER2_CONTEXTS = ("her2_amplified", "her2_trastuzumab_resistant")

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from stat3qsp.errors import InputError
-from stat3qsp.envelope import DoseSeries
-from stat3qsp.patient import (DEFAULT_METHOD, TRIAL_RELATIVE_TOLERANCE, PatientSimulator, dose_series, dosing_values,
-                              off_values)
-from stat3qsp.population import patient_generator, read_population, volume_doubling_days
-from stat3qsp.trialspec import Arm, parse_dose, parse_interval, DrugRegimen, LoadingDose, TargetInhibition
+from stat3qsp.trial.envelope import DoseSeries
+from stat3qsp.trial.patient import DEFAULT_METHOD, TRIAL_RELATIVE_TOLERANCE, PatientSimulator
+from stat3qsp.trial.regimen import dose_series, dosing_values, off_values
+from stat3qsp.trial.population import patient_generator, read_population, volume_doubling_days
+from stat3qsp.trial.spec import parse_dose, parse_interval
+from stat3qsp.trial.spec_types import Arm, DrugRegimen, LoadingDose, TargetInhibition
 
 WEEK = 168.0
 

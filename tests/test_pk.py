@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from stat3qsp import pk
+from stat3qsp.trial import pk
 from stat3qsp.errors import InputError
 from stat3qsp.model import load_model
-from stat3qsp.patient import model_constants
+from stat3qsp.model.simulator import model_constants
 
 WEEK = 168.0
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import libsbml
 import pytest
 
-from stat3qsp.catalog import read_catalog
+from stat3qsp.model.catalog import read_catalog
 from stat3qsp.errors import InputError
-from stat3qsp.parameters import read_parameter_table
+from stat3qsp.model.parameters import read_parameter_table
 
 
 def _model_constants(sbml: str) -> set[str]:
@@ -25,7 +25,7 @@ def test_every_model_parameter_has_one_row(model):
 
 def test_every_row_is_a_model_parameter(model):
     """Every row is a constant of the model or of one of its variants (e.g. the patient model's PK)."""
-    from stat3qsp.compose import antimony_to_sbml, compose_antimony
+    from stat3qsp.model.compose import antimony_to_sbml, compose_antimony
 
     table = read_parameter_table(model.catalog.models_dir / "parameters.tsv")
     constants = _model_constants(model.sbml)

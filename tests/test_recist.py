@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from stat3qsp import trial_columns as tc
+from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
-from stat3qsp.recist import (RecistRules, assess_patient, assess_patients, classify_scans,
+from stat3qsp.trial.recist import (RecistRules, assess_patient, assess_patients, classify_scans,
                              progression_free_survival)
 
 CONFIRM = RecistRules(confirmation_required=True)

@@ -14,16 +14,17 @@ import pytest
 import yaml
 from SALib.analyze import morris as salib_morris
 
-from stat3qsp import sensitivity as sa
-from stat3qsp import sensitivity_columns as sc
+from stat3qsp.sensitivity import design as sa
+from stat3qsp.sensitivity import columns as sc
 from stat3qsp.errors import InputError
-from stat3qsp.patient import read_regimen_map
-from stat3qsp.sensitivity_outputs import SynergySetup, TrialSetup
-from stat3qsp.sensitivity_workflow import check_sensitivity_config
-from stat3qsp.synergy import score_matrix
-from stat3qsp.synergy_sweep import simulate_matrix, to_inhibition
-from stat3qsp.trial import TrialSettings, run_trial
-from stat3qsp.trialspec import load_trial_spec
+from stat3qsp.trial.regimen import read_regimen_map
+from stat3qsp.sensitivity.outputs import SynergySetup, TrialSetup
+from stat3qsp.sensitivity.steps import check_sensitivity_config
+from stat3qsp.assay.synergy.scores import score_matrix
+from stat3qsp.assay.synergy.sweep import simulate_matrix, to_inhibition
+from stat3qsp.trial.simulate import TrialSettings
+from stat3qsp.trial.runner import run_trial
+from stat3qsp.trial.spec import load_trial_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = str(ROOT / "trials" / "NCT02066532.yaml")
@@ -148,7 +149,7 @@ def test_noise_table_compares_repeats_with_the_design_spread():
 # -- output families ------------------------------------------------------------------------------
 def test_synergy_outputs_at_table_values_equal_the_synergy_stage(model):
     """Bliss (either mode) and fitted Loewe of the matrix the synergy stage simulates
-    (stat3qsp.synergy_sweep.simulate_matrix), scored as the stage scores viability."""
+    (stat3qsp.assay.synergy.sweep.simulate_matrix), scored as the stage scores viability."""
     setup = SynergySetup(("her2_trastuzumab_resistant",), "trastuzumab", "ruxolitinib", TRAS, RUX, 72.0)
     ours = setup.build()({})
     matrix = simulate_matrix(model, "her2_trastuzumab_resistant", "trastuzumab", "ruxolitinib", np.array(TRAS),
@@ -204,7 +205,7 @@ def test_trial_outputs_rescale_the_growth_scale_or_report_why_they_cannot():
 
 
 def test_figures_are_drawn(tmp_path):
-    from stat3qsp.sensitivity_figures import interval_figure, morris_figure, sobol_figure
+    from stat3qsp.sensitivity.figures import interval_figure, morris_figure, sobol_figure
 
     factors = _linear_factors(3)
     design = sa.morris_design(factors, 4, sa.stream(2, sa.MORRIS_STREAM))

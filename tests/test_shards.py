@@ -1,4 +1,4 @@
-"""Shards (stat3qsp.shards) and the workflow's scattergather: any number of shards gives the same tables.
+"""Shards (stat3qsp.io.shards) and the workflow's scattergather: any number of shards gives the same tables.
 
 The end-to-end test runs the trial, synergy, sensitivity (Morris) and uncertainty stages of a tiny
 config with 1, 2 and 8 shards of each kind (``--set-scatter``; 8 leaves some shards empty) and
@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from stat3qsp.errors import InputError
-from stat3qsp.output import write_table_atomic
-from stat3qsp.shards import EMPTY_SHARD, gather_tables, parse_scatteritem, shard_items, shard_range
+from stat3qsp.io.tables import write_table_atomic
+from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, parse_scatteritem, shard_items, shard_range
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from stat3qsp import columns as col
-from stat3qsp import synergy
+from stat3qsp.assay import columns as col
+from stat3qsp.assay.synergy import combination_index, musyc
+from stat3qsp.assay.synergy import scores as synergy
 from stat3qsp.errors import InputError
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -136,7 +137,7 @@ def test_loewe_where_one_drug_cannot_reach_the_effect():
 
 
 def test_combination_index_is_one_on_a_loewe_additive_surface():
-    result = synergy.combination_index(CONC_R, CONC_C, loewe_surface())
+    result = combination_index.combination_index(CONC_R, CONC_C, loewe_surface())
     both = (result.wells[col.CONC_R] > 0) & (result.wells[col.CONC_C] > 0)
     np.testing.assert_allclose(result.wells.loc[both, col.CI], 1.0, atol=1e-4)
     assert result.wells.loc[~both, col.CI].isna().all()
@@ -148,7 +149,7 @@ def test_combination_index_is_one_on_a_loewe_additive_surface():
 def test_combination_index_is_undefined_at_0_and_100_percent():
     y = loewe_surface()
     y[2, 3], y[4, 4] = 100.0, 0.0
-    ci = synergy.combination_index(CONC_R, CONC_C, y).wells[col.CI].to_numpy().reshape(y.shape)
+    ci = combination_index.combination_index(CONC_R, CONC_C, y).wells[col.CI].to_numpy().reshape(y.shape)
     assert np.isnan(ci[2, 3]) and np.isnan(ci[4, 4])
     assert np.isfinite(ci[1, 1])
 
@@ -197,13 +198,13 @@ MUSYC_TRUTH = dict(E0=100.0, E1=40.0, E2=30.0, E3=5.0, C1=1.0, C2=10.0, h1=1.5, 
 def test_musyc_closed_form_equals_the_markov_chain_steady_state():
     for d1 in (0.0, 0.3, 1.0, 5.0):
         for d2 in (0.0, 2.0, 10.0, 60.0):
-            assert synergy.musyc_effect(d1, d2, **MUSYC_TRUTH) == pytest.approx(
+            assert musyc.musyc_effect(d1, d2, **MUSYC_TRUTH) == pytest.approx(
                 markov_steady_state_effect(d1, d2, MUSYC_TRUTH), rel=1e-10)
 
 
 def test_musyc_single_drug_is_a_hill_curve():
     d = np.logspace(-2, 2, 9)
-    e = synergy.musyc_effect(d, 0.0, **MUSYC_TRUTH)
+    e = musyc.musyc_effect(d, 0.0, **MUSYC_TRUTH)
     np.testing.assert_allclose(e, 100 - (100 - 40) * d**1.5 / (d**1.5 + 1.0), rtol=1e-12)
 
 
@@ -212,8 +213,8 @@ def test_musyc_fit_recovers_alpha_and_beta(fit_gamma):
     truth = dict(MUSYC_TRUTH, gamma12=1.0, gamma21=1.0)
     cr = np.r_[0.0, np.logspace(-1.5, 1.5, 7)]
     cc = np.r_[0.0, 10 * np.logspace(-1.5, 1.5, 7)]
-    viability = synergy.musyc_effect(cr[:, None], cc[None, :], **truth)
-    fit = synergy.fit_musyc(cr, cc, 100.0 - viability, rng=np.random.default_rng(11), fit_gamma=fit_gamma)
+    viability = musyc.musyc_effect(cr[:, None], cc[None, :], **truth)
+    fit = musyc.fit_musyc(cr, cc, 100.0 - viability, rng=np.random.default_rng(11), fit_gamma=fit_gamma)
     beta = (min(truth["E1"], truth["E2"]) - truth["E3"]) / (truth["E0"] - min(truth["E1"], truth["E2"]))
     assert fit.alpha12 == pytest.approx(truth["alpha12"], rel=0.05)
     assert fit.alpha21 == pytest.approx(truth["alpha21"], rel=0.05)

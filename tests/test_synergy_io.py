@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stat3qsp import columns as col
-from stat3qsp import synergy, synergy_io
+from stat3qsp.assay import columns as col
+from stat3qsp.assay.synergy import io as synergy_io
+from stat3qsp.cli import synergy as synergy_verb
+from stat3qsp.assay.synergy import scores as synergy
 from stat3qsp.errors import InputError
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -147,7 +149,7 @@ def test_unreadable_file_is_an_input_error(tmp_path):
 
 def test_cli_verb_scores_a_file(tmp_path):
     parser = argparse.ArgumentParser()
-    synergy_io.add_cli_verb(parser.add_subparsers())
+    synergy_verb.register(parser.add_subparsers())
     args = parser.parse_args(["synergy", str(TWO_BLOCKS), "-o", str(tmp_path / "c.tsv"), "--methods", "hsa,bliss"])
     args.run(args)
     summary = pd.read_csv(tmp_path / "c.summary.tsv", sep="\t")

@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from stat3qsp import trial_columns as tc
-from stat3qsp.calibration import latent_progression_weeks
+from stat3qsp.trial import columns as tc
+from stat3qsp.calibration.tumour import latent_progression_weeks
 from stat3qsp.cli import main
 from stat3qsp.errors import InputError
-from stat3qsp.population import patient_generator, read_population
-from stat3qsp.trial import TrialSettings, assessed_sld, draw_conduct, run_trial
-from stat3qsp.trialspec import load_trial_spec
+from stat3qsp.trial.population import patient_generator, read_population
+from stat3qsp.trial.simulate import TrialSettings, assessed_sld, draw_conduct
+from stat3qsp.trial.runner import run_trial
+from stat3qsp.trial.spec import load_trial_spec
 
 SPEC = "trials/NCT02066532.yaml"
 TINY = ["--patients", "4", "--replicates", "2", "--seed", "3", "--horizon-weeks", "30",

@@ -1,6 +1,6 @@
 """Virtual patients whose integration fails: retried with tighter integrator settings, then
-recorded as failed with the reason, left out of the endpoints and counted (stat3qsp.patient,
-Failures; stat3qsp.trial; stat3qsp.endpoints; stat3qsp.trial_summary).
+recorded as failed with the reason, left out of the endpoints and counted (stat3qsp.trial.patient,
+Failures; stat3qsp.trial.simulate; stat3qsp.trial.endpoints; stat3qsp.trial.summary).
 
 Failures are forced by wrapping the patient_simulator's methods in this process (workers = 1)."""
 from __future__ import annotations
@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stat3qsp import endpoints as ep
-from stat3qsp import trial_columns as tc
-from stat3qsp.output import write_table_atomic
-from stat3qsp.patient import BASELINE, RETRY_MAX_STEPS_FACTOR, RETRY_TOLERANCE_FACTOR, PatientSimulator
-from stat3qsp.trial import TrialSettings, assess, simulate_patient, simulate_trial, summarise
-from stat3qsp.trial_summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
+from stat3qsp.trial import endpoints as ep
+from stat3qsp.trial import columns as tc
+from stat3qsp.io.tables import write_table_atomic
+from stat3qsp.trial.patient import RETRY_MAX_STEPS_FACTOR, RETRY_TOLERANCE_FACTOR, PatientSimulator
+from stat3qsp.trial.names import BASELINE
+from stat3qsp.trial.simulate import TrialSettings, simulate_patient, simulate_trial
+from stat3qsp.trial.assessment import assess, summarise
+from stat3qsp.trial.summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
 
 ARM = "ruxolitinib_trastuzumab"
 SEED, WEEKS, PATIENTS = 3, 20.0, 8

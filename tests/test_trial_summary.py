@@ -1,4 +1,4 @@
-"""Report tables of a virtual trial (stat3qsp.trial_summary) on hand-made inputs (layer a)."""
+"""Report tables of a virtual trial (stat3qsp.trial.summary) on hand-made inputs (layer a)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stat3qsp import trial_columns as tc
-from stat3qsp.parameters import Parameter
-from stat3qsp.trial_summary import data_roles, predicted_vs_observed, summary_html, target_summary
-from stat3qsp.trialspec import load_trial_spec
+from stat3qsp.trial import columns as tc
+from stat3qsp.model.parameters import Parameter
+from stat3qsp.trial.summary import data_roles, predicted_vs_observed, summary_html, target_summary
+from stat3qsp.trial.spec import load_trial_spec
 
 SPEC = load_trial_spec(Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml")
 
@@ -43,7 +43,7 @@ def test_data_roles_group_fitted_parameters_by_source_and_list_every_observed_en
 
 
 def test_data_roles_of_the_project_calibrate_on_external_data_and_validate_on_the_combination_arm():
-    from stat3qsp.parameters import read_parameter_table
+    from stat3qsp.model.parameters import read_parameter_table
 
     table = read_parameter_table(Path(__file__).resolve().parents[1] / "models" / "parameters.tsv")
     roles = data_roles(SPEC, table)

@@ -19,12 +19,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from stat3qsp import columns as col
-from stat3qsp import trial_columns as tc
+from stat3qsp.assay import columns as col
+from stat3qsp.trial import columns as tc
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
 ARMS = ("ruxolitinib_trastuzumab", "historical_control", "full_jak_inhibition")
+#: Real specs run by the workflow and by `stat3qsp trial` in the same test session (one driver, same tables).
+REAL_SPECS = ("NCT02066532", "ner_rux_mtnbc")
 TINY = {
     "models_dir": str(ROOT / "models"),
     "contexts": ["her2_trastuzumab_resistant"],
@@ -72,7 +74,9 @@ def tiny_trial(tmp_path_factory) -> tuple[Path, float]:
     workdir = tmp_path_factory.mktemp("trial_workflow")
     spec = _tiny_spec(workdir / "tiny.yaml")
     start = time.perf_counter()
-    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": [str(spec)]}}, *_targets())
+    specs = [str(spec), *(str(ROOT / "trials" / f"{name}.yaml") for name in REAL_SPECS)]
+    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": specs}}, *_targets(),
+                  *(f"results/trial/{name}/summary.html" for name in REAL_SPECS))
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir, elapsed
@@ -114,7 +118,8 @@ def test_tiny_trial_report_tables_say_what_calibrated_and_what_validated(tiny_tr
 def test_tiny_trial_exposure_marks_the_clinical_synergy_wells(tiny_trial):
     workdir = tiny_trial[0]
     exposure = pd.read_csv(workdir / "results/pk/exposure.tsv", sep="\t", comment="#")
-    assert set(exposure[col.EXPOSURE_DRUG]) == {"ruxolitinib", "trastuzumab"}
+    # Drugs of every configured spec (ner_rux_mtnbc adds neratinib).
+    assert set(exposure[col.EXPOSURE_DRUG]) == {"ruxolitinib", "trastuzumab", "neratinib"}
     assert (exposure[col.FREE_TROUGH] < exposure[col.FREE_MEAN]).all()
     assert (exposure[col.FREE_MEAN] < exposure[col.FREE_PEAK]).all()
     summary = pd.read_csv(workdir / "results/synergy/summary.tsv", sep="\t")
@@ -124,10 +129,30 @@ def test_tiny_trial_exposure_marks_the_clinical_synergy_wells(tiny_trial):
     assert summary["bliss" + col.CLINICAL_SUFFIX].notna().all()
 
 
+@pytest.mark.parametrize("name", REAL_SPECS)
+def test_cli_and_workflow_write_byte_identical_trial_tables(tiny_trial, tmp_path, name):
+    """One trial driver (stat3qsp.trial.runner): `stat3qsp trial` with the workflow's settings writes the
+    same four tables, byte for byte, as the workflow's shard and gather rules."""
+    trials = TINY["trials"]
+    out = tmp_path / name
+    result = subprocess.run([sys.executable, "-m", "stat3qsp.cli.app", "--models", str(ROOT / "models"), "trial",
+                             str(ROOT / "trials" / f"{name}.yaml"), "--replicates", str(trials["replicates"]),
+                             "--patients", str(trials["patients"]), "--seed", str(trials["seed"]), "--workers", "2",
+                             "-o", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    workflow = tiny_trial[0] / "results" / "trial" / name
+    for table in ("endpoints.tsv", "replicate_endpoints.tsv", "patients.tsv", "sld.tsv"):
+        assert (out / table).read_bytes() == (workflow / table).read_bytes(), table
+    forward = "FORWARD PREDICTION" in (out / "endpoints.tsv").read_text(encoding="utf-8")
+    assert forward == (name == "ner_rux_mtnbc")
+    page = (workflow / "summary.html").read_text(encoding="utf-8")
+    assert ("FORWARD PREDICTION" in page) == (name == "ner_rux_mtnbc")
+
+
 def test_trial_stage_rerun_has_nothing_to_do(tiny_trial):
     workdir = tiny_trial[0]
-    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": [str(workdir / "tiny.yaml")]}}, "--dry-run",
-                  *_targets())
+    specs = [str(workdir / "tiny.yaml"), *(str(ROOT / "trials" / f"{name}.yaml") for name in REAL_SPECS)]
+    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": specs}}, "--dry-run", *_targets())
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 

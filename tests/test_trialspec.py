@@ -1,6 +1,7 @@
 """Trial specs: the real NCT02066532 spec, the schema's own rules, unit parsing, malformed specs."""
 from __future__ import annotations
 
+from pathlib import Path
 import copy
 from typing import Any, Callable
 
@@ -8,12 +9,12 @@ import numpy as np
 import pytest
 import yaml
 
-from stat3qsp import trial_columns as tc
+from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
-from stat3qsp.trialspec import (SCHEMA_PATH, Dose, Interval, load_schema, load_trial_spec, parse_dose,
-                                parse_interval, trial_spec_from_dict)
+from stat3qsp.trial.spec import load_schema, load_trial_spec, parse_dose, parse_interval, trial_spec_from_dict
+from stat3qsp.trial.spec_types import Dose, Interval
 
-SPEC_PATH = SCHEMA_PATH.parent / "NCT02066532.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +190,7 @@ def test_unreadable_or_invalid_yaml_file(tmp_path):
         load_trial_spec(broken)
 
 
-FORWARD_PATH = SCHEMA_PATH.parent / "ner_rux_mtnbc.yaml"
+FORWARD_PATH = SPEC_PATH.parent / "ner_rux_mtnbc.yaml"
 
 
 def test_forward_prediction_spec_validates_and_has_no_observed_value():

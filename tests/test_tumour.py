@@ -1,5 +1,5 @@
 """The tumour module's two clinical scales (models/tumour/sld.ant) and their calibration
-(stat3qsp.calibration): mechanism invariants of the growth/kill form (layer b), the calibration's
+(stat3qsp.calibration.tumour): mechanism invariants of the growth/kill form (layer b), the calibration's
 pure functions against analytic answers and its joint solve on synthetic courses (layer a), the
 table values against their calibration targets, and responses in trastuzumab-sensitive disease."""
 from __future__ import annotations
@@ -10,15 +10,18 @@ import math
 import numpy as np
 import pytest
 
-from stat3qsp import trial_columns as tc
-from stat3qsp.calibration import (CALIBRATION_ARM, CALIBRATION_SEED, KILL_CALIBRATION_ARM, CourseSimulator,
+from stat3qsp.trial import columns as tc
+from stat3qsp.calibration.tumour import (CALIBRATION_ARM, CALIBRATION_SEED, KILL_CALIBRATION_ARM, CourseSimulator,
                                   TumourCourses, calibration_targets, fit_kill_scale, latent_best_ratio, latent_orr,
                                   median_latent_pfs, solve_scales)
 from stat3qsp.errors import InputError
-from stat3qsp.patient import KILL_SCALE, RATE_SCALE, PatientSimulator, dosing_values, off_values
-from stat3qsp.population import patient_generator
-from stat3qsp.trial import TrialSettings, run_trial
-from stat3qsp.trialspec import load_trial_spec
+from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.regimen import dosing_values, off_values
+from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
+from stat3qsp.trial.population import patient_generator
+from stat3qsp.trial.simulate import TrialSettings
+from stat3qsp.trial.runner import run_trial
+from stat3qsp.trial.spec import load_trial_spec
 
 SPEC = "trials/NCT02066532.yaml"
 WEEK = 168.0
@@ -125,7 +128,7 @@ def test_table_scales_reproduce_their_calibration_targets(spec):
     """The table's growth and kill scales still give the historical control's median PFS (8 weeks)
     and the first-line trastuzumab ORR (35%) on the first 100 calibration patients of each arm
     (coarse: +-1.5 weeks, +-0.1; a model change that moves them needs ``python -m
-    stat3qsp.calibration`` and new table values)."""
+    stat3qsp.calibration.tumour`` and new table values)."""
     courses = CourseSimulator(spec, 100, CALIBRATION_SEED, 104.0)
     table = courses.simulator.model.parameters
     rate, kill = table[RATE_SCALE].value, table[KILL_SCALE].value

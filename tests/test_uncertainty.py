@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stat3qsp import endpoints as ep
-from stat3qsp import sensitivity_columns as sc
-from stat3qsp import trial_columns as tc
+from stat3qsp.trial import endpoints as ep
+from stat3qsp.sensitivity import columns as sc
+from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
-from stat3qsp.trial import TrialSettings, run_trial
-from stat3qsp.trialspec import load_trial_spec
-from stat3qsp.uncertainty import (PROFILE, RANGE, UncertainParameter, UncertaintySetup, draw_parameters,
+from stat3qsp.trial.simulate import TrialSettings
+from stat3qsp.trial.runner import run_trial
+from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.sensitivity.uncertainty import (PROFILE, RANGE, UncertainParameter, UncertaintySetup, draw_parameters,
                                   interval_table, simulate_replicates, uncertain_parameters)
 
 ROOT = Path(__file__).resolve().parents[1]

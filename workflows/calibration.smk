@@ -4,7 +4,7 @@
 # measurements, plot. Everything the rules need is in the recipe CALIBRATION_SPEC.
 from pathlib import Path
 
-from stat3qsp.calibrate.spec import read_spec
+from stat3qsp.calibration.signalling.spec import read_spec
 
 CALIBRATION_SPEC = "calibration/sobotta2017/spec.yaml"
 CALIBRATION_FIT = config.get("calibration", {}).get("fit", "full")  # `fast`: a few seconds, for tests
@@ -13,6 +13,9 @@ CALIBRATION_OBSERVABLES = (
     [o.observable_id for o in read_spec(CALIBRATION_SPEC).observables] if "calibration" in config else []
 )
 CALIBRATION_PROBLEM = "results/calibration/problem/problem.yaml"
+# The tumour calibration (growth and kill scales) on the calibration arms of this spec.
+TUMOUR_CALIBRATION_SPEC = "trials/NCT02066532.yaml"
+TUMOUR_PATIENTS = config.get("calibration", {}).get("tumour_patients", 0)
 
 
 # Targets of this stage, for `rule all` of the Snakefile.
@@ -22,11 +25,15 @@ CALIBRATION_TARGETS = [
     "results/calibration/figures/profiles.png",
     "results/calibration/figures/multistart.png",
     *expand("results/calibration/figures/fit_{observable}.png", observable=CALIBRATION_OBSERVABLES),
+    "results/calibration/calibrated/signalling.tsv",
+    *(["results/calibration/calibrated/tumour.tsv"] if TUMOUR_PATIENTS else []),
+    "results/calibration/drift.tsv",
 ]
 
 
 # Quick rules (figures, tables, gathering shards) run on the submitting machine, not as cluster jobs.
 localrules:
+    calibration_drift,
     calibration_fit_figure,
     calibration_multistart_figure,
     calibration_profile_figure,
@@ -168,3 +175,67 @@ rule calibration_multistart_figure:
         "envs/stat3qsp.yaml"
     script:
         "scripts/calibration_multistart_figure.py"
+
+
+# The calibration stage's generated tables, recomputed: the committed ones are models/calibrated/*.tsv
+# (written by `stat3qsp calibrate`, the same functions); calibration_drift compares the two.
+rule calibration_signalling_table:
+    input:
+        fitted="results/calibration/fitted_parameters.tsv",
+        spec=CALIBRATION_SPEC,
+        parameters=f"{config['models_dir']}/parameters.tsv",
+    output:
+        "results/calibration/calibrated/signalling.tsv",
+    log:
+        "results/logs/calibration/signalling_table.log",
+    params:
+        models_dir=lambda wc, input: str(Path(input.parameters).parent),
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_signalling_table.py"
+
+
+rule calibration_tumour:
+    input:
+        spec=TUMOUR_CALIBRATION_SPEC,
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
+    output:
+        "results/calibration/calibrated/tumour.tsv",
+    log:
+        "results/logs/calibration/tumour.log",
+    params:
+        models_dir=models_dir_of,
+        patients=TUMOUR_PATIENTS,
+    benchmark:
+        "results/benchmarks/rules/calibration_tumour.tsv"
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_tumour.py"
+
+
+rule calibration_drift:
+    input:
+        recomputed=[
+            "results/calibration/calibrated/signalling.tsv",
+            *(["results/calibration/calibrated/tumour.tsv"] if TUMOUR_PATIENTS else []),
+        ],
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
+    output:
+        report(
+            "results/calibration/drift.tsv",
+            caption="report/calibration_drift.rst",
+            category="Calibration",
+            labels={"table": "drift of the committed calibrated values"},
+        ),
+    log:
+        "results/logs/calibration/drift.log",
+    params:
+        models_dir=models_dir_of,
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/calibration_drift.py"

@@ -2,8 +2,9 @@
 # typo fails before any job runs, with the accepted names in the message.
 from pathlib import Path
 
-from stat3qsp.trial_workflow import trial_specs
-from stat3qsp.workflow import check_config, READOUT_NAMES
+from stat3qsp.trial.steps import trial_specs
+from stat3qsp.assay.steps import READOUT_NAMES
+from stat3qsp.config import check_config
 
 check_config(config)
 

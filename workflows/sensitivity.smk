@@ -1,10 +1,10 @@
-# Global sensitivity analysis (SALib, stat3qsp.sensitivity): Morris screening of every uncertain model
+# Global sensitivity analysis (SALib, stat3qsp.sensitivity.design): Morris screening of every uncertain model
 # parameter, then Sobol indices of the top factors, for two output families: the synergy of a drug pair
 # (`synergy`) and the endpoints of one arm of a virtual trial (`trial`). Then prediction intervals of the
-# virtual trial with parameter uncertainty added (stat3qsp.uncertainty). Config: sensitivity, uncertainty.
+# virtual trial with parameter uncertainty added (stat3qsp.sensitivity.uncertainty). Config: sensitivity, uncertainty.
 # Designs and replicate trials are evaluated in shards (scattergather `sensitivity` and `uncertainty`, config
 # `shards`), one job each, so an interrupted run redoes only the shards that did not finish.
-from stat3qsp.sensitivity_workflow import FAMILIES, check_sensitivity_config, family_settings
+from stat3qsp.sensitivity.steps import FAMILIES, check_sensitivity_config, family_settings
 
 check_sensitivity_config(config)
 

@@ -1,8 +1,8 @@
-# Virtual clinical trials of the specs under `trials` in the config (stat3qsp.trial): replicate trials
+# Virtual clinical trials of the specs under `trials` in the config (stat3qsp.trial.simulate): replicate trials
 # of every arm, assessed by RECIST 1.1 and compared with the observed endpoints; figures after Kearney
 # 2021 Figs 2-3; report tables (which data calibrated and which validated the model, predicted versus
 # observed, the counterfactual arms against the design's target). Also the free drug exposure at the
-# tumour under the specs' regimens (stat3qsp.exposure), which the synergy rules use.
+# tumour under the specs' regimens (stat3qsp.trial.exposure), which the synergy rules use.
 TRIALS = config.get("trials", {})
 # What the trial tables depend on (not `workers` or the list of specs: changing those reruns nothing).
 TRIAL_SETTINGS = {key: TRIALS[key] for key in ("replicates", "patients", "seed") if key in TRIALS}
@@ -105,6 +105,7 @@ rule trial_gather:
 
 rule trial_km_figure:
     input:
+        spec=trial_spec_of,
         patients="results/trial/{trial}/patients.tsv",
         endpoints="results/trial/{trial}/endpoints.tsv",
     output:
@@ -117,6 +118,8 @@ rule trial_km_figure:
         ),
     log:
         "results/logs/trial/{trial}/km_band.log",
+    params:
+        trials=TRIAL_SETTINGS,
     conda:
         "envs/stat3qsp.yaml"
     script:

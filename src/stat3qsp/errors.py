@@ -6,7 +6,7 @@ and exit code 2, before any output file is written.
 
 A simulation whose integration fails even with the retry's tighter integrator settings raises
 :class:`SimulationError` (:meth:`stat3qsp.patient.PatientSimulator.scans`); the trial runner
-records such a virtual patient as failed, with the reason (:mod:`stat3qsp.trial`).
+records such a virtual patient as failed, with the reason (:mod:`stat3qsp.trial.simulate`).
 """
 from __future__ import annotations
 

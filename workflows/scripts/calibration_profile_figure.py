@@ -1,5 +1,5 @@
 """Snakemake script: figure of the profile likelihoods."""
-from stat3qsp.calibrate.workflow import plot_profiles
-from stat3qsp.workflow import run_logged
+from stat3qsp.calibration.signalling.workflow import plot_profiles
+from stat3qsp.config import run_logged
 
 run_logged(snakemake.log[0], plot_profiles, snakemake.input.profiles, snakemake.input.fitted, snakemake.output[0])

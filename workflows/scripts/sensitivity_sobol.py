@@ -1,6 +1,6 @@
 """Snakemake script: Sobol indices of one output family from its evaluated blocks."""
-from stat3qsp.sensitivity_workflow import write_sobol
-from stat3qsp.workflow import run_logged
+from stat3qsp.sensitivity.steps import write_sobol
+from stat3qsp.config import run_logged
 
 run_logged(snakemake.log[0], write_sobol, dict(snakemake.params.family), snakemake.params.models_dir,
            snakemake.input.factors, snakemake.input.design, list(snakemake.input.blocks), snakemake.output.sobol,

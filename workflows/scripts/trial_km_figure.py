@@ -1,5 +1,6 @@
 """Snakemake script: predicted Kaplan-Meier band of every arm with the observed median PFS."""
-from stat3qsp.trial_workflow import plot_km_band
-from stat3qsp.workflow import run_logged
+from stat3qsp.config import run_logged
+from stat3qsp.trial.steps import plot_km_band
 
-run_logged(snakemake.log[0], plot_km_band, snakemake.input.patients, snakemake.input.endpoints, snakemake.output[0])
+run_logged(snakemake.log[0], plot_km_band, snakemake.input.spec, dict(snakemake.params.trials),
+           snakemake.input.patients, snakemake.input.endpoints, snakemake.output[0])

@@ -1,0 +1,1 @@
+"""Running one function over many items on worker processes (:mod:`.batch`)."""

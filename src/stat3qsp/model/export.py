@@ -1,0 +1,53 @@
+"""Files of the model for users and other tools: standalone SBML of a context with its checks and
+equations listing, and simulated time courses as results tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from stat3qsp.errors import InputError
+from stat3qsp.io.tables import write_table_atomic, write_text_atomic
+from stat3qsp.model.compose import equations_listing, sbml_warnings, validate_sbml
+from stat3qsp.model.concentrations import parse_drug_option
+from stat3qsp.model.provenance import provenance_lines
+from stat3qsp.model.simulator import load_model
+
+
+def context_sbml(models_dir: Path | str, context: str) -> str:
+    """The SBML of *context*, checked by libsbml (units on).
+
+    Raises
+    ------
+    RuntimeError
+        If the composed SBML fails libsbml's consistency checks (a bug of the model, not of input).
+    """
+    sbml = load_model(models_dir).sbml_for_context(context)
+    errors = validate_sbml(sbml)
+    if errors:
+        raise RuntimeError("the composed SBML fails libsbml's checks:\n" + "\n".join(errors))
+    return sbml
+
+
+def write_sbml(models_dir: Path | str, context: str, sbml_path: Path | str, checks_path: Path | str | None = None,
+               equations_path: Path | str | None = None) -> None:
+    """Write the SBML of *context*, and optionally libsbml's report and the equations listing."""
+    sbml = context_sbml(models_dir, context)
+    write_text_atomic(sbml_path, sbml)
+    if checks_path is not None:
+        warnings = sbml_warnings(sbml)
+        report = [f"libsbml consistency checks (units on): 0 errors, {len(warnings)} warnings", *warnings]
+        write_text_atomic(checks_path, "\n".join(report) + "\n")
+    if equations_path is not None:
+        write_text_atomic(equations_path, equations_listing(sbml))
+
+
+def write_time_course(models_dir: Path | str, context: str, drug_options: list[str], hours: float, points: int,
+                      output: Path | str) -> None:
+    """Simulate *context* with the drugs of *drug_options* (``NAME=CONC`` with unit) and write the readouts."""
+    model = load_model(models_dir)
+    simulator = model.context(context)
+    doses = dict(parse_drug_option(option, model.catalog) for option in drug_options)
+    if not hours > 0:
+        raise InputError(f"--hours must be > 0, got {hours}")
+    table = simulator.time_course(doses, hours=hours, points=points)
+    header = [f"context: {context}", *(f"{d}_nM: {c:g}" for d, c in doses.items()), *provenance_lines(models_dir)]
+    write_table_atomic(output, table, header)

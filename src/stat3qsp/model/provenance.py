@@ -1,0 +1,53 @@
+"""Provenance of results: hashes of the model's files and the package version, without compiling.
+
+Every results table starts with these lines (:func:`provenance_lines`). The model hash is taken
+over the composed Antimony text of the variant (modules, hooks and table values, calibrated values
+included), so any change of a module, the catalog or a value changes it; the parameter hash is
+that of ``parameters.tsv`` and the files in ``calibrated/``.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+from stat3qsp import __version__
+
+
+def text_hash(text: str) -> str:
+    """Short SHA-256 of a text (16 hex digits), for provenance."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_hash(path: Path | str) -> str:
+    """:func:`text_hash` of a UTF-8 file."""
+    return text_hash(Path(path).read_text(encoding="utf-8"))
+
+
+def _stamp(models_dir: Path) -> tuple:
+    files = sorted(p for p in models_dir.rglob("*") if p.is_file() and p.suffix in (".ant", ".tsv", ".yaml"))
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+@functools.lru_cache(maxsize=16)
+def _provenance(models_dir: str, variant: str | None, stamp: tuple) -> tuple[tuple[str, str], ...]:
+    from stat3qsp.model.compose import compose_antimony
+    from stat3qsp.model.catalog import read_catalog
+    from stat3qsp.model.parameters import read_parameter_table, table_texts
+
+    catalog = read_catalog(models_dir)
+    parameters = read_parameter_table(catalog.models_dir / "parameters.tsv")
+    return (("model_sha256", text_hash(compose_antimony(catalog, parameters, variant=variant))),
+            ("parameters_sha256", text_hash(table_texts(catalog.models_dir))),
+            ("stat3qsp_version", __version__))
+
+
+def model_provenance(models_dir: Path | str, variant: str | None = None) -> dict[str, str]:
+    """Model hash, parameter hash and package version of *models_dir* (and *variant*)."""
+    folder = Path(models_dir).resolve()
+    return dict(_provenance(str(folder), variant, _stamp(folder)))
+
+
+def provenance_lines(models_dir: Path | str, variant: str | None = None) -> list[str]:
+    """:func:`model_provenance` as ``key: value`` header lines of a results table."""
+    return [f"{key}: {value}" for key, value in model_provenance(models_dir, variant).items()]

@@ -1,0 +1,47 @@
+"""Checks and shaping of the inputs of the vectorised RECIST assessment (:mod:`stat3qsp.trial.recist`): baselines, scan times, per-scan flags and per-patient values."""
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from stat3qsp.errors import InputError
+
+
+def _check_baseline(base: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(base) & (base > 0)):
+        raise InputError(f"baseline_mm = {base.tolist()!r}; accepted: a finite SLD > 0 mm per patient")
+    return base
+
+
+def _check_times(scan_weeks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    try:
+        times = np.broadcast_to(scan_weeks, shape)
+    except ValueError:
+        raise InputError(f"scan_weeks has shape {scan_weeks.shape}; accepted: ({shape[1]},) or "
+                         f"{shape} to match sld_mm") from None
+    if not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(np.diff(times, axis=1) <= 0):
+        raise InputError(f"scan_weeks = {scan_weeks.tolist()!r}; accepted: finite weeks >= 0, "
+                         "strictly increasing along scans")
+    return times
+
+
+def _as_flags(flags: ArrayLike | None, shape: tuple[int, int], name: str) -> np.ndarray:
+    if flags is None:
+        return np.zeros(shape, dtype=bool)
+    array = np.asarray(flags)
+    if array.shape != shape or array.dtype != bool:
+        raise InputError(f"{name} has shape {array.shape} and dtype {array.dtype}; accepted: "
+                         f"booleans of shape {shape}")
+    return array
+
+
+def _per_patient(values: ArrayLike | None, n: int, name: str) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    array = np.asarray(values, dtype=float)
+    if array.shape != (n,):
+        raise InputError(f"{name} has shape {array.shape}; accepted: ({n},), NaN for none")
+    return array
+
+
+def _optional(value: float | None) -> np.ndarray:
+    return np.array([np.nan if value is None else float(value)])

@@ -1,0 +1,135 @@
+"""Functions that the trial-stage rule scripts call (``workflows/trial.smk``): one call per rule.
+
+The stage runs the virtual trials of the specs listed under ``trials`` in the config
+(:func:`trial_specs` checks them before any job) in shards of replicates through the one trial
+driver, :mod:`stat3qsp.trial.runner` (:func:`run_shard_rule`, gathered by :func:`gather_rule`), writes
+per spec under ``results/trial/<id>/`` its tables (``endpoints.tsv``, ``replicate_endpoints.tsv``,
+``patients.tsv``, ``sld.tsv``), the figures of :mod:`stat3qsp.trial.figures` and the report tables
+of :mod:`stat3qsp.trial.summary`, and the free exposure at the tumour under the specs' regimens
+(:mod:`stat3qsp.trial.exposure`, ``results/pk/exposure.tsv``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stat3qsp.trial import figures
+from stat3qsp.model.provenance import file_hash, provenance_lines
+from stat3qsp.errors import InputError
+from stat3qsp.trial.exposure import POPULATION_SIZE, exposure_table
+from stat3qsp.model.parameters import read_parameter_table
+from stat3qsp.io.tables import read_table, write_table_atomic, write_text_atomic
+from stat3qsp.io.shards import parse_scatteritem, shard_range
+from stat3qsp.trial.runner import DEFAULT_REPLICATES, TrialPaths, gather_trial, run_trial_shard, trial_settings
+from stat3qsp.trial.names import VARIANT
+from stat3qsp.trial.simulate import TrialSettings, check_arms
+from stat3qsp.trial.summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
+from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.trial.spec_types import TrialSpec
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    """A trial spec of the config: its file and the names of its arms."""
+
+    path: str
+    arms: tuple[str, ...]
+
+
+def trial_specs(config: dict[str, Any]) -> dict[str, SpecFile]:
+    """The trial specs of a (schema-valid) config, by spec id; none without a ``trials`` key.
+
+    Every spec is loaded and validated (:func:`stat3qsp.trialspec.load_trial_spec`) and its arms
+    checked against the patient model (:func:`stat3qsp.trial.check_arms`), so a bad spec fails
+    before any job.
+
+    Raises
+    ------
+    InputError
+        Naming ``config trials.specs[i]``, the file and the field, or two specs with one id.
+    """
+    found: dict[str, str] = {}
+    for index, path in enumerate(config.get("trials", {}).get("specs", [])):
+        where = f"config trials.specs[{index}]"
+        try:
+            spec = load_trial_spec(path)
+            check_arms(list(spec.arms), config["models_dir"])
+        except InputError as error:
+            raise InputError(f"{where}: {error}") from None
+        if spec.id in found:
+            raise InputError(f"{where}: {path} has the id {spec.id!r} of {found[spec.id].path}; accepted: one spec "
+                             "per id")
+        found[spec.id] = SpecFile(str(path), tuple(arm.name for arm in spec.arms))
+    return found
+
+
+def rule_settings(spec_path: str, trials: dict[str, Any]) -> TrialSettings:
+    """The settings of the ``trials`` config for one spec (:func:`stat3qsp.trial.runner.trial_settings`)."""
+    return trial_settings(load_trial_spec(spec_path), replicates=int(trials.get("replicates", DEFAULT_REPLICATES)),
+                          seed=int(trials["seed"]), patients=trials.get("patients"))
+
+
+def run_shard_rule(models_dir: str, spec_path: str, trials: dict[str, Any], workers: int, scatteritem: str,
+                   patients_path: str, sld_path: str) -> None:
+    """One shard (:mod:`stat3qsp.io.shards`) of the replicate trials of one spec
+    (:func:`stat3qsp.trial.runner.run_trial_shard`)."""
+    settings = rule_settings(spec_path, trials)
+    index, count = parse_scatteritem(scatteritem)
+    run_trial_shard(models_dir, spec_path, settings, shard_range(settings.replicates, index, count), patients_path,
+                    sld_path, workers, scatteritem)
+
+
+def gather_rule(models_dir: str, spec_path: str, trials: dict[str, Any], patient_paths: list[str],
+                sld_paths: list[str], endpoints_path: str, replicates_path: str, patients_path: str,
+                sld_path: str) -> None:
+    """The four tables of one spec from its shards (:func:`stat3qsp.trial.runner.gather_trial`)."""
+    gather_trial(models_dir, spec_path, rule_settings(spec_path, trials), patient_paths, sld_paths,
+                 TrialPaths(*(Path(p) for p in (endpoints_path, replicates_path, patients_path, sld_path))))
+
+
+def plot_km_band(spec_path: str, trials: dict[str, Any], patients_path: str, endpoints_path: str,
+                 figure_path: str) -> None:
+    """Predicted KM band of every arm with the observed median PFS and its CI, over the run's follow-up."""
+    horizon = rule_settings(spec_path, trials).horizon_weeks
+    figures.km_band_figure(read_table(patients_path), read_table(endpoints_path), horizon, figure_path)
+
+
+def plot_arm(patients_path: str, sld_path: str, arm: str, swimmer_path: str, waterfall_path: str,
+             spider_path: str) -> None:
+    """Swimmer, waterfall and spider plots of replicate 0 of one arm."""
+    patients = read_table(patients_path)
+    if arm not in set(patients["arm"]):
+        raise InputError(f"arm {arm!r} is not in {patients_path}")
+    figures.swimmer_figure(patients, arm, 0, swimmer_path)
+    figures.waterfall_figure(patients, arm, 0, waterfall_path)
+    figures.spider_figure(patients, read_table(sld_path), arm, 0, spider_path)
+
+
+def plot_counterfactuals(spec_path: str, endpoints_path: str, figure_path: str) -> None:
+    """Endpoints of every arm, real and counterfactual, against the design's control and target."""
+    spec = load_trial_spec(spec_path)
+    figures.counterfactual_figure(read_table(endpoints_path), spec, figure_path)
+
+
+def write_trial_report_tables(models_dir: str, spec_path: str, endpoints_path: str, replicates_path: str,
+                              observed_path: str, roles_path: str, target_path: str, html_path: str) -> None:
+    """The report tables of one spec (:mod:`stat3qsp.trial.summary`) as TSV, and the three in one
+    HTML page that the Snakemake report shows inline (provenance: ``endpoints.tsv``)."""
+    spec: TrialSpec = load_trial_spec(spec_path)
+    comparison = read_table(endpoints_path)
+    observed = predicted_vs_observed(comparison)
+    roles = data_roles(spec, read_parameter_table(Path(models_dir) / "parameters.tsv"))
+    target = target_summary(spec, comparison, read_table(replicates_path))
+    write_table_atomic(observed_path, observed)
+    write_table_atomic(roles_path, roles)
+    write_table_atomic(target_path, target)
+    write_text_atomic(html_path, summary_html(spec, roles, observed, target, failed=failed_patients(comparison)))
+
+
+def run_exposure(models_dir: str, spec_paths: list[str], seed: int, exposure_path: str) -> None:
+    """Free exposure at the tumour under every regimen of the specs (:func:`stat3qsp.exposure.exposure_table`)."""
+    table = exposure_table([load_trial_spec(p) for p in spec_paths], models_dir, seed=int(seed))
+    specs = [f"trial_spec: {Path(p).name} sha256 {file_hash(p)}" for p in spec_paths]
+    write_table_atomic(exposure_path, table, [*provenance_lines(models_dir, VARIANT), *specs,
+                                              f"seed: {seed}", f"population_size: {POPULATION_SIZE}"])
