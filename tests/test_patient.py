@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from stat3qsp.errors import InputError
-from stat3qsp.trial.envelope import DoseSeries
+from stat3qsp.trial.envelope_inputs import DoseSeries
 from stat3qsp.trial.patient import DEFAULT_METHOD, TRIAL_RELATIVE_TOLERANCE, PatientSimulator
 from stat3qsp.trial.regimen import dose_series, dosing_values, off_values
 from stat3qsp.trial.population import patient_generator, read_population, volume_doubling_days
@@ -49,7 +49,7 @@ def test_regimen_start_day_and_missing_loading_dose(patient_simulator):
 
 
 @pytest.mark.parametrize("arm, named", [
-    (_arm([DrugRegimen("lapatinib", parse_dose("1250 mg"), "oral", parse_interval("24 h"), "continuous", 1)]), "'lapatinib'"),
+    (_arm([DrugRegimen("tucatinib", parse_dose("300 mg"), "oral", parse_interval("12 h"), "continuous", 1)]), "'tucatinib'"),
     (_arm([DrugRegimen("neratinib", parse_dose("240 mg"), "iv", parse_interval("24 h"), "continuous", 1)]), "'iv'"),
     (_arm([DrugRegimen("ruxolitinib", parse_dose("25 mg"), "iv", parse_interval("12 h"), "continuous", 1)]), "'iv'"),
     (_arm([DrugRegimen("ruxolitinib", parse_dose("25 mg"), "oral", parse_interval("12 h"), "continuous", 1,
