@@ -8,7 +8,7 @@ CORES ?= 2
 # UTF-8 mode whatever the machine's locale (config and schema files contain "µ").
 export PYTHONUTF8 := 1
 
-.PHONY: run test setup bench clean
+.PHONY: run test test-unit setup bench clean
 
 setup: $(STAMP)
 
@@ -23,9 +23,14 @@ run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
 
 test: $(STAMP)
+	$(BIN)/ruff check --select F --quiet src tests benchmarks
 	$(BIN)/python -m pytest
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules
+
+# Fast unit tests only (tests/unit without the tests marked slow).
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assay.py

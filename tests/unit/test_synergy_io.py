@@ -16,7 +16,7 @@ from stat3qsp.errors import InputError
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-DATA = Path(__file__).parent / "data" / "synergy"
+DATA = Path(__file__).resolve().parents[1] / "data" / "synergy"
 TWO_BLOCKS = DATA / "two_blocks.csv"
 
 

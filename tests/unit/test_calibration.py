@@ -15,7 +15,7 @@ from stat3qsp.calibration.signalling.problem import (BROKEN_ROW, CONDITION_FILE,
                                         is_training, lint, to_model_units, write_problem)
 from stat3qsp.calibration.signalling.spec import read_spec
 
-SPEC = Path(__file__).resolve().parents[1] / "calibration" / "sobotta2017" / "spec.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "calibration" / "sobotta2017" / "spec.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from stat3qsp.trial.simulate import TrialSettings
 from stat3qsp.trial.runner import run_trial
 from stat3qsp.trial.spec import load_trial_spec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = str(ROOT / "trials" / "NCT02066532.yaml")
 ARM = "ruxolitinib_trastuzumab"
 TRAS = (0.0, 0.1, 1.0, 10.0)
@@ -260,6 +260,7 @@ def _snakemake(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "PYTHONUTF8": "1"})
 
 
+@pytest.mark.slow
 def test_tiny_sensitivity_and_uncertainty_stages_run_and_resume(tmp_path):
     result = _snakemake(tmp_path, *TARGETS)
     assert result.returncode == 0, result.stderr[-3000:]

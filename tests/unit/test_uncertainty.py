@@ -18,7 +18,7 @@ from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.sensitivity.uncertainty import (PROFILE, RANGE, UncertainParameter, UncertaintySetup, draw_parameters,
                                   interval_table, simulate_replicates, uncertain_parameters)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = str(ROOT / "trials" / "NCT02066532.yaml")
 ARM = "ruxolitinib_trastuzumab"
 SOURCE = "fitted: Sobotta 2017 (PEtab)"

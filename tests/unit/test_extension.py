@@ -24,8 +24,8 @@ from stat3qsp.errors import InputError
 from stat3qsp.model import Model, build_model
 from stat3qsp.model.parameters import read_parameter_table
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parent / "data" / "extension"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data" / "extension"
 
 
 def install_extension(models: Path) -> Path:
@@ -117,6 +117,7 @@ def test_context_overriding_an_unknown_parameter_is_refused(extended_dir, tmp_pa
         build_model(models)
 
 
+@pytest.mark.slow
 def test_new_drug_runs_through_the_workflow(extended_dir, tmp_path):
     """End-to-end (layer d): Snakemake on a tiny config whose models_dir is the extended copy."""
     config = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "stat3qsp"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "stat3qsp"
 MAX_LINES = 400
 
 

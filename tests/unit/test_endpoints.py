@@ -20,7 +20,7 @@ from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.trial.spec import load_trial_spec
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "trials" / "NCT02066532.yaml"
 
 # Five patients: events at 1, 3, 4; censored at 2 and 5.
 # S(1) = 4/5 = 0.8; S(3) = 0.8 * (1 - 1/3) = 8/15; S(4) = 8/15 * (1 - 1/2) = 4/15 -> median 4.

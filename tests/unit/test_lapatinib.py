@@ -30,7 +30,7 @@ from stat3qsp.trial.runner import run_trial
 from stat3qsp.trial.simulate import TrialSettings
 from stat3qsp.trial.spec import load_trial_spec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "trials" / "EGF104900.yaml"
 LABEL_DOSE_MG = 1250.0
 LABEL_CMAX_MG_PER_L = 2.43   # ug/mL

@@ -19,7 +19,7 @@ from stat3qsp.errors import InputError
 from stat3qsp.io.tables import write_table_atomic
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, parse_scatteritem, shard_items, shard_range
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- pure functions ------------------------------------------------------------------------------

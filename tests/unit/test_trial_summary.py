@@ -12,7 +12,7 @@ from stat3qsp.model.parameters import Parameter
 from stat3qsp.trial.summary import data_roles, predicted_vs_observed, summary_html, target_summary
 from stat3qsp.trial.spec import load_trial_spec
 
-SPEC = load_trial_spec(Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml")
+SPEC = load_trial_spec(Path(__file__).resolve().parents[2] / "trials" / "NCT02066532.yaml")
 
 
 def _parameter(pid: str, source: str) -> Parameter:
@@ -45,7 +45,7 @@ def test_data_roles_group_fitted_parameters_by_source_and_list_every_observed_en
 def test_data_roles_of_the_project_calibrate_on_external_data_and_validate_on_the_combination_arm():
     from stat3qsp.model.parameters import read_parameter_table
 
-    table = read_parameter_table(Path(__file__).resolve().parents[1] / "models" / "parameters.tsv")
+    table = read_parameter_table(Path(__file__).resolve().parents[2] / "models" / "parameters.tsv")
     roles = data_roles(SPEC, table)
     calibration = roles[roles[tc.ROLE] == "calibration"]
     assert calibration[tc.USED_FOR].str.contains("tumour_kill_scale").any()

@@ -20,7 +20,7 @@ from stat3qsp.trial.exposure import closed_form_in_time, exposure_table, steady_
 from stat3qsp.model import load_model
 from stat3qsp.trial.spec import load_trial_spec, trial_spec_from_dict
 
-SPEC = Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "trials" / "NCT02066532.yaml"
 KA, CL_F, V_F, TAU = 2.0, 17.7, 72.0, 12.0
 
 

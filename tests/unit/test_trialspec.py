@@ -14,7 +14,7 @@ from stat3qsp.errors import InputError
 from stat3qsp.trial.spec import load_schema, load_trial_spec, parse_dose, parse_interval, trial_spec_from_dict
 from stat3qsp.trial.spec_types import Dose, Interval
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "trials" / "NCT02066532.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "trials" / "NCT02066532.yaml"
 
 
 @pytest.fixture(scope="module")

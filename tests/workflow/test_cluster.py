@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SUBMIT = ROOT / "tests" / "data" / "cluster" / "submit.sh"
 PROFILE = ROOT / "profiles" / "slurm"
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]

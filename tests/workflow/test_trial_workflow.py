@@ -22,7 +22,7 @@ import yaml
 from stat3qsp.assay import columns as col
 from stat3qsp.trial import columns as tc
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
 ARMS = ("ruxolitinib_trastuzumab", "historical_control", "full_jak_inhibition")
 #: Real specs run by the workflow and by `stat3qsp trial` in the same test session (one driver, same tables).
