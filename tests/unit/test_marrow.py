@@ -178,6 +178,7 @@ def test_calibration_table_is_reproduced_by_its_function():
             assert float(r["simulated"]) == pytest.approx(float(r["target"]), abs=0.05)
 
 
+@pytest.mark.slow
 def test_nct02066532_prediction_printed(values, capsys):
     """25 mg BID, 21-day cycles, 26 patients, replicate trials; compared with the observed counts
     (validation only). Printed for the report; asserts only that counts are well formed."""

@@ -25,23 +25,12 @@ import pandas as pd
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tiny import ROOT, tiny
+
 SUBMIT = ROOT / "tests" / "data" / "cluster" / "submit.sh"
 PROFILE = ROOT / "profiles" / "slurm"
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-TINY = {
-    "models_dir": str(ROOT / "models"),
-    "contexts": ["her2_amplified"],
-    "assay_hours": 24,
-    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 4}},
-    "synergy": {
-        "points": 4,
-        "methods": ["hsa", "bliss", "loewe", "zip"],
-        "seed": 1,
-        "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
-        "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}],
-    },
-}
+TINY = tiny()
 PAIR = "her2_amplified__trastuzumab__ruxolitinib"
 TARGETS = ["results/model/her2_amplified.xml", "results/dose_response/her2_amplified__ruxolitinib.tsv",
            "results/synergy/summary.tsv"]

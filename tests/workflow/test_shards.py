@@ -19,7 +19,8 @@ from stat3qsp.errors import InputError
 from stat3qsp.io.tables import write_table_atomic
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, parse_scatteritem, shard_items, shard_range
 
-ROOT = Path(__file__).resolve().parents[2]
+from tiny import ROOT, tiny
+
 
 
 # -- pure functions ------------------------------------------------------------------------------
@@ -65,24 +66,17 @@ def test_gather_skips_empty_shards_and_refuses_other_columns(tmp_path):
 # -- the workflow --------------------------------------------------------------------------------
 ARMS = ("ruxolitinib_trastuzumab", "historical_control")
 SPEC_ID = "SHARDS-1"
-TINY = {
-    "models_dir": str(ROOT / "models"),
-    "contexts": ["her2_amplified"],
-    "assay_hours": 24,
-    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 3}},
-    "synergy": {
-        "points": 4, "methods": ["bliss"], "seed": 1,
-        "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
-        "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}],
-    },
-    "trials": {"replicates": 5, "patients": 3, "seed": 3, "workers": 1},
-    "sensitivity": {"seed": 1, "fixed": ["HER2_specific_activity", "EGFR_level"],
-                    "synergy": {"contexts": ["her2_amplified"], "pair": {"row": "trastuzumab", "col": "ruxolitinib"},
-                                "points": 4, "trajectories": 2, "top_factors": 2, "sobol_base_samples": 2}},
-    "uncertainty": {"arms": ["ruxolitinib_trastuzumab"], "replicates": 3, "patients": 2, "seed": 1,
-                    "parameter_seed": 2, "horizon_weeks": 20, "growth_scale": "rescaled",
-                    "profile_source": "fitted: Sobotta 2017 (PEtab)", "parameter_sets": [{"profile": True, "ranges": []}]},
-}
+TINY = tiny(
+    dose_response={"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 3}},
+    synergy={**tiny()["synergy"], "methods": ["bliss"]},
+    trials={"replicates": 5, "patients": 3, "seed": 3, "workers": 1},
+    sensitivity={"seed": 1, "fixed": ["HER2_specific_activity", "EGFR_level"],
+                 "synergy": {"contexts": ["her2_amplified"], "pair": {"row": "trastuzumab", "col": "ruxolitinib"},
+                             "points": 4, "trajectories": 2, "top_factors": 2, "sobol_base_samples": 2}},
+    uncertainty={"arms": ["ruxolitinib_trastuzumab"], "replicates": 3, "patients": 2, "seed": 1,
+                 "parameter_seed": 2, "horizon_weeks": 20, "growth_scale": "rescaled",
+                 "profile_source": "fitted: Sobotta 2017 (PEtab)", "parameter_sets": [{"profile": True, "ranges": []}]},
+)
 GATHERED = [
     f"results/trial/{SPEC_ID}/endpoints.tsv", f"results/trial/{SPEC_ID}/replicate_endpoints.tsv",
     f"results/trial/{SPEC_ID}/patients.tsv", f"results/trial/{SPEC_ID}/sld.tsv",

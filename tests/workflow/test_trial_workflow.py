@@ -9,7 +9,6 @@ tests/test_workflow.py).
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -22,25 +21,18 @@ import yaml
 from stat3qsp.assay import columns as col
 from stat3qsp.trial import columns as tc
 
-ROOT = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
+from tiny import ROOT, run_snakemake, tiny
+
 ARMS = ("ruxolitinib_trastuzumab", "historical_control", "full_jak_inhibition")
 #: Real specs run by the workflow and by `stat3qsp trial` in the same test session (one driver, same tables).
 REAL_SPECS = ("NCT02066532", "ner_rux_mtnbc")
-TINY = {
-    "models_dir": str(ROOT / "models"),
-    "contexts": ["her2_trastuzumab_resistant"],
-    "assay_hours": 24,
-    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 3}},
-    "synergy": {
-        "points": 4,
-        "methods": ["hsa", "bliss", "loewe", "zip"],
-        "seed": 1,
-        "grids": {"trastuzumab": {"low": "1 nM", "high": "100 nM"}, "ruxolitinib": {"low": "3 nM", "high": "300 nM"}},
-        "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}],
-    },
-    "trials": {"replicates": 2, "patients": 3, "seed": 7, "workers": 2},
-}
+TINY = tiny(
+    contexts=["her2_trastuzumab_resistant"],
+    dose_response={"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 3}},
+    synergy={**tiny()["synergy"], "grids": {"trastuzumab": {"low": "1 nM", "high": "100 nM"},
+                                           "ruxolitinib": {"low": "3 nM", "high": "300 nM"}}},
+    trials={"replicates": 2, "patients": 3, "seed": 7, "workers": 2},
+)
 
 
 def _tiny_spec(path: Path, **change) -> Path:
@@ -61,12 +53,7 @@ def _targets(trial: str = "TINY-1") -> list[str]:
 
 
 def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProcess:
-    config_path = workdir / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    # Targets before --configfile, which takes several values.
-    return subprocess.run([*SNAKEMAKE, *extra, "-d", str(workdir), "--configfile", str(config_path)],
-                          capture_output=True, text=True, encoding="utf-8", cwd=workdir,
-                          env={**os.environ, "PYTHONUTF8": "1"})
+    return run_snakemake(workdir, config, *extra)
 
 
 @pytest.fixture(scope="module")

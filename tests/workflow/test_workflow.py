@@ -1,37 +1,17 @@
 """End-to-end: the Snakemake workflow on a tiny configuration (layer d of the test plan)."""
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
-TINY = {
-    "models_dir": str(ROOT / "models"),
-    "contexts": ["her2_amplified"],
-    "assay_hours": 24,
-    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 4}},
-    "synergy": {
-        "points": 4,
-        "methods": ["hsa", "bliss", "loewe", "zip"],
-        "seed": 1,
-        "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
-        "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}],
-    },
-}
+from tiny import ROOT, TINY, run_snakemake
 
 
 def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProcess:
-    config_path = workdir / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    return subprocess.run([*SNAKEMAKE, "-d", str(workdir), "--configfile", str(config_path), *extra],
-                          capture_output=True, text=True, encoding="utf-8", cwd=workdir, env={**os.environ, "PYTHONUTF8": "1"})
+    return run_snakemake(workdir, config, *extra)
 
 
 @pytest.fixture(scope="module")

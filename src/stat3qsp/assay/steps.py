@@ -10,6 +10,7 @@ from stat3qsp.model.concentrations import to_nanomolar
 from stat3qsp.assay.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.assay.clinical_region import clinical_ranges
 from stat3qsp.assay.figures import comparison_figure, dose_response_figure, synergy_figure
+from stat3qsp.model.provenance import provenance_lines
 from stat3qsp.model.simulator import load_model
 from stat3qsp.io.tables import read_table, write_table_atomic
 from stat3qsp.model.readouts import ASSAY_READOUTS
@@ -27,7 +28,7 @@ def run_dose_response(models_dir: str, context: str, drug: str, grid: dict[str, 
     low, high = (to_nanomolar(grid[k], drug, model.catalog) for k in ("low", "high"))
     table = sweep(model, context, drug, concentration_grid(low, high, int(grid["points"])), hours)
     fits = fit_curves(table)
-    header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"]
+    header = [*provenance_lines(models_dir), f"assay_hours: {hours}"]
     write_table_atomic(fits_path, fits, header)
     write_table_atomic(table_path, table, header)
 
@@ -43,7 +44,7 @@ def run_synergy_matrix_shard(models_dir: str, context: str, drug_r: str, drug_c:
     """Simulate one shard (``i-of-n``: a block of rows, :mod:`stat3qsp.io.shards`) of the dose matrix of one
     pair in one context."""
     model = load_model(models_dir)
-    header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}", f"shard: {scatteritem}"]
+    header = [*provenance_lines(models_dir), f"assay_hours: {hours}", f"shard: {scatteritem}"]
     rows = shard_items(_synergy_doses(model, drug_r, synergy), scatteritem)
     if not len(rows):
         write_table_atomic(matrix_path, pd.DataFrame(), [*header, EMPTY_SHARD])
@@ -54,9 +55,7 @@ def run_synergy_matrix_shard(models_dir: str, context: str, drug_r: str, drug_c:
 
 def gather_synergy_matrix(models_dir: str, hours: float, shard_paths: list[str], matrix_path: str) -> None:
     """The dose matrix of one pair in one context from its shards (rows in order)."""
-    model = load_model(models_dir)
-    write_table_atomic(matrix_path, gather_tables(shard_paths),
-                       [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"])
+    write_table_atomic(matrix_path, gather_tables(shard_paths), [*provenance_lines(models_dir), f"assay_hours: {hours}"])
 
 
 def run_synergy_scores(models_dir: str, matrix_path: str, synergy: dict[str, Any], hours: float, wells_path: str,
@@ -67,7 +66,7 @@ def run_synergy_scores(models_dir: str, matrix_path: str, synergy: dict[str, Any
     matrix = read_table(matrix_path)
     clinical = clinical_ranges(read_table(exposure_path)) if exposure_path else None
     wells, summary = score_sweep(model, matrix, hours, tuple(synergy["methods"]), int(synergy["seed"]), clinical)
-    header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}", f"seed: {synergy['seed']}"]
+    header = [*provenance_lines(models_dir), f"assay_hours: {hours}", f"seed: {synergy['seed']}"]
     write_table_atomic(wells_path, wells, header)
     write_table_atomic(summary_path, summary, header)
 
@@ -98,7 +97,7 @@ def run_comparison(models_dir: str, spec: dict[str, Any], hours: float, settings
     model = load_model(models_dir)
     backbones, clinical, concentrations = comparison_doses(spec, model.catalog)
     settings, add_on_range = compare_settings(model, backbones, spec["add_on"], clinical, concentrations, hours)
-    header = [f"{k}: {v}" for k, v in model.provenance.items()] + [f"assay_hours: {hours}"]
+    header = [*provenance_lines(models_dir), f"assay_hours: {hours}"]
     write_table_atomic(settings_path, settings, header)
     write_table_atomic(range_path, add_on_range, header)
 

@@ -91,13 +91,13 @@ def signalling_objective(spec_path: Path | str, models_dir: Path | str) -> float
 
 
 def mark_calibrated(table_path: Path, parameter_ids: list[str]) -> None:
-    """Set the value of *parameter_ids* in a parameter table to ``calibrated`` (their values then come
+    """Set the value and bounds of *parameter_ids* in a parameter table to ``calibrated`` (they then come
     from the generated tables)."""
     lines = table_path.read_text(encoding="utf-8").splitlines(keepends=True)
     for i, line in enumerate(lines):
         fields = line.split("\t")
         if fields[0] in parameter_ids:
-            fields[1] = CALIBRATED
+            fields[1] = fields[3] = fields[4] = CALIBRATED
             lines[i] = "\t".join(fields)
     write_text_atomic(table_path, "".join(lines))
 

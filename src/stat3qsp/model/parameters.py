@@ -4,8 +4,8 @@ The table follows PEtab's parameter-table columns (parameterId, value, unit, low
 upperBound, source, notes). A source is a DOI/PMID, a dataset, ``fitted: <problem>`` or
 ``assumed: <why>``; :func:`read_parameter_table` refuses anything else.
 
-Calibrated values are not written in the table by hand: a fitted row has the value
-``calibrated`` and its value (and interval, as bounds) comes from the generated tables of the
+Calibrated values are not written in the table by hand: a fitted row has ``calibrated`` as its
+value and bounds, and its value and interval (as bounds) come from the generated tables of the
 calibration stage in ``calibrated/`` beside it (:data:`CALIBRATED_COLUMNS`; written by
 ``stat3qsp calibrate``, never edited). Every ``calibrated`` row needs exactly one such entry, and
 every entry a ``calibrated`` row.

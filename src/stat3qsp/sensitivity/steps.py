@@ -22,7 +22,7 @@ from stat3qsp.sensitivity import design as sa
 from stat3qsp.sensitivity import columns as sc
 from stat3qsp.trial import columns as tc
 from stat3qsp.model.catalog import read_catalog
-from stat3qsp.model.provenance import text_hash
+from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.model.concentrations import to_nanomolar
 from stat3qsp.assay.dose_response import concentration_grid
 from stat3qsp.errors import InputError
@@ -30,7 +30,7 @@ from stat3qsp.model.simulator import load_model
 from stat3qsp.io.tables import read_table, write_table_atomic
 from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.trial.regimen import read_regimen_map
-from stat3qsp.trial.names import RATE_SCALE
+from stat3qsp.trial.names import VARIANT, RATE_SCALE
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, shard_items
 from stat3qsp.trial.spec import load_trial_spec
 
@@ -118,9 +118,8 @@ def check_sensitivity_config(config: dict[str, Any]) -> None:
 
 
 def _header(family: dict[str, Any], models_dir: str, variant: str | None) -> list[str]:
-    model = load_model(models_dir, variant=variant)
     settings = {k: v for k, v in family.items() if k != "family"}
-    return [*(f"{k}: {v}" for k, v in model.provenance.items()), f"family: {family['family']}", f"settings: {settings}"]
+    return [*provenance_lines(models_dir, variant), f"family: {family['family']}", f"settings: {settings}"]
 
 
 def _variant(family: dict[str, Any]) -> str | None:
@@ -264,10 +263,9 @@ def uncertainty_setup(settings: dict[str, Any], models_dir: str) -> UncertaintyS
 
 
 def _uncertainty_header(settings: dict[str, Any], models_dir: str) -> list[str]:
-    model = load_model(models_dir, variant="patient")
     spec = Path(settings["spec"])
-    return [*(f"{k}: {v}" for k, v in model.provenance.items()),
-            f"trial_spec: {spec.name} sha256 {text_hash(spec.read_text())}", f"settings: {settings}"]
+    return [*provenance_lines(models_dir, VARIANT), f"trial_spec: {spec.name} sha256 {file_hash(spec)}",
+            f"settings: {settings}"]
 
 
 def run_uncertainty_block(settings: dict[str, Any], models_dir: str, scatteritem: str, endpoints_path: str,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stat3qsp.calibration.tumour import CALIBRATION_NOTE
+from stat3qsp.calibration.tumour import CALIBRATION_ARM, CALIBRATION_NOTE, KILL_CALIBRATION_ARM
 from stat3qsp.compute.batch import BatchStatistics
 from stat3qsp.errors import InputError
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables
@@ -84,8 +84,11 @@ def trial_header(models_dir: Path | str, spec_path: Path | str, spec: TrialSpec,
 
 
 def endpoint_notes(spec: TrialSpec) -> list[str]:
-    """Lines added to the endpoints table: the calibration note, except for a forward prediction."""
-    return [] if spec.forward_prediction else [CALIBRATION_NOTE]
+    """Lines added to the endpoints table: the calibration note when the spec holds the tumour
+    calibration's arms (never for a forward prediction)."""
+    names = {arm.name for arm in spec.arms}
+    calibrating = bool(names & {CALIBRATION_ARM, KILL_CALIBRATION_ARM})
+    return [CALIBRATION_NOTE] if calibrating and not spec.forward_prediction else []
 
 
 def run_trial_shard(models_dir: Path | str, spec_path: Path | str, settings: TrialSettings,

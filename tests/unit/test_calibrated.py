@@ -1,0 +1,62 @@
+"""The committed calibrated values (models/calibrated/*.tsv, written by `stat3qsp calibrate`) still give the
+objective values recorded with them: a change of data, model or calibration that moves them fails here."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from stat3qsp.calibration import store
+from stat3qsp.io.tables import read_table, write_table_atomic
+from stat3qsp.model.parameters import CALIBRATED, read_parameter_table
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "models"
+SIGNALLING_SPEC = ROOT / "calibration" / "sobotta2017" / "spec.yaml"
+TUMOUR_SPEC = ROOT / "trials" / "NCT02066532.yaml"
+#: Relative tolerance of a re-evaluated objective: the evaluation is deterministic.
+TOLERANCE = 1e-6
+
+
+def _committed(stage: str):
+    return read_table(store.committed_path(MODELS, stage)).set_index("parameterId")
+
+
+def test_every_calibrated_row_of_the_table_comes_from_a_generated_table():
+    raw = (MODELS / "parameters.tsv").read_text(encoding="utf-8").splitlines()
+    calibrated_rows = {line.split("\t")[0] for line in raw if line.split("\t")[1] == CALIBRATED}
+    generated = set().union(*(set(_committed(stage).index) for stage in store.STAGES))
+    assert calibrated_rows == generated
+    table = read_parameter_table(MODELS / "parameters.tsv")
+    for stage in store.STAGES:
+        for pid, row in _committed(stage).iterrows():
+            assert table[pid].value == pytest.approx(row["value"], rel=1e-12)
+            assert table[pid].source.startswith("fitted:")
+
+
+def test_signalling_values_reproduce_their_recorded_objective():
+    recorded = _committed("signalling")["objective_value"].iloc[0]
+    assert store.signalling_objective(SIGNALLING_SPEC, MODELS) == pytest.approx(recorded, rel=TOLERANCE)
+
+
+def test_a_drifted_signalling_value_is_detected(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(MODELS, models)
+    path = store.committed_path(models, "signalling")
+    table = read_table(path)
+    recorded = table["objective_value"].iloc[0]
+    table.loc[table["parameterId"] == "SOCS3_deg_k", "value"] *= 1.5
+    write_table_atomic(path, table)
+    assert abs(store.signalling_objective(SIGNALLING_SPEC, models) - recorded) > 1.0
+
+
+@pytest.mark.slow
+def test_tumour_scales_reproduce_their_recorded_targets():
+    committed = _committed("tumour")
+    rate, kill = committed.loc["tumour_rate_scale", "value"], committed.loc["tumour_kill_scale", "value"]
+    pfs, orr = store.tumour_objective(TUMOUR_SPEC, MODELS, rate, kill)
+    assert pfs == pytest.approx(committed.loc["tumour_rate_scale", "objective_value"], rel=TOLERANCE)
+    assert orr == pytest.approx(committed.loc["tumour_kill_scale", "objective_value"], rel=TOLERANCE)
+    assert pfs == pytest.approx(committed.loc["tumour_rate_scale", "target"], abs=0.05)
+    assert orr == pytest.approx(committed.loc["tumour_kill_scale", "target"], abs=0.01)

@@ -1,0 +1,53 @@
+"""The one tiny workflow configuration of the workflow tests, and how they run Snakemake.
+
+Test files import it (``from tiny import TINY, run_snakemake``); each adds only the stage keys it tests.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+
+#: Model, contexts, dose response and synergy at the smallest sizes that exercise every rule.
+_TINY = {
+    "models_dir": str(ROOT / "models"),
+    "contexts": ["her2_amplified"],
+    "assay_hours": 24,
+    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 4}},
+    "synergy": {
+        "points": 4,
+        "methods": ["hsa", "bliss", "loewe", "zip"],
+        "seed": 1,
+        "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
+        "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}],
+    },
+}
+
+
+def tiny(**changes) -> dict:
+    """A fresh copy of the tiny configuration with top-level keys replaced or added."""
+    config = copy.deepcopy(_TINY)
+    config.update(copy.deepcopy(changes))
+    return config
+
+
+TINY = tiny()
+
+
+def run_snakemake(workdir: Path, config: dict, *args: str, cores: int | None = 2,
+                  timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Snakemake on *config* (written to ``workdir/config.yaml``) in *workdir*; targets and options
+    in *args* (before ``--configfile``, which takes several values)."""
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    command = [*SNAKEMAKE, *(["--cores", str(cores)] if cores else []), *args, "-d", str(workdir),
+               "--configfile", str(config_path)]
+    return subprocess.run(command, capture_output=True, text=True, encoding="utf-8", cwd=workdir,
+                          env={**os.environ, "PYTHONUTF8": "1"}, timeout=timeout)
