@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stat3qsp.calibration import store
+from stat3qsp.calibration import store, tumour
+from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.io.tables import read_table, write_table_atomic
 from stat3qsp.model.parameters import CALIBRATED, read_parameter_table
 
@@ -15,8 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 SIGNALLING_SPEC = ROOT / "calibration" / "sobotta2017" / "spec.yaml"
 TUMOUR_SPEC = ROOT / "trials" / "NCT02066532.yaml"
-#: Relative tolerance of a re-evaluated objective: the evaluation is deterministic.
+#: Relative tolerance of a re-evaluated signalling objective (one deterministic simulation of the problem).
 TOLERANCE = 1e-6
+#: Tolerances of the re-evaluated tumour targets. The calibration evaluates each patient's drug effect once
+#: and reuses it across its 14 evaluations; a fresh evaluation integrates the same patients in another order,
+#: which moves the median latent PFS by about 2e-4 weeks (integrator history; measured 7.99939 vs 7.99960).
+PFS_TOLERANCE_WEEKS = 0.01
+ORR_TOLERANCE = 0.5 / 400
 
 
 def _committed(stage: str):
@@ -56,7 +62,8 @@ def test_tumour_scales_reproduce_their_recorded_targets():
     committed = _committed("tumour")
     rate, kill = committed.loc["tumour_rate_scale", "value"], committed.loc["tumour_kill_scale", "value"]
     pfs, orr = store.tumour_objective(TUMOUR_SPEC, MODELS, rate, kill)
-    assert pfs == pytest.approx(committed.loc["tumour_rate_scale", "objective_value"], rel=TOLERANCE)
-    assert orr == pytest.approx(committed.loc["tumour_kill_scale", "objective_value"], rel=TOLERANCE)
-    assert pfs == pytest.approx(committed.loc["tumour_rate_scale", "target"], abs=0.05)
-    assert orr == pytest.approx(committed.loc["tumour_kill_scale", "target"], abs=0.01)
+    assert pfs == pytest.approx(committed.loc["tumour_rate_scale", "objective_value"], abs=PFS_TOLERANCE_WEEKS)
+    assert orr == pytest.approx(committed.loc["tumour_kill_scale", "objective_value"], abs=ORR_TOLERANCE)
+    target_pfs, target_orr = tumour.calibration_targets(load_trial_spec(TUMOUR_SPEC))
+    assert pfs == pytest.approx(target_pfs, abs=0.05)
+    assert orr == pytest.approx(target_orr, abs=0.01)

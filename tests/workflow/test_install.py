@@ -12,8 +12,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_carries_the_models_and_simulates_outside_the_repository(tmp_path):
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(tmp_path / "wheel"), str(ROOT)], capture_output=True, text=True)
+    # As `pip install .` builds it: in an isolated build environment (setuptools from the registry).
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "wheel"),
+                            str(ROOT)], capture_output=True, text=True, encoding="utf-8",
+                           env={**os.environ, "PYTHONUTF8": "1"})
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((tmp_path / "wheel").glob("stat3qsp-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -65,11 +65,11 @@ def calibrate_tumour(spec_path: Path | str, models_dir: Path | str, output: Path
     rows = [
         {"parameterId": tumour.RATE_SCALE, "value": result.rate_scale, "lowerBound": 1e-4, "upperBound": 0.1,
          "fitted_to": f"arm {tumour.CALIBRATION_ARM}: design.historical_control median PFS ({where})",
-         "target": result.target_pfs_weeks, "objective": "median latent PFS (weeks), continuous assessment",
+         "objective": f"median latent PFS (weeks), continuous assessment; target {result.target_pfs_weeks:g}",
          "objective_value": result.median_pfs_weeks, "command": command},
         {"parameterId": tumour.KILL_SCALE, "value": result.kill_scale, "lowerBound": 1e-4, "upperBound": 1.0,
          "fitted_to": f"arm {tumour.KILL_CALIBRATION_ARM}: observed ORR, role calibration ({where})",
-         "target": result.target_orr, "objective": "latent ORR (CR or PR before latent progression)",
+         "objective": f"latent ORR (CR or PR before latent progression); target {result.target_orr:g}",
          "objective_value": result.orr, "command": command},
     ]
     _write(output, rows, [*provenance_lines(models_dir), f"trial_spec: {Path(spec_path).name} sha256 "
@@ -111,7 +111,7 @@ def signalling_rows(fitted_path: Path | str, spec_path: Path | str, nllh: float,
     return [{"parameterId": row[cc.PARAMETER_ID], "value": row[cc.VALUE],
              "lowerBound": min(row[cc.LOWER_95], row[cc.VALUE]), "upperBound": max(row[cc.UPPER_95], row[cc.VALUE]),
              "fitted_to": f"training measurements of {Path(spec_path).parent.name} (PEtab; ruxolitinib conditions "
-                          "held out)", "target": np.nan,
+                          "held out)",
              "objective": "negative log-likelihood, observation parameters refitted at the written values",
              "objective_value": nllh, "command": command} for _, row in fitted.iterrows()]
 
