@@ -105,3 +105,15 @@ def test_exported_sbml_starts_at_the_untreated_steady_state(exported):
     got = _roadrunner(exported["her2_amplified"], ["time", "pSTAT3_fraction", "calprotectin_nM", "viability_pct"])
     assert got[0, 1] > 0.01
     np.testing.assert_allclose(got[:, 1:], np.repeat(got[:1, 1:], POINTS, axis=0), rtol=1e-8)
+
+
+def test_vehicle_growth_rate_does_not_depend_on_what_ran_before(tmp_path):
+    """Regression: the growth rate was read from the shared runner, which may hold another context's state."""
+    model = load_model(DEFAULT_MODELS_DIR)
+    model.context("her2_amplified").start_state()
+    model.context("tnbc_egfr").assay({"neratinib": 10.0})
+    path = tmp_path / "her2_amplified.xml"
+    assert main(["sbml", "--context", "her2_amplified", "-o", str(path)]) == 0
+    written = libsbml.readSBMLFromFile(str(path)).getModel().getParameter("vehicle_net_growth_rate").getValue()
+    vehicle = model.context("her2_amplified").time_course({}, hours=HOURS, points=2)["log_cells"].iloc[-1]
+    assert written * HOURS == pytest.approx(vehicle, rel=1e-9)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import write_table_atomic, write_text_atomic
+from stat3qsp.model.annotate import annotate_sbml
 from stat3qsp.model.compose import equations_listing, sbml_warnings, validate_sbml
 from stat3qsp.model.concentrations import parse_drug_option
 from stat3qsp.model.provenance import provenance_lines
@@ -38,6 +39,7 @@ def context_sbml(models_dir: Path | str, context: str, initial_state: str = "ste
     sbml = model.sbml_for_context(context)
     if initial_state == "steady":
         sbml = steady_state_sbml(sbml, model.context(context))
+    sbml = annotate_sbml(sbml, model.catalog.models_dir)
     errors = validate_sbml(sbml)
     if errors:
         raise RuntimeError("the composed SBML fails libsbml's checks:\n" + "\n".join(errors))

@@ -156,6 +156,14 @@ class ContextSimulator:
             self._start_state = np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
         return self._start_state
 
+    def vehicle_growth_rate(self) -> float:
+        """``net_growth_rate`` (1/h) of the untreated culture at its steady state: d log_cells / dt of the vehicle."""
+        start = self.start_state()
+        runner = self._apply({})
+        runner.reset()
+        runner.model.setFloatingSpeciesAmounts(start)
+        return float(runner.getValue("net_growth_rate"))
+
     # -- simulations --------------------------------------------------------------------------
     def time_course(self, doses_nM: dict[str, float], hours: float = 72.0, points: int = 73) -> pd.DataFrame:
         """Readouts from drug addition (t = 0) to *hours*, at *points* evenly spaced times.

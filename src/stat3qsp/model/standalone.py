@@ -53,9 +53,8 @@ def steady_state_sbml(sbml: str, simulator: ContextSimulator) -> str:
     document = libsbml.readSBMLFromString(sbml)
     model = document.getModel()
     amounts = simulator.start_state()
-    runner = simulator.model.runner
-    ids = list(runner.model.getFloatingSpeciesIds())
-    growth = float(runner.getValue("net_growth_rate"))  # the runner is at the steady state after start_state()
+    ids = list(simulator.model.runner.model.getFloatingSpeciesIds())
+    growth = simulator.vehicle_growth_rate()
     for sid, amount in zip(ids, amounts):
         species = model.getSpecies(sid)
         model.removeInitialAssignment(sid)
