@@ -9,6 +9,7 @@ from stat3qsp.io.tables import write_table_atomic, write_text_atomic
 from stat3qsp.model.annotate import annotate_sbml
 from stat3qsp.model.compose import equations_listing, sbml_warnings, validate_sbml
 from stat3qsp.model.concentrations import parse_drug_option
+from stat3qsp.model.overrides import parse_param_options
 from stat3qsp.model.provenance import provenance_lines
 from stat3qsp.model.simulator import load_model
 from stat3qsp.model.standalone import steady_state_sbml
@@ -60,13 +61,18 @@ def write_sbml(models_dir: Path | str, context: str, sbml_path: Path | str, chec
 
 
 def write_time_course(models_dir: Path | str, context: str, drug_options: list[str], hours: float, points: int,
-                      output: Path | str) -> None:
-    """Simulate *context* with the drugs of *drug_options* (``NAME=CONC`` with unit) and write the readouts."""
+                      output: Path | str, param_options: list[str] | None = None) -> None:
+    """Simulate *context* with the drugs of *drug_options* (``NAME=CONC`` with unit) and write the readouts.
+
+    *param_options* (``NAME=VALUE[UNIT]``, :mod:`stat3qsp.model.overrides`) change parameters for this run.
+    """
     model = load_model(models_dir)
-    simulator = model.context(context)
+    changes = parse_param_options(param_options or [], model)
+    simulator = model.context(context, changes)
     doses = dict(parse_drug_option(option, model.catalog) for option in drug_options)
     if not hours > 0:
         raise InputError(f"--hours must be > 0, got {hours}")
     table = simulator.time_course(doses, hours=hours, points=points)
-    header = [f"context: {context}", *(f"{d}_nM: {c:g}" for d, c in doses.items()), *provenance_lines(models_dir)]
+    header = [f"context: {context}", *(f"{d}_nM: {c:g}" for d, c in doses.items()),
+              *(f"param {pid}: {value!r}" for pid, value in changes.items()), *provenance_lines(models_dir)]
     write_table_atomic(output, table, header)

@@ -72,8 +72,14 @@ class Model:
         context = self.catalog.context(name)
         return antimony_to_sbml(compose_antimony(self.catalog, self.parameters, context.parameters, self.variant))
 
-    def context(self, name: str) -> "ContextSimulator":
-        """The simulator of a context (created once, pre-equilibrated lazily)."""
+    def context(self, name: str, changes: dict[str, float] | None = None) -> "ContextSimulator":
+        """The simulator of a context (created once, pre-equilibrated lazily).
+
+        *changes* (parameter id -> value, e.g. from ``--param``) are applied on top of the context's
+        values; such a simulator is not cached.
+        """
+        if changes:
+            return ContextSimulator(self, {**self.catalog.context(name).parameters, **changes}, name)
         if name not in self._contexts:
             self._contexts[name] = ContextSimulator(self, self.catalog.context(name).parameters, name)
         return self._contexts[name]
