@@ -37,8 +37,8 @@ def described_keys(text: str) -> set[str]:
 
 
 def test_every_config_key_is_described():
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    described = described_keys((ROOT / "config" / "README.md").read_text())
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    described = described_keys((ROOT / "config" / "README.md").read_text(encoding="utf-8"))
     # a section is described by the rows of its keys
     missing = {k for k in config_keys(config) if k not in described and not any(d.startswith(k + ".") for d in described)}
     assert missing == set()
@@ -46,6 +46,6 @@ def test_every_config_key_is_described():
 
 def test_described_keys_exist_in_the_schema():
     """Keys the README describes but the config omits (optional ones) must be schema keys."""
-    schema = (ROOT / "config" / "schema.yaml").read_text()
-    for key in described_keys((ROOT / "config" / "README.md").read_text()):
+    schema = (ROOT / "config" / "schema.yaml").read_text(encoding="utf-8")
+    for key in described_keys((ROOT / "config" / "README.md").read_text(encoding="utf-8")):
         assert re.search(rf"^\s*{re.escape(key.rsplit('.', 1)[-1])}:", schema, re.M) or "<" in key, key

@@ -59,7 +59,7 @@ def rows(kind: str, models_dir: Path, trials_dir: Path) -> tuple[tuple[str, ...]
                   _summary(p)) for p in dict.fromkeys(paths)])
     if not trials_dir.is_dir():
         raise InputError(f"--trials {trials_dir}: no such folder; give the folder of trial specs (trials/)")
-    specs = [yaml.safe_load(p.read_text()) or {} for p in sorted(trials_dir.glob("*.yaml"))]
+    specs = [yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(trials_dir.glob("*.yaml"))]
     return ("trial", "file", "title"), [(s.get("id", "?"), p.name, s.get("title", "")) for s, p in
                                          zip(specs, sorted(trials_dir.glob("*.yaml")))]
 
@@ -67,7 +67,7 @@ def rows(kind: str, models_dir: Path, trials_dir: Path) -> tuple[tuple[str, ...]
 def _summary(path: Path) -> str:
     """The first sentence of the module's leading ``//`` comment."""
     lines = []
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("//") or line.startswith("//@"):
             break
         lines.append(line.lstrip("/ ").strip())

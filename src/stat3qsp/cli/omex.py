@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> None:
     config = args.config or default_config()
     if not config.is_file():
         raise InputError(f"--config {config}: no such file; give the workflow config (config/config.yaml)")
-    write_omex(args.models, args.context, yaml.safe_load(config.read_text()), args.output)
+    write_omex(args.models, args.context, yaml.safe_load(config.read_text(encoding="utf-8")), args.output)
 
 
 def default_config() -> Path:

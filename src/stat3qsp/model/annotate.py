@@ -33,7 +33,7 @@ QUALIFIERS = {
 def read_annotations(models_dir: Path | str) -> dict:
     """The annotation data of *models_dir* (``annotations.yaml``)."""
     path = Path(models_dir) / ANNOTATIONS_FILE
-    data = yaml.safe_load(path.read_text())
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for key in ("model", "compartments", "species", "drugs", "reactions", "parameters"):
         if key not in data:
             raise InputError(f"{path}: key {key!r} is missing")
