@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pypesto
 import pypesto.optimize
+from threadpoolctl import threadpool_limits
 
 from stat3qsp.calibration.signalling.objective import Objective
 
@@ -45,5 +46,7 @@ def fides_multistart(objective: Objective, starts: np.ndarray, max_iterations: i
     """Local fides fits from every start (serial); results sorted by value (best first)."""
     problem = pesto_problem(objective, starts)
     optimizer = pypesto.optimize.FidesOptimizer(options={"maxiter": int(max_iterations)}, verbose=0)
-    return pypesto.optimize.minimize(problem, optimizer=optimizer, n_starts=len(starts), progress_bar=False,
-                                     filename=None)
+    # One BLAS thread, as the scipy fits: fides' eigendecompositions are small, threads oversubscribe the cores.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return pypesto.optimize.minimize(problem, optimizer=optimizer, n_starts=len(starts), progress_bar=False,
+                                         filename=None)
