@@ -35,7 +35,7 @@ def context_sbml(models_dir: Path | str, context: str, initial_state: str = "ste
         If the composed SBML fails libsbml's consistency checks (a bug of the model, not of input).
     """
     if initial_state not in INITIAL_STATES:
-        raise InputError(f"initial state {initial_state!r} is unknown; accepted: {', '.join(INITIAL_STATES)}")
+        raise InputError(f"--initial-state {initial_state!r} is unknown; accepted: {', '.join(INITIAL_STATES)}")
     model = load_model(models_dir)
     sbml = model.sbml_for_context(context)
     if initial_state == "steady":
