@@ -64,6 +64,7 @@ def trial_spec_of(wildcards):
 def all_targets():
     return [
         expand("results/model/{context}.xml", context=CONTEXTS),
+        expand("results/model/{context}.omex", context=CONTEXTS),
         expand("results/dose_response/{context}__{drug}.tsv", context=CONTEXTS, drug=DR_DRUGS),
         expand("results/dose_response/figures/{readout}.png", readout=READOUT_NAMES),
         expand("results/synergy/figures/{pair}.png", pair=SYNERGY_PAIRS),

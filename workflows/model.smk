@@ -14,3 +14,19 @@ rule sbml:
         "envs/stat3qsp.yaml"
     script:
         "scripts/sbml.py"
+
+
+rule omex:
+    input:
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
+    output:
+        "results/model/{context}.omex",
+    log:
+        "results/logs/omex/{context}.log",
+    params:
+        models_dir=models_dir_of,
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/omex.py"

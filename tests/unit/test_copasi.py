@@ -3,7 +3,7 @@
 Tools and versions: COPASI 4.48.311 through copasi-basico 0.92 (python-copasi 4.48.311),
 libroadrunner 2.10.0, python-libsbml 5.21.2. The SBML is the file written by::
 
-    stat3qsp sbml --context her2_amplified -o her2_amplified.xml
+    stat3qsp sbml --context her2_amplified --initial-state modules -o her2_amplified.xml
 
 (called here as ``stat3qsp.cli.main``), with the drug concentration parameters ``rux_conc`` and
 ``tras_conc`` (nM) then set in the file with libsbml. Both simulators read that same file and
@@ -57,7 +57,7 @@ DOSES = {
 def _write_sbml(tmp_path: Path, context: str, values: dict[str, float]) -> tuple[Path, libsbml.Model]:
     """Write the context's SBML with the CLI, set *values* on its parameters, return file and model."""
     written = tmp_path / f"{context}.xml"
-    assert main(["sbml", "--context", context, "-o", str(written)]) == 0
+    assert main(["sbml", "--context", context, "--initial-state", "modules", "-o", str(written)]) == 0
     document = libsbml.readSBMLFromFile(str(written))
     model = document.getModel()
     for pid, value in values.items():

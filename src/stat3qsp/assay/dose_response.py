@@ -18,8 +18,9 @@ def concentration_grid(low_nM: float, high_nM: float, points: int) -> np.ndarray
     return np.concatenate([[0.0], np.geomspace(low_nM, high_nM, points)])
 
 
-def sweep(model: Model, context: str, drug: str, concentrations_nM: np.ndarray, hours: float) -> pd.DataFrame:
-    """Assay readouts at *hours* for each concentration of one drug.
+def sweep(model: Model, context: str, drug: str, concentrations_nM: np.ndarray, hours: float,
+          changes: dict[str, float] | None = None) -> pd.DataFrame:
+    """Assay readouts at *hours* for each concentration of one drug (*changes*: parameter values for this sweep).
 
     Returns
     -------
@@ -27,7 +28,7 @@ def sweep(model: Model, context: str, drug: str, concentrations_nM: np.ndarray, 
         One row per concentration: context, drug, conc_nM and the readouts of
         :data:`stat3qsp.readouts.ASSAY_READOUTS`.
     """
-    simulator = model.context(context)
+    simulator = model.context(context, changes)
     model.catalog.drug(drug)
     rows = [{CONTEXT: context, DRUG: drug, CONC: float(c), **simulator.assay({drug: float(c)}, hours)} for c in concentrations_nM]
     return pd.DataFrame(rows)

@@ -45,6 +45,19 @@ def _heatmap(ax, grid: np.ndarray, conc_r: np.ndarray, conc_c: np.ndarray, title
     plt.colorbar(image, ax=ax, shrink=0.8)
 
 
+def dose_matrix_figure(matrix: pd.DataFrame, readout: str, path: Path | str) -> None:
+    """Heat map of one readout over a two-drug dose matrix (rows: drug_row, columns: drug_col, nM)."""
+    conc_r, conc_c = np.unique(matrix["conc_r"]), np.unique(matrix["conc_c"])
+    grid = matrix.pivot(index="conc_r", columns="conc_c", values=readout).loc[conc_r, conc_c].to_numpy()
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    _heatmap(ax, grid, conc_r, conc_c, f"{readout}, {matrix['context'].iloc[0]}", "viridis", False)
+    ax.set_xlabel(f"{matrix['drug_col'].iloc[0]} (nM)")
+    ax.set_ylabel(f"{matrix['drug_row'].iloc[0]} (nM)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFrame, path: Path | str,
                    clinical: dict | None = None) -> None:
     """Viability inhibition, Bliss and ZIP heatmaps (exact mode), the isobologram at 50 % and the summaries.

@@ -9,10 +9,11 @@ from stat3qsp.assay.comparison import compare_settings, comparison_doses
 from stat3qsp.model.concentrations import to_nanomolar
 from stat3qsp.assay.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.assay.clinical_region import clinical_ranges
-from stat3qsp.assay.figures import comparison_figure, dose_response_figure, synergy_figure
+from stat3qsp.assay.figures import comparison_figure, dose_matrix_figure, dose_response_figure, synergy_figure
 from stat3qsp.model.provenance import provenance_lines
 from stat3qsp.model.simulator import load_model
-from stat3qsp.io.tables import read_table, write_table_atomic
+from stat3qsp.errors import InputError
+from stat3qsp.io.tables import atomic_folder, read_table, write_table_atomic
 from stat3qsp.model.readouts import ASSAY_READOUTS
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, shard_items
 from stat3qsp.assay.synergy.sweep import score_sweep, simulate_matrix
@@ -31,6 +32,64 @@ def run_dose_response(models_dir: str, context: str, drug: str, grid: dict[str, 
     header = [*provenance_lines(models_dir), f"assay_hours: {hours}"]
     write_table_atomic(fits_path, fits, header)
     write_table_atomic(table_path, table, header)
+
+
+#: Figure formats that ``--format`` accepts (matplotlib writes each from the file suffix).
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``png,svg,pdf`` -> ("png", "svg", "pdf"), refusing unknown formats."""
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FIGURE_FORMATS]
+    if unknown or not formats:
+        raise InputError(f"--format {text!r}: unknown or no format {unknown}; accepted: {', '.join(FIGURE_FORMATS)}")
+    return formats
+
+
+def run_dose_response_folder(models_dir: str, context: str, grids: dict[str, dict[str, Any]], hours: float,
+                             output: str, formats: tuple[str, ...] = ("png",), changes: list[str] | None = None) -> None:
+    """Dose response of one drug, or the dose matrix of two, into the folder *output* (whole or not at all).
+
+    One drug: ``dose_response.tsv`` (the table of the dose_response rules), ``fits.tsv`` (LL.4 fits)
+    and ``figures/<readout>.<format>``. Two drugs (first = rows): ``matrix.tsv`` (the table of the
+    synergy matrix rules) and a heat map per readout. *grids* maps each drug to ``low``, ``high``
+    (concentrations with units) and ``points``; *changes* are ``--param`` options.
+    """
+    from stat3qsp.model.overrides import parse_param_options
+
+    model = load_model(models_dir)
+    values = parse_param_options(changes or [], model)
+    if not 1 <= len(grids) <= 2:
+        raise InputError(f"give one drug or a pair, got {len(grids)}: {', '.join(grids) or 'none'}")
+    if not hours > 0:
+        raise InputError(f"--hours must be > 0, got {hours}")
+    doses = {}
+    for drug, grid in grids.items():
+        model.catalog.drug(drug)
+        low, high = (to_nanomolar(grid[k], drug, model.catalog) for k in ("low", "high"))
+        if not 0 < low < high or int(grid["points"]) < 2:
+            raise InputError(f"--drug {drug}={grid['low']}..{grid['high']}: need 0 < low < high and --points >= 2")
+        doses[drug] = concentration_grid(low, high, int(grid["points"]))
+    header = [*provenance_lines(models_dir), f"assay_hours: {hours}"]
+    header += [f"param {pid}: {value!r}" for pid, value in values.items()]
+    model.context(context)
+    with atomic_folder(output) as folder:
+        (folder / "figures").mkdir()
+        if len(doses) == 1:
+            (drug, concentrations), = doses.items()
+            table = sweep(model, context, drug, concentrations, hours, values)
+            fits = fit_curves(table)
+            write_table_atomic(folder / "dose_response.tsv", table, header)
+            write_table_atomic(folder / "fits.tsv", fits, header)
+            for readout, fmt in ((r, f) for r in READOUT_NAMES for f in formats):
+                dose_response_figure(table, fits, readout, folder / "figures" / f"{readout}.{fmt}")
+        else:
+            (drug_r, conc_r), (drug_c, conc_c) = doses.items()
+            matrix = simulate_matrix(model, context, drug_r, drug_c, conc_r, conc_c, hours, values)
+            write_table_atomic(folder / "matrix.tsv", matrix, header)
+            for readout, fmt in ((r, f) for r in READOUT_NAMES for f in formats):
+                dose_matrix_figure(matrix, readout, folder / "figures" / f"{readout}.{fmt}")
 
 
 def _synergy_doses(model, drug: str, synergy: dict[str, Any]):

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 from stat3qsp import __version__
-from stat3qsp.cli import calibrate, sbml, simulate, synergy, trial
+from stat3qsp.cli import calibrate, dose_response, listing, omex, sbml, simulate, synergy, trial
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 
 EXIT_INPUT_ERROR = 2
 #: The verb modules, in the order ``--help`` lists them.
-VERBS = (sbml, simulate, synergy, trial, calibrate)
+VERBS = (listing, sbml, simulate, dose_response, omex, synergy, trial, calibrate)
 
 
 class _Parser(argparse.ArgumentParser):

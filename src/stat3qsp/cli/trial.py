@@ -38,6 +38,9 @@ def register(verbs) -> None:
                        help="follow-up of every patient in weeks (default: the spec's follow_up, else 104)")
     trial.add_argument("--arms", default=None, help="comma-separated arm names to run (default: all)")
     trial.add_argument("--workers", type=int, default=1, help="worker processes (default 1; results do not depend on it)")
+    trial.add_argument("--param", action="append", default=[], metavar="NAME=VALUE[UNIT]",
+                       help="change one parameter of parameters.tsv for every patient, within its bounds and in its "
+                            "unit (repeatable); parameters the population samples per patient still vary")
     trial.add_argument("--progress", choices=list(_PROGRESS), default="auto",
                        help="progress bar and batch statistics on standard error: auto (only on a terminal; "
                             "default), on, off")
@@ -57,9 +60,15 @@ def run(args: argparse.Namespace) -> None:
     settings = trial_settings(spec, args.replicates, args.seed, args.patients, args.horizon_weeks, arms)
     if not 1 <= args.workers <= 256:
         raise InputError(f"--workers = {args.workers}; accepted: an integer in [1, 256]")
+    from stat3qsp.model.overrides import parse_param_options
+    from stat3qsp.model.simulator import load_model
+    from stat3qsp.trial.names import VARIANT
+
+    overrides = parse_param_options(args.param, load_model(args.models, VARIANT)) if args.param else None
     check_output_folder(args.output)
     progress = _PROGRESS[args.progress]
-    statistics = run_trial_folder(args.spec, settings, args.output, args.workers, args.models, progress)
+    statistics = run_trial_folder(args.spec, settings, args.output, args.workers, args.models, progress,
+                                  overrides=overrides)
     if progress_shown(progress):
         sys.stderr.write(f"stat3qsp trial: {statistics.summary('virtual patients')}\n")
     if statistics.failures:

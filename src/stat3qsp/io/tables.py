@@ -47,12 +47,27 @@ def _temporary_beside(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
     return temporary
 
 
 def write_text_atomic(path: Path | str, text: str) -> None:
     """Write *text* to *path* through a temporary file in the same folder and a rename."""
     write_texts_atomic({Path(path): text})
+
+
+def write_bytes_atomic(path: Path | str, data: bytes) -> None:
+    """Write *data* (e.g. a zip archive) to *path* through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    temporary = _temporary_beside(path)
+    try:
+        Path(temporary).write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_table_atomic(path: Path | str, table: pd.DataFrame, header_lines: list[str] | None = None) -> None:

@@ -72,8 +72,14 @@ class Model:
         context = self.catalog.context(name)
         return antimony_to_sbml(compose_antimony(self.catalog, self.parameters, context.parameters, self.variant))
 
-    def context(self, name: str) -> "ContextSimulator":
-        """The simulator of a context (created once, pre-equilibrated lazily)."""
+    def context(self, name: str, changes: dict[str, float] | None = None) -> "ContextSimulator":
+        """The simulator of a context (created once, pre-equilibrated lazily).
+
+        *changes* (parameter id -> value, e.g. from ``--param``) are applied on top of the context's
+        values; such a simulator is not cached.
+        """
+        if changes:
+            return ContextSimulator(self, {**self.catalog.context(name).parameters, **changes}, name)
         if name not in self._contexts:
             self._contexts[name] = ContextSimulator(self, self.catalog.context(name).parameters, name)
         return self._contexts[name]
@@ -155,6 +161,14 @@ class ContextSimulator:
             runner.simulate(0.0, PREEQUILIBRATION_HOURS, 2, selections=["time"])
             self._start_state = np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
         return self._start_state
+
+    def vehicle_growth_rate(self) -> float:
+        """``net_growth_rate`` (1/h) of the untreated culture at its steady state: d log_cells / dt of the vehicle."""
+        start = self.start_state()
+        runner = self._apply({})
+        runner.reset()
+        runner.model.setFloatingSpeciesAmounts(start)
+        return float(runner.getValue("net_growth_rate"))
 
     # -- simulations --------------------------------------------------------------------------
     def time_course(self, doses_nM: dict[str, float], hours: float = 72.0, points: int = 73) -> pd.DataFrame:

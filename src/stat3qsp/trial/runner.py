@@ -70,14 +70,15 @@ def trial_settings(spec: TrialSpec, replicates: int = DEFAULT_REPLICATES, seed: 
 
 
 def trial_header(models_dir: Path | str, spec_path: Path | str, spec: TrialSpec,
-                 settings: TrialSettings) -> list[str]:
-    """Provenance lines of the trial tables: model hashes, version, spec hash, settings, purpose."""
+                 settings: TrialSettings, overrides: dict[str, float] | None = None) -> list[str]:
+    """Provenance lines of the trial tables: model hashes, version, spec hash, settings, changed parameters, purpose."""
     header = [*provenance_lines(models_dir, VARIANT),
               f"trial_spec: {Path(spec_path).name} sha256 {file_hash(spec_path)}",
               f"seed: {settings.seed}", f"replicates: {settings.replicates}",
               f"patients_per_arm: {settings.patients or 'spec'}", f"horizon_weeks: {settings.horizon_weeks:g}"]
     if settings.arms:
         header.append(f"arms: {','.join(settings.arms)}")
+    header += [f"param {pid}: {value!r}" for pid, value in sorted((overrides or {}).items())]
     if spec.forward_prediction:
         header.append(FORWARD_PREDICTION)
     return header
@@ -93,19 +94,21 @@ def endpoint_notes(spec: TrialSpec) -> list[str]:
 
 def run_trial_shard(models_dir: Path | str, spec_path: Path | str, settings: TrialSettings,
                     replicates: Sequence[int], patients_path: Path | str, sld_path: Path | str, workers: int = 1,
-                    shard: str | None = None, progress: bool | str = False) -> BatchStatistics | None:
+                    shard: str | None = None, progress: bool | str = False,
+                    overrides: dict[str, float] | None = None) -> BatchStatistics | None:
     """Simulate and assess (RECIST 1.1) the *replicates* of one shard; write its patients and SLD.
 
+    *overrides* (parameter id -> value, ``--param``) replace the context values of every patient.
     Returns the batch statistics (None for an empty shard, which writes empty tables).
     """
     spec = load_trial_spec(spec_path)
-    header = trial_header(models_dir, spec_path, spec, settings) + ([f"shard: {shard}"] if shard else [])
+    header = trial_header(models_dir, spec_path, spec, settings, overrides) + ([f"shard: {shard}"] if shard else [])
     if not len(replicates):
         for path in (patients_path, sld_path):
             write_table_atomic(path, pd.DataFrame(), [*header, EMPTY_SHARD])
         return None
-    batch, items, total = trial_batch(spec, settings, max(1, int(workers)), models_dir, replicates=replicates,
-                                      progress=progress)
+    batch, items, total = trial_batch(spec, settings, max(1, int(workers)), models_dir, overrides,
+                                      replicates=replicates, progress=progress)
     patients, sld = assess(batch.map(items, total), spec)
     write_table_atomic(patients_path, patients, header)
     write_table_atomic(sld_path, sld, header)
@@ -113,12 +116,13 @@ def run_trial_shard(models_dir: Path | str, spec_path: Path | str, settings: Tri
 
 
 def gather_trial(models_dir: Path | str, spec_path: Path | str, settings: TrialSettings,
-                 patient_paths: Sequence[Path | str], sld_paths: Sequence[Path | str], paths: TrialPaths) -> None:
+                 patient_paths: Sequence[Path | str], sld_paths: Sequence[Path | str], paths: TrialPaths,
+                 overrides: dict[str, float] | None = None) -> None:
     """The four tables of one spec from its shards, in shard order; endpoints from the gathered patients."""
     spec = load_trial_spec(spec_path)
     patients = gather_tables([str(p) for p in patient_paths])
     replicate_endpoints, comparison = summarise(patients, spec, settings)
-    header = trial_header(models_dir, spec_path, spec, settings)
+    header = trial_header(models_dir, spec_path, spec, settings, overrides)
     write_table_atomic(paths.endpoints, comparison, [*header, *endpoint_notes(spec)])
     write_table_atomic(paths.replicates, replicate_endpoints, header)
     write_table_atomic(paths.patients, patients, header)
@@ -138,7 +142,7 @@ def check_output_folder(output: Path | str) -> Path:
 
 def run_trial_folder(spec_path: Path | str, settings: TrialSettings, output: Path | str, workers: int = 1,
                      models_dir: Path | str = DEFAULT_MODELS_DIR, progress: bool | str = "auto",
-                     figures: bool = True) -> BatchStatistics:
+                     figures: bool = True, overrides: dict[str, float] | None = None) -> BatchStatistics:
     """Every replicate as one shard, gathered into *output* (which appears whole or not at all),
     with the figures of replicate 0 of every arm (:mod:`stat3qsp.trial.figures`)."""
     output = check_output_folder(output)
@@ -147,9 +151,9 @@ def run_trial_folder(spec_path: Path | str, settings: TrialSettings, output: Pat
         shards.mkdir()
         patients, sld = shards / "0-of-1.patients.tsv", shards / "0-of-1.sld.tsv"
         statistics = run_trial_shard(models_dir, spec_path, settings, range(settings.replicates), patients, sld,
-                                     workers, "1-of-1", progress)
+                                     workers, "1-of-1", progress, overrides)
         paths = TrialPaths.in_folder(staging)
-        gather_trial(models_dir, spec_path, settings, [patients], [sld], paths)
+        gather_trial(models_dir, spec_path, settings, [patients], [sld], paths, overrides)
         for path in (patients, sld):
             path.unlink()
         shards.rmdir()

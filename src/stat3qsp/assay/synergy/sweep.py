@@ -29,15 +29,16 @@ CONTEXT, READOUT = "context", "readout"
 
 
 def simulate_matrix(model: Model, context: str, drug_r: str, drug_c: str, conc_r: np.ndarray, conc_c: np.ndarray,
-                    hours: float) -> pd.DataFrame:
+                    hours: float, changes: dict[str, float] | None = None) -> pd.DataFrame:
     """Assay readouts of every well of the ``len(conc_r) x len(conc_c)`` matrix (row-major).
 
     Returns
     -------
     pandas.DataFrame
-        context, drug_row, drug_col, conc_r, conc_c (nM) and the assay readouts.
+        context, drug_row, drug_col, conc_r, conc_c (nM) and the assay readouts; *changes* are
+        parameter values for this matrix (``--param``).
     """
-    simulator = model.context(context)
+    simulator = model.context(context, changes)
     rows = []
     for cr in conc_r:
         for cc in conc_c:
