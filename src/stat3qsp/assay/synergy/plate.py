@@ -1,0 +1,151 @@
+"""A lab plate end to end: scores, replicate statistics, RI/CSS, bootstrap intervals and figures.
+
+:func:`score_plate` is the one driver of the ``stat3qsp synergy`` verb and of the workflow's
+``lab_plate_scores`` rule. Without bootstrap and CSS its score columns are those of
+:func:`stat3qsp.assay.synergy.io.score_file` (same function, :func:`~stat3qsp.assay.synergy.io.score_block`).
+
+Outputs
+    ``OUT.tsv``: per well, ``block_id, conc_r, conc_c, inhibition, inhibition_sd, n_replicates``,
+    the score columns, and with ``bootstrap`` ``<score>_lo, <score>_hi`` per score column.
+    ``OUT.summary.tsv``: per block, the summary scores, with ``css`` in the methods the sensitivity
+    columns of :mod:`stat3qsp.assay.synergy.sensitivity`, and with ``bootstrap`` ``<key>_lo,
+    <key>_hi`` per numeric value plus ``n_bootstrap, bootstrap_level, bootstrap_resampling``.
+    ``--plot DIR``: ``DIR/<block_id>.png`` and ``.svg`` (:func:`stat3qsp.assay.plate_figures.plate_figure`).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stat3qsp.assay.synergy import io as synergy_io
+from stat3qsp.assay.synergy.bootstrap import bootstrap_block
+from stat3qsp.assay.synergy.sensitivity import sensitivity_scores
+from stat3qsp.errors import InputError
+from stat3qsp.io.tables import table_text, write_texts_atomic
+
+CSS_METHOD = "css"
+"""Method name of the sensitivity scores (RI, IC50 and CSS per drug, block CSS)."""
+PLATE_METHODS = synergy_io.FILE_METHODS + (CSS_METHOD,)
+"""Methods accepted by :func:`score_plate`."""
+DEFAULT_METHODS = ("hsa", "bliss", "loewe", "zip", CSS_METHOD)
+"""Methods of the verb and of the workflow when none are given."""
+DEFAULT_LEVEL = 0.95
+"""Default two-sided level of the bootstrap intervals."""
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    """What :func:`score_plate` wrote and computed."""
+
+    wells_path: Path
+    summary_path: Path
+    wells: pd.DataFrame
+    summary: pd.DataFrame
+    blocks: list
+    figures: list[Path]
+
+
+def check_plate_methods(methods: Sequence[str]) -> tuple[str, ...]:
+    """Validated, de-duplicated methods (InputError naming the unknown one and the accepted ones)."""
+    if isinstance(methods, str):
+        methods = (methods,)
+    out: list[str] = []
+    for method in methods:
+        if method not in PLATE_METHODS:
+            raise InputError(f"method {method!r} is not known; accepted: {', '.join(PLATE_METHODS)}")
+        if method not in out:
+            out.append(method)
+    if not out:
+        raise InputError(f"no method given; accepted: {', '.join(PLATE_METHODS)}")
+    return tuple(out)
+
+
+def block_scorer(methods: Sequence[str], seed: int):
+    """``score(block) -> (wells, summary)`` for the methods (``css`` adds the sensitivity scores)."""
+    methods = check_plate_methods(methods)
+    base = [m for m in methods if m != CSS_METHOD]
+
+    def score(block) -> tuple[pd.DataFrame, dict]:
+        if base:
+            wells, summary = synergy_io.score_block(block, base, seed)
+        else:
+            wells, summary = synergy_io.score_block(block, ["hsa"], seed)
+            wells = wells.drop(columns=[c for c in wells.columns if c.startswith("hsa_")])
+            summary.pop("hsa")
+        if CSS_METHOD in methods:
+            summary.update(sensitivity_scores(block.conc_r, block.conc_c, block.inhibition))
+        return wells, summary
+
+    return score
+
+
+def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence[str] = DEFAULT_METHODS,
+                response: str = synergy_io.INHIBITION, seed: int = 0, bootstrap: int = 0,
+                level: float = DEFAULT_LEVEL, plot_dir: Path | str | None = None) -> PlateResult:
+    """Score every block of a plate CSV, optionally with bootstrap intervals and figures.
+
+    Parameters
+    ----------
+    matrix_csv : path-like
+        SynergyFinder long-format CSV (:func:`stat3qsp.assay.synergy.io.read_matrix_csv`).
+    out_tsv : path-like
+        Per-well output; the summary goes to :func:`stat3qsp.assay.synergy.io.summary_path`.
+    methods : sequence of str
+        Any of :data:`PLATE_METHODS`.
+    response : {"inhibition", "viability"}
+        What the ``response`` column holds.
+    seed : int
+        Seed of MuSyC's starts and of the bootstrap; each block gets its own
+        ``numpy.random.default_rng(seed)``, so a block's result does not depend on the others.
+    bootstrap : int
+        Number of bootstrap plates per block (0: none; otherwise >= 2), see
+        :mod:`stat3qsp.assay.synergy.bootstrap`.
+    level : float
+        Two-sided level of the bootstrap intervals.
+    plot_dir : path-like, optional
+        Folder for one PNG and one SVG per block.
+
+    Returns
+    -------
+    PlateResult
+    """
+    methods = check_plate_methods(methods)
+    if bootstrap < 0 or bootstrap == 1:
+        raise InputError(f"bootstrap {bootstrap} is not accepted; accepted: 0 (no bootstrap) or >= 2 plates")
+    if not 0 < level < 1:
+        raise InputError(f"bootstrap level {level!r} is not in (0, 1); accepted e.g. 0.9 or 0.95")
+    blocks = synergy_io.read_matrix_csv(matrix_csv, response=response)
+    score = block_scorer(methods, seed)
+    wells, summaries = [], []
+    for block in blocks:
+        try:
+            block_wells, block_summary = score(block)
+            if bootstrap:
+                result = bootstrap_block(block, score, bootstrap, np.random.default_rng(seed), level=level)
+                block_wells = pd.concat([block_wells.reset_index(drop=True), result.wells], axis=1)
+                block_summary.update(result.summary)
+        except InputError as exc:
+            raise InputError(f"{matrix_csv}: block {block.block_id!r} (from data row {block.first_row}): {exc}") from exc
+        wells.append(block_wells)
+        summaries.append(block_summary)
+    out_tsv = Path(out_tsv)
+    out_summary = synergy_io.summary_path(out_tsv)
+    all_wells, summary = pd.concat(wells, ignore_index=True), pd.DataFrame(summaries)
+    write_texts_atomic({out_tsv: table_text(all_wells), out_summary: table_text(summary)})
+    figures: list[Path] = []
+    if plot_dir is not None:
+        from stat3qsp.assay.plate_figures import plate_figure
+
+        plot_dir = Path(plot_dir)
+        plot_dir.mkdir(parents=True, exist_ok=True)
+        for block, block_wells, block_summary in zip(blocks, wells, summaries):
+            figures += plate_figure(block, block_wells, block_summary, plot_dir / _safe(block.block_id))
+    return PlateResult(out_tsv, out_summary, all_wells, summary, blocks, figures)
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
