@@ -65,15 +65,15 @@ def bootstrap_plate(block, rng: np.random.Generator, scheme: str, residual_model
     y = block.inhibition
     if scheme == REPLICATES:
         out = y.copy()
-        for i in range(y.shape[0]):
-            for j in range(y.shape[1]):
-                n = int(block.n_replicates[i, j])
-                if n >= 2:
-                    values = block.well_replicates(i, j)
-                    mean = float(values.mean())
-                    draw = float(rng.choice(values, size=n, replace=True).mean())
-                    out[i, j] = mean + np.sqrt(n / (n - 1.0)) * (draw - mean)
-        return out
+        counts = block.n_replicates.ravel()
+        flat = out.ravel()
+        for n in sorted(set(int(k) for k in counts if k >= 2)):
+            wells = np.flatnonzero(counts == n)
+            values = np.vstack([block.replicates[w] for w in wells])
+            draw = np.take_along_axis(values, rng.integers(0, n, size=values.shape), axis=1).mean(axis=1)
+            mean = values.mean(axis=1)
+            flat[wells] = mean + np.sqrt(n / (n - 1.0)) * (draw - mean)
+        return flat.reshape(y.shape)
     base, residuals = residual_model if residual_model is not None else single_agent_residuals(block)
     out = base + rng.choice(residuals, size=y.shape, replace=True)
     if block.n_replicates[0, 0] == 0:
