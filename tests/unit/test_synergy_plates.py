@@ -144,3 +144,28 @@ def test_verb_writes_figures_png_and_svg(tmp_path):
         figure = tmp_path / "fig" / ("1" + suffix)
         assert figure.read_bytes().startswith(magic)
     assert synergy_io.summary_path(tmp_path / "out.tsv").exists()
+
+
+def test_compare_model_converts_units_and_writes_residuals(tmp_path):
+    """Plate drugs mapped onto catalog drugs; ug/mL converted with the molecular weight (148000 g/mol)."""
+    frame = synthetic_plate(HillDrug("Ruxolitinib", 300.0, 1.2, 90.0), HillDrug("trastuzumab", 1.0, 1.0, 70.0, "ug/mL"),
+                            [0.0, 100.0, 300.0, 1000.0], [0.0, 0.3, 1.0, 3.0], rng=np.random.default_rng(5), replicates=1)
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    result = score_plate(path, tmp_path / "o.tsv", methods=["bliss"], context="her2_trastuzumab_resistant",
+                         plot_dir=tmp_path / "fig")
+    from stat3qsp.io.tables import read_table
+    table = read_table(tmp_path / "o.model.tsv")
+    np.testing.assert_allclose(table["conc_c_nM"], table[col.CONC_C] * 1e-3 / 148000.0 * 1e9, rtol=1e-9)
+    np.testing.assert_allclose(table["residual"], table[col.INHIBITION] - table["model_inhibition"], atol=1e-7)
+    assert table.loc[0, "model_inhibition"] == pytest.approx(0.0, abs=1e-6)  # vehicle well
+    fits = read_table(tmp_path / "o.drug_fits.tsv")
+    assert set(fits["source"]) == {"plate", "model"} and set(fits["drug"]) == {"ruxolitinib", "trastuzumab"}
+    assert (tmp_path / "fig" / "1.model.svg").exists() and len(result.figures) == 4
+
+
+def test_compare_model_rejects_an_unknown_drug_before_writing(tmp_path):
+    path, _ = _plate_csv(tmp_path)  # drugs "a" and "b"
+    with pytest.raises(InputError, match="plate drug 'a' is not a model drug; accepted: lapatinib"):
+        score_plate(path, tmp_path / "o.tsv", methods=["bliss"], context="her2_trastuzumab_resistant")
+    assert not (tmp_path / "o.tsv").exists()

@@ -29,6 +29,11 @@ def register(verbs) -> None:
     parser.add_argument("--level", type=float, default=DEFAULT_LEVEL,
                         help=f"two-sided level of the bootstrap intervals (default {DEFAULT_LEVEL})")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write one PNG and SVG figure per block into DIR")
+    parser.add_argument("--compare-model", action="store_true",
+                        help="simulate the plate's grid with the model in --context; writes OUT.model.tsv "
+                             "(residual surfaces) and OUT.drug_fits.tsv (IC50, Emax, Hill with intervals)")
+    parser.add_argument("--context", help="model context of --compare-model (models/catalog.yaml)")
+    parser.add_argument("--hours", type=float, default=72.0, help="assay time of the simulated plate (default 72 h)")
     parser.set_defaults(run=run)
 
 
@@ -36,6 +41,14 @@ def run(args: argparse.Namespace) -> None:
     """Score the plate (:func:`stat3qsp.assay.synergy.plate.score_plate`)."""
     from stat3qsp.assay.synergy.plate import score_plate
 
+    from stat3qsp.errors import InputError
+
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.compare_model and not args.context:
+        raise InputError("--compare-model needs --context CONTEXT (a context of models/catalog.yaml)")
+    if args.context and not args.compare_model:
+        raise InputError("--context is only used with --compare-model")
     score_plate(args.matrix_csv, args.output, methods=methods, response=args.response, seed=args.seed,
-                bootstrap=args.bootstrap, level=args.level, plot_dir=args.plot)
+                bootstrap=args.bootstrap, level=args.level, plot_dir=args.plot,
+                context=args.context if args.compare_model else None, models_dir=getattr(args, "models", None),
+                hours=args.hours)

@@ -85,7 +85,8 @@ def block_scorer(methods: Sequence[str], seed: int):
 
 def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence[str] = DEFAULT_METHODS,
                 response: str = synergy_io.INHIBITION, seed: int = 0, bootstrap: int = 0,
-                level: float = DEFAULT_LEVEL, plot_dir: Path | str | None = None) -> PlateResult:
+                level: float = DEFAULT_LEVEL, plot_dir: Path | str | None = None, context: str | None = None,
+                models_dir: Path | str | None = None, hours: float = 72.0) -> PlateResult:
     """Score every block of a plate CSV, optionally with bootstrap intervals and figures.
 
     Parameters
@@ -108,6 +109,15 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
         Two-sided level of the bootstrap intervals.
     plot_dir : path-like, optional
         Folder for one PNG and one SVG per block.
+    context : str, optional
+        Compare the plate with the model in this context (:mod:`stat3qsp.assay.synergy.compare`):
+        writes ``OUT.model.tsv`` (per well: model % inhibition, residuals of the response and of the
+        scores) and ``OUT.drug_fits.tsv`` (IC50, Emax, Hill of each drug, plate and model, with 95 %
+        intervals), and with ``plot_dir`` ``DIR/<block_id>.model.png/.svg``.
+    models_dir : path-like, optional
+        Models folder for the comparison (default: the project's).
+    hours : float
+        Assay time of the simulated plate (h).
 
     Returns
     -------
@@ -135,7 +145,13 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
     out_tsv = Path(out_tsv)
     out_summary = synergy_io.summary_path(out_tsv)
     all_wells, summary = pd.concat(wells, ignore_index=True), pd.DataFrame(summaries)
-    write_texts_atomic({out_tsv: table_text(all_wells), out_summary: table_text(summary)})
+    texts = {out_tsv: table_text(all_wells), out_summary: table_text(summary)}
+    comparisons = []
+    if context is not None:
+        comparisons = _compare(blocks, matrix_csv, context, models_dir, hours, methods)
+        texts[_sibling(out_tsv, "model")] = table_text(pd.concat([c[0] for c in comparisons], ignore_index=True))
+        texts[_sibling(out_tsv, "drug_fits")] = table_text(pd.concat([c[1] for c in comparisons], ignore_index=True))
+    write_texts_atomic(texts)
     figures: list[Path] = []
     if plot_dir is not None:
         from stat3qsp.assay.plate_figures import plate_figure
@@ -144,8 +160,34 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
         plot_dir.mkdir(parents=True, exist_ok=True)
         for block, block_wells, block_summary in zip(blocks, wells, summaries):
             figures += plate_figure(block, block_wells, block_summary, plot_dir / _safe(block.block_id))
+        if comparisons:
+            from stat3qsp.assay.synergy.compare import comparison_figure
+
+            for block, (table, _) in zip(blocks, comparisons):
+                figures += comparison_figure(block, table, plot_dir / (_safe(block.block_id) + ".model"))
     return PlateResult(out_tsv, out_summary, all_wells, summary, blocks, figures)
 
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
+
+
+def _sibling(out_tsv: Path, kind: str) -> Path:
+    """``OUT.tsv`` -> ``OUT.<kind>.tsv``."""
+    stem = out_tsv.name[:-4] if out_tsv.name.endswith(".tsv") else out_tsv.name
+    return out_tsv.with_name(f"{stem}.{kind}.tsv")
+
+
+def _compare(blocks, matrix_csv, context, models_dir, hours, methods) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    from stat3qsp.assay.synergy.compare import compare_block
+    from stat3qsp.model.simulator import load_model
+
+    model = load_model(models_dir) if models_dir is not None else load_model()
+    model.catalog.context(context)
+    out = []
+    for block in blocks:
+        try:
+            out.append(compare_block(block, model, context, hours, methods=methods))
+        except InputError as exc:
+            raise InputError(f"{matrix_csv}: block {block.block_id!r} (from data row {block.first_row}): {exc}") from exc
+    return out
