@@ -138,7 +138,8 @@ def test_ri_with_one_nonzero_dose_is_the_response():
 def test_verb_writes_figures_png_and_svg(tmp_path):
     path, _ = _plate_csv(tmp_path)
     args = argparse.Namespace(matrix_csv=path, output=tmp_path / "out.tsv", methods="bliss,zip", response="inhibition",
-                              seed=0, bootstrap=0, level=0.95, plot=tmp_path / "fig")
+                              seed=0, bootstrap=0, level=0.95, plot=tmp_path / "fig",
+                              compare_model=False, context=None, hours=72.0)
     synergy_verb.run(args)
     for suffix, magic in ((".png", b"\x89PNG"), (".svg", b"<?xml")):
         figure = tmp_path / "fig" / ("1" + suffix)

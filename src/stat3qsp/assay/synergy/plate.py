@@ -191,3 +191,16 @@ def _compare(blocks, matrix_csv, context, models_dir, hours, methods) -> list[tu
         except InputError as exc:
             raise InputError(f"{matrix_csv}: block {block.block_id!r} (from data row {block.first_row}): {exc}") from exc
     return out
+
+
+def run_lab_plate(plate: dict, wells_tsv: Path | str, figures_dir: Path | str, models_dir: Path | str,
+                  hours: float) -> PlateResult:
+    """One ``lab_plates`` entry of the config (path, context, response, bootstrap, seed) end to end.
+
+    The workflow's rule ``lab_plate`` calls this; it is :func:`score_plate` with the comparison
+    switched on and the schema's defaults (``bootstrap`` 200, ``seed`` 1).
+    """
+    Path(wells_tsv).parent.mkdir(parents=True, exist_ok=True)
+    return score_plate(plate["path"], wells_tsv, methods=DEFAULT_METHODS, response=plate["response"],
+                       seed=int(plate.get("seed", 1)), bootstrap=int(plate.get("bootstrap", 200)),
+                       plot_dir=figures_dir, context=plate["context"], models_dir=models_dir, hours=hours)
