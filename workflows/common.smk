@@ -19,6 +19,8 @@ DR_DRUGS = list(config["dose_response"])
 SYNERGY_PAIRS = [
     f"{context}__{pair['row']}__{pair['col']}" for context in CONTEXTS for pair in config["synergy"]["pairs"]
 ]
+# Lab plates of config `lab_plates`, by the stem of their file name (results/lab_plates/<stem>/).
+LAB_PLATES = {Path(plate["path"]).stem: plate for plate in config.get("lab_plates", [])}
 # Trial specs of config `trials` by spec id (path and arm names), loaded and checked here so that a bad
 # spec fails before any job; the exposure table exists only with them (the synergy rules then use it).
 TRIAL_SPECS = trial_specs(config)
@@ -44,6 +46,7 @@ wildcard_constraints:
     trial="[A-Za-z0-9_-]+",
     arm="[a-z][a-z0-9_]*",
     scatteritem=r"\d+-of-\d+",
+    plate="[A-Za-z0-9_.-]+",
 
 
 def models_dir_of(wildcards, input):
@@ -69,6 +72,7 @@ def all_targets():
         expand("results/dose_response/figures/{readout}.png", readout=READOUT_NAMES),
         expand("results/synergy/figures/{pair}.png", pair=SYNERGY_PAIRS),
         "results/synergy/summary.tsv",
+        expand("results/lab_plates/{plate}/figures", plate=LAB_PLATES),
         *(["results/comparison/settings.tsv", "results/comparison/figures/settings.png"] if "comparison" in config else []),
         *(CALIBRATION_TARGETS if "calibration" in config else []),
         *TRIAL_TARGETS,

@@ -99,3 +99,29 @@ rule synergy_table:
         "envs/stat3qsp.yaml"
     script:
         "scripts/synergy_table.py"
+
+
+rule lab_plate:
+    input:
+        plate=lambda wildcards: LAB_PLATES[wildcards.plate]["path"],
+        catalog=MODEL_CATALOG,
+        models=MODEL_FILES,
+    output:
+        wells="results/lab_plates/{plate}/scores.tsv",
+        summary=report("results/lab_plates/{plate}/scores.summary.tsv", caption="report/lab_plate_table.rst",
+                       category="Synergy", subcategory="Lab plates", labels={"plate": "{plate}", "table": "summary"}),
+        model="results/lab_plates/{plate}/scores.model.tsv",
+        fits="results/lab_plates/{plate}/scores.drug_fits.tsv",
+        figures=report(directory("results/lab_plates/{plate}/figures"), patterns=["{name}.png"],
+                       caption="report/lab_plate.rst", category="Synergy", subcategory="Lab plates",
+                       labels={"plate": "{plate}", "figure": "{name}"}),
+    log:
+        "results/logs/lab_plates/{plate}.log",
+    params:
+        models_dir=models_dir_of,
+        plate=lambda wildcards: LAB_PLATES[wildcards.plate],
+        hours=config["assay_hours"],
+    conda:
+        "envs/stat3qsp.yaml"
+    script:
+        "scripts/lab_plate.py"

@@ -1,10 +1,11 @@
-"""The ``synergy`` verb: synergy scores of SynergyFinder-format dose matrices."""
+"""The ``synergy`` verb: synergy and sensitivity scores of a lab plate (SynergyFinder long format)."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from stat3qsp.assay.synergy.io import FILE_METHODS, INHIBITION, RESPONSE_KINDS
+from stat3qsp.assay.synergy.io import INHIBITION, RESPONSE_KINDS
+from stat3qsp.assay.synergy.plate import DEFAULT_LEVEL, DEFAULT_METHODS, PLATE_METHODS
 
 
 def register(verbs) -> None:
@@ -12,22 +13,42 @@ def register(verbs) -> None:
     parser = verbs.add_parser(
         "synergy", help="synergy scores of SynergyFinder-format dose matrices",
         description="Score every block of a SynergyFinder long-format CSV with HSA, Bliss, Loewe, ZIP "
-                    "(SynergyFinder conventions), MuSyC and the Chou-Talalay combination index; writes OUT.tsv "
-                    "(per well) and OUT.summary.tsv (per block).")
+                    "(SynergyFinder conventions), MuSyC, the Chou-Talalay combination index and RI/CSS; writes "
+                    "OUT.tsv (per well, with replicate SD and n) and OUT.summary.tsv (per block); optionally "
+                    "bootstrap intervals and figures.")
     parser.add_argument("matrix_csv", type=Path, help="CSV with block_id, drug_row, drug_col, conc_r, conc_c, "
                                                       "response, conc_r_unit, conc_c_unit")
     parser.add_argument("-o", "--output", required=True, type=Path, help="per-well TSV to write (OUT.tsv)")
-    parser.add_argument("--methods", "--method", dest="methods", default="hsa,bliss,loewe,zip",
-                        help=f"comma-separated, from {', '.join(FILE_METHODS)} (default hsa,bliss,loewe,zip)")
+    parser.add_argument("--methods", "--method", dest="methods", default=",".join(DEFAULT_METHODS),
+                        help=f"comma-separated, from {', '.join(PLATE_METHODS)} (default {','.join(DEFAULT_METHODS)})")
     parser.add_argument("--response", choices=RESPONSE_KINDS, default=INHIBITION,
                         help="what the response column holds (default inhibition)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of MuSyC's random starts (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of MuSyC's random starts and the bootstrap (default 0)")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                        help="bootstrap plates per block for percentile intervals (default 0: none)")
+    parser.add_argument("--level", type=float, default=DEFAULT_LEVEL,
+                        help=f"two-sided level of the bootstrap intervals (default {DEFAULT_LEVEL})")
+    parser.add_argument("--plot", type=Path, metavar="DIR", help="write one PNG and SVG figure per block into DIR")
+    parser.add_argument("--compare-model", action="store_true",
+                        help="simulate the plate's grid with the model in --context; writes OUT.model.tsv "
+                             "(residual surfaces) and OUT.drug_fits.tsv (IC50, Emax, Hill with intervals)")
+    parser.add_argument("--context", help="model context of --compare-model (models/catalog.yaml)")
+    parser.add_argument("--hours", type=float, default=72.0, help="assay time of the simulated plate (default 72 h)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Score the matrix file (:func:`stat3qsp.assay.synergy.io.score_file`)."""
-    from stat3qsp.assay.synergy.io import score_file
+    """Score the plate (:func:`stat3qsp.assay.synergy.plate.score_plate`)."""
+    from stat3qsp.assay.synergy.plate import score_plate
+
+    from stat3qsp.errors import InputError
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    score_file(args.matrix_csv, args.output, methods=methods, response=args.response, seed=args.seed)
+    if args.compare_model and not args.context:
+        raise InputError("--compare-model needs --context CONTEXT (a context of models/catalog.yaml)")
+    if args.context and not args.compare_model:
+        raise InputError("--context is only used with --compare-model")
+    score_plate(args.matrix_csv, args.output, methods=methods, response=args.response, seed=args.seed,
+                bootstrap=args.bootstrap, level=args.level, plot_dir=args.plot,
+                context=args.context if args.compare_model else None, models_dir=getattr(args, "models", None),
+                hours=args.hours)

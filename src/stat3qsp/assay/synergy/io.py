@@ -66,6 +66,12 @@ class Block:
     inhibition: np.ndarray
     n_replicates: np.ndarray
     first_row: int
+    inhibition_sd: np.ndarray | None = None
+    replicates: tuple[np.ndarray, ...] = ()
+
+    def well_replicates(self, i: int, j: int) -> np.ndarray:
+        """% inhibition of every replicate of well ``(i, j)`` (empty for a filled-in zero-dose well)."""
+        return self.replicates[i * self.conc_c.size + j] if self.replicates else np.array([self.inhibition[i, j]])
 
 
 def read_matrix_csv(path: Path | str, *, response: str = INHIBITION) -> list[Block]:
@@ -248,13 +254,16 @@ def _block(block_id: str, rows: list, response: str) -> Block:
             raise InputError(f"{where} (data rows {first_row}-{rows[-1][0]}): no zero-dose control: no well has "
                              f"{conc} = 0, so {reference[drug_key]!r} ({other}) is never tested alone; SynergyFinder "
                              "blocks need the single-agent wells at 0 of the other drug")
-    means = frame.groupby([col.CONC_R, col.CONC_C])[col.RESPONSE].agg(["mean", "size"])
+    means = frame.groupby([col.CONC_R, col.CONC_C])[col.RESPONSE].agg(["mean", "std", "size", list])
     cr, cc = levels[col.CONC_R], levels[col.CONC_C]
     inhibition = np.full((cr.size, cc.size), np.nan)
+    sd = np.full((cr.size, cc.size), np.nan)
     counts = np.zeros((cr.size, cc.size), dtype=int)
+    replicates = [np.array([])] * (cr.size * cc.size)
     for (r, c), agg in means.iterrows():
         i, j = int(np.searchsorted(cr, r)), int(np.searchsorted(cc, c))
-        inhibition[i, j], counts[i, j] = agg["mean"], int(agg["size"])
+        inhibition[i, j], sd[i, j], counts[i, j] = agg["mean"], agg["std"], int(agg["size"])
+        replicates[i * cc.size + j] = np.asarray(agg["list"], dtype=float)
     if counts[0, 0] == 0:
         inhibition[0, 0] = 0.0
     missing = np.argwhere(counts == 0)
@@ -265,10 +274,16 @@ def _block(block_id: str, rows: list, response: str) -> Block:
                          f"is missing ({len(missing)} well(s) missing); a block must be a full dose matrix")
     return Block(block_id=block_id, drug_row=reference[col.DRUG_ROW], drug_col=reference[col.DRUG_COL],
                  conc_r_unit=reference[col.CONC_R_UNIT], conc_c_unit=reference[col.CONC_C_UNIT], conc_r=cr,
-                 conc_c=cc, inhibition=inhibition, n_replicates=counts, first_row=first_row)
+                 conc_c=cc, inhibition=inhibition, n_replicates=counts, first_row=first_row,
+                 inhibition_sd=sd, replicates=tuple(replicates))
 
 
 # --- scoring and writing -----------------------------------------------------------------------
+def score_block(block: Block, methods: Sequence[str], seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Per-well table and summary of one block, as :func:`score_file` writes them (methods checked)."""
+    return _score_block(block, _check_methods(methods), seed)
+
+
 def _score_block(block: Block, methods: tuple[str, ...], seed: int) -> tuple[pd.DataFrame, dict]:
     score_methods = [m for m in methods if m in synergy.SCORE_METHODS]
     summary: dict[str, object] = {col.BLOCK_ID: block.block_id}
@@ -291,6 +306,9 @@ def _score_block(block: Block, methods: tuple[str, ...], seed: int) -> tuple[pd.
             wells[col.CI] = ci.wells[col.CI].to_numpy()
             summary[col.CI_MEAN] = ci.mean
     wells.insert(0, col.BLOCK_ID, block.block_id)
+    if block.inhibition_sd is not None:
+        wells.insert(4, col.INHIBITION_SD, block.inhibition_sd.ravel())
+        wells.insert(5, col.N_REPLICATES, block.n_replicates.ravel())
     wells[col.REFERENCE_MODE] = synergy.FITTED
     summary.update({col.DRUG_ROW: block.drug_row, col.DRUG_COL: block.drug_col,
                     col.REFERENCE_MODE: synergy.FITTED})

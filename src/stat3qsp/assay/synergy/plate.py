@@ -1,0 +1,206 @@
+"""A lab plate end to end: scores, replicate statistics, RI/CSS, bootstrap intervals and figures.
+
+:func:`score_plate` is the one driver of the ``stat3qsp synergy`` verb and of the workflow's
+``lab_plate_scores`` rule. Without bootstrap and CSS its score columns are those of
+:func:`stat3qsp.assay.synergy.io.score_file` (same function, :func:`~stat3qsp.assay.synergy.io.score_block`).
+
+Outputs
+    ``OUT.tsv``: per well, ``block_id, conc_r, conc_c, inhibition, inhibition_sd, n_replicates``,
+    the score columns, and with ``bootstrap`` ``<score>_lo, <score>_hi`` per score column.
+    ``OUT.summary.tsv``: per block, the summary scores, with ``css`` in the methods the sensitivity
+    columns of :mod:`stat3qsp.assay.synergy.sensitivity`, and with ``bootstrap`` ``<key>_lo,
+    <key>_hi`` per numeric value plus ``n_bootstrap, bootstrap_level, bootstrap_resampling``.
+    ``--plot DIR``: ``DIR/<block_id>.png`` and ``.svg`` (:func:`stat3qsp.assay.plate_figures.plate_figure`).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stat3qsp.assay.synergy import io as synergy_io
+from stat3qsp.assay.synergy.bootstrap import bootstrap_block
+from stat3qsp.assay.synergy.sensitivity import sensitivity_scores
+from stat3qsp.errors import InputError
+from stat3qsp.io.tables import table_text, write_texts_atomic
+
+CSS_METHOD = "css"
+"""Method name of the sensitivity scores (RI, IC50 and CSS per drug, block CSS)."""
+PLATE_METHODS = synergy_io.FILE_METHODS + (CSS_METHOD,)
+"""Methods accepted by :func:`score_plate`."""
+DEFAULT_METHODS = ("hsa", "bliss", "loewe", "zip", CSS_METHOD)
+"""Methods of the verb and of the workflow when none are given."""
+DEFAULT_LEVEL = 0.95
+"""Default two-sided level of the bootstrap intervals."""
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    """What :func:`score_plate` wrote and computed."""
+
+    wells_path: Path
+    summary_path: Path
+    wells: pd.DataFrame
+    summary: pd.DataFrame
+    blocks: list
+    figures: list[Path]
+
+
+def check_plate_methods(methods: Sequence[str]) -> tuple[str, ...]:
+    """Validated, de-duplicated methods (InputError naming the unknown one and the accepted ones)."""
+    if isinstance(methods, str):
+        methods = (methods,)
+    out: list[str] = []
+    for method in methods:
+        if method not in PLATE_METHODS:
+            raise InputError(f"method {method!r} is not known; accepted: {', '.join(PLATE_METHODS)}")
+        if method not in out:
+            out.append(method)
+    if not out:
+        raise InputError(f"no method given; accepted: {', '.join(PLATE_METHODS)}")
+    return tuple(out)
+
+
+def block_scorer(methods: Sequence[str], seed: int):
+    """``score(block) -> (wells, summary)`` for the methods (``css`` adds the sensitivity scores)."""
+    methods = check_plate_methods(methods)
+    base = [m for m in methods if m != CSS_METHOD]
+
+    def score(block) -> tuple[pd.DataFrame, dict]:
+        if base:
+            wells, summary = synergy_io.score_block(block, base, seed)
+        else:
+            wells, summary = synergy_io.score_block(block, ["hsa"], seed)
+            wells = wells.drop(columns=[c for c in wells.columns if c.startswith("hsa_")])
+            summary.pop("hsa")
+        if CSS_METHOD in methods:
+            summary.update(sensitivity_scores(block.conc_r, block.conc_c, block.inhibition))
+        return wells, summary
+
+    return score
+
+
+def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence[str] = DEFAULT_METHODS,
+                response: str = synergy_io.INHIBITION, seed: int = 0, bootstrap: int = 0,
+                level: float = DEFAULT_LEVEL, plot_dir: Path | str | None = None, context: str | None = None,
+                models_dir: Path | str | None = None, hours: float = 72.0) -> PlateResult:
+    """Score every block of a plate CSV, optionally with bootstrap intervals and figures.
+
+    Parameters
+    ----------
+    matrix_csv : path-like
+        SynergyFinder long-format CSV (:func:`stat3qsp.assay.synergy.io.read_matrix_csv`).
+    out_tsv : path-like
+        Per-well output; the summary goes to :func:`stat3qsp.assay.synergy.io.summary_path`.
+    methods : sequence of str
+        Any of :data:`PLATE_METHODS`.
+    response : {"inhibition", "viability"}
+        What the ``response`` column holds.
+    seed : int
+        Seed of MuSyC's starts and of the bootstrap; each block gets its own
+        ``numpy.random.default_rng(seed)``, so a block's result does not depend on the others.
+    bootstrap : int
+        Number of bootstrap plates per block (0: none; otherwise >= 2), see
+        :mod:`stat3qsp.assay.synergy.bootstrap`.
+    level : float
+        Two-sided level of the bootstrap intervals.
+    plot_dir : path-like, optional
+        Folder for one PNG and one SVG per block.
+    context : str, optional
+        Compare the plate with the model in this context (:mod:`stat3qsp.assay.synergy.compare`):
+        writes ``OUT.model.tsv`` (per well: model % inhibition, residuals of the response and of the
+        scores) and ``OUT.drug_fits.tsv`` (IC50, Emax, Hill of each drug, plate and model, with 95 %
+        intervals), and with ``plot_dir`` ``DIR/<block_id>.model.png/.svg``.
+    models_dir : path-like, optional
+        Models folder for the comparison (default: the project's).
+    hours : float
+        Assay time of the simulated plate (h).
+
+    Returns
+    -------
+    PlateResult
+    """
+    methods = check_plate_methods(methods)
+    if bootstrap < 0 or bootstrap == 1:
+        raise InputError(f"bootstrap {bootstrap} is not accepted; accepted: 0 (no bootstrap) or >= 2 plates")
+    if not 0 < level < 1:
+        raise InputError(f"bootstrap level {level!r} is not in (0, 1); accepted e.g. 0.9 or 0.95")
+    blocks = synergy_io.read_matrix_csv(matrix_csv, response=response)
+    score = block_scorer(methods, seed)
+    wells, summaries = [], []
+    for block in blocks:
+        try:
+            block_wells, block_summary = score(block)
+            if bootstrap:
+                result = bootstrap_block(block, score, bootstrap, np.random.default_rng(seed), level=level)
+                block_wells = pd.concat([block_wells.reset_index(drop=True), result.wells], axis=1)
+                block_summary.update(result.summary)
+        except InputError as exc:
+            raise InputError(f"{matrix_csv}: block {block.block_id!r} (from data row {block.first_row}): {exc}") from exc
+        wells.append(block_wells)
+        summaries.append(block_summary)
+    out_tsv = Path(out_tsv)
+    out_summary = synergy_io.summary_path(out_tsv)
+    all_wells, summary = pd.concat(wells, ignore_index=True), pd.DataFrame(summaries)
+    texts = {out_tsv: table_text(all_wells), out_summary: table_text(summary)}
+    comparisons = []
+    if context is not None:
+        comparisons = _compare(blocks, matrix_csv, context, models_dir, hours, methods)
+        texts[_sibling(out_tsv, "model")] = table_text(pd.concat([c[0] for c in comparisons], ignore_index=True))
+        texts[_sibling(out_tsv, "drug_fits")] = table_text(pd.concat([c[1] for c in comparisons], ignore_index=True))
+    write_texts_atomic(texts)
+    figures: list[Path] = []
+    if plot_dir is not None:
+        from stat3qsp.assay.plate_figures import plate_figure
+
+        plot_dir = Path(plot_dir)
+        plot_dir.mkdir(parents=True, exist_ok=True)
+        for block, block_wells, block_summary in zip(blocks, wells, summaries):
+            figures += plate_figure(block, block_wells, block_summary, plot_dir / _safe(block.block_id))
+        if comparisons:
+            from stat3qsp.assay.synergy.compare import comparison_figure
+
+            for block, (table, _) in zip(blocks, comparisons):
+                figures += comparison_figure(block, table, plot_dir / (_safe(block.block_id) + ".model"))
+    return PlateResult(out_tsv, out_summary, all_wells, summary, blocks, figures)
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
+
+
+def _sibling(out_tsv: Path, kind: str) -> Path:
+    """``OUT.tsv`` -> ``OUT.<kind>.tsv``."""
+    stem = out_tsv.name[:-4] if out_tsv.name.endswith(".tsv") else out_tsv.name
+    return out_tsv.with_name(f"{stem}.{kind}.tsv")
+
+
+def _compare(blocks, matrix_csv, context, models_dir, hours, methods) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    from stat3qsp.assay.synergy.compare import compare_block
+    from stat3qsp.model.simulator import load_model
+
+    model = load_model(models_dir) if models_dir is not None else load_model()
+    model.catalog.context(context)
+    out = []
+    for block in blocks:
+        try:
+            out.append(compare_block(block, model, context, hours, methods=methods))
+        except InputError as exc:
+            raise InputError(f"{matrix_csv}: block {block.block_id!r} (from data row {block.first_row}): {exc}") from exc
+    return out
+
+
+def run_lab_plate(plate: dict, wells_tsv: Path | str, figures_dir: Path | str, models_dir: Path | str,
+                  hours: float) -> PlateResult:
+    """One ``lab_plates`` entry of the config (path, context, response, bootstrap, seed) end to end.
+
+    The workflow's rule ``lab_plate`` calls this; it is :func:`score_plate` with the comparison
+    switched on and the schema's defaults (``bootstrap`` 200, ``seed`` 1).
+    """
+    Path(wells_tsv).parent.mkdir(parents=True, exist_ok=True)
+    return score_plate(plate["path"], wells_tsv, methods=DEFAULT_METHODS, response=plate["response"],
+                       seed=int(plate.get("seed", 1)), bootstrap=int(plate.get("bootstrap", 200)),
+                       plot_dir=figures_dir, context=plate["context"], models_dir=models_dir, hours=hours)
