@@ -93,9 +93,9 @@ def predicted_vs_observed(comparison: pd.DataFrame) -> pd.DataFrame:
         notes = []
         if row[tc.ROLE] == "calibration":
             what = _CALIBRATED_AS.get(row[tc.ENDPOINT], row[tc.ENDPOINT])
-            notes.append(f"calibration target: the fit matches the continuous-assessment {what} without this spec's "
-                         "trial conduct (stat3qsp.calibration.tumour); the scan-dated value predicted here, with the spec's "
-                         "scans and early discontinuation, is not what was fitted")
+            notes.append(f"calibration target: the fit matches the {what} without this spec's trial conduct "
+                         "(calibration/tumour/targets.yaml, stat3qsp.calibration.targets); the value predicted here, "
+                         "with the spec's scan window and early discontinuation, is not exactly what was fitted")
         edge = _edge(row[tc.OBSERVED], row[tc.PREDICTED_LO], row[tc.PREDICTED_HI])
         if verdict == "no" and edge is not None:
             notes.append(f"at the edge: the interval ends at {edge:.6g}")
