@@ -13,8 +13,9 @@ CALIBRATION_OBSERVABLES = (
     [o.observable_id for o in read_spec(CALIBRATION_SPEC).observables] if "calibration" in config else []
 )
 CALIBRATION_PROBLEM = "results/calibration/problem/problem.yaml"
-# The tumour calibration (growth and kill scales) on the calibration arms of this spec.
-TUMOUR_CALIBRATION_SPEC = "trials/NCT02066532.yaml"
+# The tumour calibration (growth and kill scales) on the targets of this file (arms of trial specs).
+TUMOUR_CALIBRATION_SPEC = "calibration/tumour/targets.yaml"
+TUMOUR_TARGET_SPECS = ["trials/EGF104900.yaml", "trials/NCT02066532.yaml", "trials/ner_rux_mtnbc.yaml"]
 TUMOUR_PATIENTS = config.get("calibration", {}).get("tumour_patients", 0)
 
 
@@ -199,6 +200,7 @@ rule calibration_signalling_table:
 rule calibration_tumour:
     input:
         spec=TUMOUR_CALIBRATION_SPEC,
+        trials=TUMOUR_TARGET_SPECS,
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
     output:

@@ -7,22 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from stat3qsp.calibration import store, tumour
-from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.calibration import store
 from stat3qsp.io.tables import read_table, write_table_atomic
 from stat3qsp.model.parameters import CALIBRATED, read_parameter_table
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 SIGNALLING_SPEC = ROOT / "calibration" / "sobotta2017" / "spec.yaml"
-TUMOUR_SPEC = ROOT / "trials" / "NCT02066532.yaml"
+TUMOUR_TARGETS = ROOT / "calibration" / "tumour" / "targets.yaml"
 #: Relative tolerance of a re-evaluated signalling objective (one deterministic simulation of the problem).
 TOLERANCE = 1e-6
-#: Tolerances of the re-evaluated tumour targets. The calibration evaluates each patient's drug effect once
-#: and reuses it across its 14 evaluations; a fresh evaluation integrates the same patients in another order,
-#: which moves the median latent PFS by about 2e-4 weeks (integrator history; measured 7.99939 vs 7.99960).
-PFS_TOLERANCE_WEEKS = 0.01
-ORR_TOLERANCE = 0.5 / 400
+#: Tolerance of the re-evaluated tumour targets (shares of 400 patients). The calibration evaluates each
+#: patient's drug effect once and reuses it across its evaluations; a fresh evaluation integrates the same
+#: patients in another order (integrator history moved a median latent PFS by 2e-4 weeks), which can move
+#: a patient across a threshold.
+SHARE_TOLERANCE = 1.5 / 400
 
 
 def _committed(stage: str):
@@ -58,12 +57,9 @@ def test_a_drifted_signalling_value_is_detected(tmp_path):
 
 
 @pytest.mark.slow
-def test_tumour_scales_reproduce_their_recorded_targets():
+def test_tumour_scales_reproduce_their_recorded_objective():
     committed = _committed("tumour")
     rate, kill = committed.loc["tumour_rate_scale", "value"], committed.loc["tumour_kill_scale", "value"]
-    pfs, orr = store.tumour_objective(TUMOUR_SPEC, MODELS, rate, kill)
-    assert pfs == pytest.approx(committed.loc["tumour_rate_scale", "objective_value"], abs=PFS_TOLERANCE_WEEKS)
-    assert orr == pytest.approx(committed.loc["tumour_kill_scale", "objective_value"], abs=ORR_TOLERANCE)
-    target_pfs, target_orr = tumour.calibration_targets(load_trial_spec(TUMOUR_SPEC))
-    assert pfs == pytest.approx(target_pfs, abs=0.05)
-    assert orr == pytest.approx(target_orr, abs=0.01)
+    progressed, orr = store.tumour_objective(TUMOUR_TARGETS, MODELS, rate, kill)
+    assert progressed == pytest.approx(committed.loc["tumour_rate_scale", "objective_value"], abs=SHARE_TOLERANCE)
+    assert orr == pytest.approx(committed.loc["tumour_kill_scale", "objective_value"], abs=SHARE_TOLERANCE)

@@ -208,7 +208,7 @@ def test_observed_table_from_the_real_spec():
     assert math.isnan(main.loc[tc.PFS_6MO, tc.OBSERVED_LO])
     assert set(main[tc.ROLE]) == {"validation"}
     control = observed[observed[tc.ARM] == "historical_control"]
-    assert control[tc.ROLE].tolist() == ["calibration"] and control[tc.OBSERVED].tolist() == [8.0]
+    assert control[tc.ROLE].tolist() == ["validation"] and control[tc.OBSERVED].tolist() == [8.0]  # no longer fitted
 
 
 def test_km_median_equals_lifelines_unless_the_curve_is_flat_at_half():

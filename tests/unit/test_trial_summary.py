@@ -51,7 +51,8 @@ def test_data_roles_of_the_project_calibrate_on_external_data_and_validate_on_th
     assert calibration[tc.USED_FOR].str.contains("tumour_kill_scale").any()
     assert calibration[tc.DATA].str.contains("trastuzumab_first_line: orr").any()
     validation = roles[roles[tc.ROLE] == "validation"][tc.DATA]
-    assert validation.str.startswith("NCT02066532 ruxolitinib_trastuzumab").all() and len(validation) == 4
+    combination = validation.str.startswith("NCT02066532 ruxolitinib_trastuzumab")
+    assert combination.sum() == 4 and validation[~combination].str.startswith("NCT02066532 historical_control").all()
 
 
 def test_predicted_vs_observed_says_yes_no_and_formats_rates_in_percent():
@@ -71,6 +72,10 @@ def test_predicted_vs_observed_says_yes_no_and_formats_rates_in_percent():
     assert table[tc.OBSERVED_TEXT].iloc[1] == "3.85% (0.1% to 19.6%)"
     assert table[tc.PREDICTED_TEXT].iloc[2] == "7%"  # no interval: none shown
     assert "calibration target" in table[tc.NOTE].iloc[3] and table[tc.NOTE].iloc[0] == ""
+    assert set(table[tc.PREDICTIVE_P_TEXT]) == {"n/a"}  # the comparison has no predictive_p column
+    comparison[tc.P_LE_OBSERVED], comparison[tc.P_GE_OBSERVED] = 0.02, 0.99
+    comparison[tc.PREDICTIVE_P] = 0.04
+    assert predicted_vs_observed(comparison)[tc.PREDICTIVE_P_TEXT].iloc[0] == "0.04 (<= obs 0.02, >= obs 0.99)"
 
 
 def test_target_summary_compares_every_arm_with_the_design_target():

@@ -41,7 +41,7 @@ def test_real_spec_validates_and_parses():
     assert main.endpoint(tc.MEDIAN_PFS_WEEKS).observed == 8.3
     assert {e.role for e in main.endpoints} == {"validation"}
     assert main.endpoint(tc.PFS_6MO).approximate and main.endpoint(tc.PFS_6MO).lo is None
-    assert spec.arm("historical_control").endpoint(tc.MEDIAN_PFS_WEEKS).role == "calibration"
+    assert spec.arm("historical_control").endpoint(tc.MEDIAN_PFS_WEEKS).role == "validation"  # not fitted any more
     first_line = spec.arm("trastuzumab_first_line")  # Vogel 2002: calibrates the tumour kill scale
     assert (first_line.context, first_line.counterfactual, first_line.drugs[0].interval.days) == ("her2_amplified",
                                                                                                   False, 7)

@@ -102,7 +102,7 @@ def test_interval_table_is_the_comparison_table_per_source(replicates):
     assert len(table) == 3 * endpoints[tc.ENDPOINT].nunique()
     baseline = endpoints[endpoints[sc.UNCERTAINTY] == sc.BASELINE_SOURCES].drop(columns=[sc.UNCERTAINTY])
     observed = ep.observed_table(load_trial_spec(SPEC))
-    expected = ep.comparison_table(ep.prediction_summary(baseline), observed[observed[tc.ARM] == ARM])
+    expected = ep.comparison_table(ep.prediction_summary(baseline), observed[observed[tc.ARM] == ARM], baseline)
     ours = table[table[sc.UNCERTAINTY] == sc.BASELINE_SOURCES].drop(columns=[sc.UNCERTAINTY])
     pd.testing.assert_frame_equal(ours.reset_index(drop=True), expected.reset_index(drop=True))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stat3qsp.calibration import tumour
+from stat3qsp.calibration import targets, tumour
 from stat3qsp.io.tables import read_table, write_table_atomic, write_text_atomic
 from stat3qsp.model.parameters import CALIBRATED, CALIBRATED_COLUMNS
 from stat3qsp.model.provenance import file_hash, provenance_lines
@@ -43,38 +43,48 @@ def _write(path: Path | str, rows: list[dict], header: list[str]) -> None:
     write_table_atomic(path, table, [GENERATED, *header])
 
 
-def tumour_objective(spec_path: Path | str, models_dir: Path | str, rate_scale: float, kill_scale: float,
+def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scale: float, kill_scale: float,
                      n_patients: int = 400, seed: int = tumour.CALIBRATION_SEED) -> tuple[float, float]:
-    """``(median latent PFS weeks of the historical control, latent ORR of first-line trastuzumab)``
-    at the given scales, on the calibration's patients (:mod:`stat3qsp.calibration.tumour`)."""
-    spec = load_trial_spec(spec_path)
-    simulator = tumour.CourseSimulator(spec, n_patients, seed, 104.0, models_dir)
-    control = simulator.courses(tumour.CALIBRATION_ARM, rate_scale)
-    first_line = simulator.courses(tumour.KILL_CALIBRATION_ARM, rate_scale)
-    return (tumour.median_latent_pfs(control, kill_scale, spec.recist),
-            tumour.latent_orr(first_line, kill_scale, spec.recist))
+    """``(share of the growth arm progressed by its anchor scan, latent ORR of the kill arm)`` at the
+    given scales, on the calibration's patients (:mod:`stat3qsp.calibration.targets`)."""
+    growth, kill = targets.read_targets(targets_path)[:2]
+    specs = {t.spec_path: load_trial_spec(t.spec_path) for t in (growth, kill)}
+    courses = {t.kind: tumour.CourseSimulator(specs[t.spec_path], n_patients, seed, 104.0, models_dir).courses(
+        t.arm, rate_scale) for t in (growth, kill)}
+    spec = specs[growth.spec_path]
+    outcomes = targets.scan_outcomes(courses["growth"], kill_scale, spec)
+    return (targets.progressed_share(outcomes, targets.growth_anchor(spec, growth.observed)),
+            tumour.latent_orr(courses["kill"], kill_scale, specs[kill.spec_path].recist))
 
 
-def calibrate_tumour(spec_path: Path | str, models_dir: Path | str, output: Path | str, n_patients: int = 400,
-                     command: str = "stat3qsp calibrate tumour") -> tumour.CalibrationResult:
-    """Fit the tumour's growth and kill scales (:func:`stat3qsp.calibration.tumour.calibrate_tumour_scales`)
-    and write the generated table *output*."""
-    spec = load_trial_spec(spec_path)
-    result = tumour.calibrate_tumour_scales(spec, n_patients=n_patients, models_dir=models_dir)
-    where = f"{Path(spec_path).name}, {n_patients} patients per arm, seed {result.seed}"
+def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: Path | str, n_patients: int = 400,
+                     command: str = "stat3qsp calibrate tumour") -> targets.TargetFit:
+    """Fit the tumour's growth and kill scales to the targets of *targets_path*
+    (:func:`stat3qsp.calibration.targets.calibrate_targets`) and write the generated table *output*,
+    with the fit of every target (simulated against observed) in its header. Written to the models'
+    committed table, the two rows of ``parameters.tsv`` are set to ``calibrated``."""
+    chosen = targets.read_targets(targets_path)
+    fit = targets.calibrate_targets(chosen, n_patients=n_patients, models_dir=models_dir)
+    growth, kill = fit.rows.iloc[0], fit.rows.iloc[1]
+    where = f"{n_patients} patients per arm, seed {fit.seed}"
     rows = [
-        {"parameterId": tumour.RATE_SCALE, "value": result.rate_scale, "lowerBound": 1e-4, "upperBound": 0.1,
-         "fitted_to": f"arm {tumour.CALIBRATION_ARM}: design.historical_control median PFS ({where})",
-         "objective": f"median latent PFS (weeks), continuous assessment; target {result.target_pfs_weeks:g}",
-         "objective_value": result.median_pfs_weeks, "command": command},
-        {"parameterId": tumour.KILL_SCALE, "value": result.kill_scale, "lowerBound": 1e-4, "upperBound": 1.0,
-         "fitted_to": f"arm {tumour.KILL_CALIBRATION_ARM}: observed ORR, role calibration ({where})",
-         "objective": f"latent ORR (CR or PR before latent progression); target {result.target_orr:g}",
-         "objective_value": result.orr, "command": command},
+        {"parameterId": tumour.RATE_SCALE, "value": fit.rate_scale, "lowerBound": 1e-4, "upperBound": 0.2,
+         "fitted_to": f"{growth['spec']} arm {growth['arm']}: {growth['endpoint']} {growth['observed']:g} ({where})",
+         "objective": f"{growth['matched_as']}; target {chosen[0].observed:g}", "objective_value": growth["simulated"],
+         "command": command},
+        {"parameterId": tumour.KILL_SCALE, "value": fit.kill_scale, "lowerBound": 1e-4, "upperBound": 1.0,
+         "fitted_to": f"{kill['spec']} arm {kill['arm']}: {kill['endpoint']} {kill['observed']:g} ({where})",
+         "objective": f"{kill['matched_as']}; target {chosen[1].observed:g}", "objective_value": kill["simulated"],
+         "command": command},
     ]
-    _write(output, rows, [*provenance_lines(models_dir), f"trial_spec: {Path(spec_path).name} sha256 "
-                          f"{file_hash(spec_path)}", f"evaluations: {result.evaluations}"])
-    return result
+    fits = [f"fit: {r.target} {r.spec} {r.arm} {r.endpoint} observed {r.observed:.4g} simulated {r.simulated:.4g}"
+            + (f" accepted {r.accepted} within {r.within}" if r.accepted else "") for r in fit.rows.itertuples()]
+    _write(output, rows, [*provenance_lines(models_dir), f"targets: {targets_path} sha256 {file_hash(targets_path)}",
+                          *(f"trial_spec: {t} sha256 {file_hash(t)}" for t in dict.fromkeys(str(c.spec_path) for c in chosen)),
+                          f"evaluations: {fit.evaluations}", *fits])
+    if Path(output).resolve() == committed_path(models_dir, "tumour").resolve():
+        mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE])
+    return fit
 
 
 def signalling_objective(spec_path: Path | str, models_dir: Path | str) -> float:

@@ -1,40 +1,31 @@
-"""Calibration of the tumour module's two clinical scales on two external summary statistics.
+"""Latent tumour courses of calibration patients and the joint solve of the tumour module's two
+clinical scales (the targets and how each is matched: :mod:`stat3qsp.calibration.targets`).
 
 The patient model has two parameters fitted to clinical data, the population medians of the
 scales of ``models/tumour/sld.ant``::
 
     d ln SLD/dt = s g0 + k (g(t) - g0) exp(-lambda t)
 
-- ``tumour_rate_scale`` ``s`` (growth, Claret's KL): the simulated **historical control** of the
-  spec (arm :data:`CALIBRATION_ARM`, NCT02066532: trastuzumab alone in the trastuzumab-resistant
-  population) has the median PFS the trial was designed against (8 weeks; Blackwell 2010 via
-  Kearney 2021, ``design.historical_control``);
-- ``tumour_kill_scale`` ``k`` (drug effect, Claret's KD): the simulated **first-line trastuzumab
-  monotherapy** arm (arm :data:`KILL_CALIBRATION_ARM`, trastuzumab-sensitive HER2-amplified disease)
-  has the objective response rate observed by Vogel et al. 2002 (its ``orr`` endpoint, role
-  ``calibration``).
+- ``tumour_rate_scale`` ``s`` (growth, Claret's KL), fitted to the growth target (the lapatinib
+  monotherapy arm of EGF104900, scan-dated, :mod:`stat3qsp.calibration.targets`);
+- ``tumour_kill_scale`` ``k`` (drug effect, Claret's KD), fitted to the objective response rate of
+  first-line trastuzumab monotherapy (Vogel et al. 2002; arm :data:`KILL_CALIBRATION_ARM` of
+  trials/NCT02066532.yaml, trastuzumab-sensitive HER2-amplified disease).
 
-The observed results of NCT02066532's combination arm are never used: they are validation data.
+The observed results of NCT02066532 itself are never used: they are validation data.
 
-**Which PFS and which ORR.** Both targets come from other trials, with their own assessment
-schedules and conduct, so they are matched by *continuous-assessment* ("latent") endpoints of the
-simulated patients on a weekly grid (:data:`GRID_WEEKS`), without early discontinuation, scan
-windows or non-measurable disease:
+**Latent endpoints.** Calibration patients are simulated on a weekly grid (:data:`GRID_WEEKS`),
+without early discontinuation, scan windows or non-measurable disease:
 
 - latent PFS (:func:`latent_progression_weeks`): the first time at which the SLD meets RECIST 1.1
   progression against its running nadir, ``SLD(t) >= (1 + pd%/100) nadir(t)`` and
   ``SLD(t) - nadir(t) >= pd_min_mm``, with linear interpolation of SLD between the last week
-  without and the first week with progression. (The 8 weeks are the median of an exponential PFS
-  distribution of the design; a median of scan-dated PFS would move in steps of the 9-week scan
-  interval.) Patients without progression within the horizon count as longer than the median;
+  without and the first week with progression;
 - latent response (:func:`latent_best_ratio`): a patient responds (CR or PR) when its SLD falls to
   ``(1 + pr%/100)`` of baseline (70%) or below at a grid time before its latent progression; the
   latent ORR is the share of responders. (CR needs SLD < 5 mm, i.e. below half of any measurable
   baseline, so it is included.) In the first-line arm responses last for months, so scans every
-  8 or 9 weeks, or a 4-week confirmation, find nearly the same responders (at most one patient in
-  100 fewer, checked at kill scales 0.0125-0.02 when the kill scale was introduced). Early
-  discontinuation, which the trial runner draws from the spec (NCT02066532: 42% before the first
-  scan), lowers the scan-dated ORR of the same arm far more.
+  8 or 9 weeks, or a 4-week confirmation, find nearly the same responders.
 
 **Linearity in the scales.** The tumour does not act on the signalling, so ``g(t)`` of a patient
 does not depend on ``s`` or ``k`` and ``ln(SLD(t)/SLD(0)) = s_i g0_i t + k E_i(t)`` with the drug
@@ -45,12 +36,12 @@ untreated doubling time, ``ln 2 / (3 s_i g0_i)``, decides acceptance), so they a
 every ``s``; ``E_i`` does not depend on ``s`` and is kept per candidate (patient index and draw)
 across evaluations.
 
-**Joint solve.** The targets interact: the historical control's trastuzumab has a small effect in
-resistant disease (``k`` moves its PFS) and ``s`` sets how fast the first-line tumours regrow (it
+**Joint solve.** The targets interact: lapatinib has a small effect in trastuzumab-resistant
+disease (``k`` moves its PFS) and ``s`` sets how fast the first-line tumours regrow (it
 moves the ORR). For each ``s`` the kill scale ``k(s)`` that gives the target ORR is found (Brent on
 ``log k`` of the ``ORR``-quantile of the patients' best SLD ratio minus the PR threshold: a
 continuous, non-increasing function of ``k`` whose root puts the target share of patients at or
-below the threshold); then Brent on ``log s`` solves ``median latent PFS(s, k(s)) = target``. Same
+below the threshold); then Brent on ``log s`` solves ``growth target(s, k(s)) = observed``. Same
 patients (fixed seed, common random numbers) at every evaluation; the result is deterministic.
 """
 from __future__ import annotations
@@ -71,11 +62,12 @@ from stat3qsp.trial.regimen import dosing_values
 from stat3qsp.trial.names import HOURS_PER_WEEK, KILL_SCALE, RATE_SCALE
 from stat3qsp.trial.population import BIOLOGY_STREAM, patient_generator
 from stat3qsp.trial.recist import RecistRules
-from stat3qsp.trial.columns import ORR
 from stat3qsp.trial.spec_types import TrialSpec
 
 CALIBRATION_ARM = "historical_control"
-"""Arm of the trial spec whose median PFS calibrates the growth scale."""
+"""Arm of trials/NCT02066532.yaml standing for the design's historical control (single-agent
+HER2-directed therapy after trastuzumab); no longer a calibration target (the growth scale is
+fitted on the EGF104900 lapatinib arm itself), kept as the sensitivity analyses' control arm."""
 KILL_CALIBRATION_ARM = "trastuzumab_first_line"
 """Arm of the trial spec whose ORR (role calibration) calibrates the kill scale."""
 CALIBRATION_SEED = 20100301
@@ -85,25 +77,11 @@ GRID_WEEKS = 1.0
 PROBE_KILL_SCALE = 0.01
 """Kill scale of the calibration simulations (the drug effect at any other scale follows by linearity;
 small enough that SLD stays far from floating-point underflow)."""
-CALIBRATION_NOTE = ("calibration targets are matched by continuous-assessment endpoints without this spec's trial "
-                    "conduct (stat3qsp.calibration.tumour): historical_control median_pfs_weeks and trastuzumab_first_line "
-                    "orr as predicted here (scan-dated, with early discontinuation) are not what was fitted")
+CALIBRATION_NOTE = ("calibration targets (calibration/tumour/targets.yaml) are matched without trial conduct "
+                    "(stat3qsp.calibration.targets): EGF104900 lapatinib_monotherapy's median PFS at its scheduled scans "
+                    "without scan window, trastuzumab_first_line's ORR by continuous assessment; as predicted here, with "
+                    "the spec's scan window and early discontinuation, they are not exactly what was fitted")
 """Header note of every endpoints table of a spec with calibration arms."""
-
-
-@dataclass(frozen=True)
-class CalibrationResult:
-    """Fitted population medians of the growth and kill scales and what they achieve."""
-
-    rate_scale: float
-    kill_scale: float
-    target_pfs_weeks: float
-    median_pfs_weeks: float
-    target_orr: float
-    orr: float
-    n_patients: int
-    evaluations: int
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -221,7 +199,8 @@ def fit_kill_scale(courses: TumourCourses, target_orr: float, rules: RecistRules
     return math.exp(brentq(excess, low, high, xtol=xtol))
 
 
-def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourses]], target_pfs_weeks: float,
+def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourses]],
+                 growth_excess: Callable[[TumourCourses, float], float],
                  target_orr: float, rules: RecistRules = RecistRules(),
                  rate_bracket: tuple[float, float] = (2e-3, 0.05), kill_bracket: tuple[float, float] = (1e-4, 1.0),
                  xtol: float = 1e-3) -> tuple[float, float, int]:
@@ -230,8 +209,11 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
     Parameters
     ----------
     courses_at
-        ``s -> (control courses, first-line courses)``: the patients of both calibration arms at
+        ``s -> (growth-arm courses, kill-arm courses)``: the patients of both calibration arms at
         growth-scale median ``s``.
+    growth_excess
+        ``(growth-arm courses, k) -> simulated minus target`` of the growth target, increasing in
+        ``s`` (e.g. the share progressed by a scan minus its target; :mod:`stat3qsp.calibration.targets`).
     rate_bracket, kill_bracket
         Scales between which the targets are crossed.
     xtol
@@ -254,15 +236,14 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         evaluations += 1
         control, first_line = courses_at(math.exp(log_rate))
         kill = fit_kill_scale(first_line, target_orr, rules, kill_bracket, xtol)
-        return median_latent_pfs(control, kill, rules) - target_pfs_weeks
+        return growth_excess(control, kill)
 
     low, high = (math.log(b) for b in rate_bracket)
     at_low, at_high = excess(low), excess(high)
     if at_low * at_high > 0:
-        raise InputError(f"historical control median PFS {target_pfs_weeks} weeks is not reached between "
-                         f"tumour_rate_scale {rate_bracket[0]} ({at_low + target_pfs_weeks:.2f} weeks) and "
-                         f"{rate_bracket[1]} ({at_high + target_pfs_weeks:.2f} weeks); accepted: a bracket around "
-                         "the target")
+        raise InputError(f"the growth target is not reached between tumour_rate_scale {rate_bracket[0]} (simulated "
+                         f"minus target {at_low:.3g}) and {rate_bracket[1]} ({at_high:.3g}); accepted: a bracket "
+                         "around the target")
     rate = math.exp(brentq(excess, low, high, xtol=xtol))
     _, first_line = courses_at(rate)
     return rate, fit_kill_scale(first_line, target_orr, rules, kill_bracket, xtol), evaluations + 1
@@ -273,9 +254,10 @@ class CourseSimulator:
     with the drug effect of every candidate simulated once (module docstring)."""
 
     def __init__(self, spec: TrialSpec, n_patients: int, seed: int, horizon_weeks: float,
-                 models_dir: Path | str = DEFAULT_MODELS_DIR):
+                 models_dir: Path | str = DEFAULT_MODELS_DIR, simulator: PatientSimulator | None = None):
         self.spec, self.n_patients, self.seed = spec, n_patients, seed
-        self.simulator = PatientSimulator(models_dir)
+        self.simulator = PatientSimulator(models_dir) if simulator is None else simulator
+        _cache_preequilibration(self.simulator)
         self.weeks = np.arange(GRID_WEEKS, horizon_weeks + 1e-9, GRID_WEEKS)
         self._effects: dict[tuple[str, int, int], np.ndarray] = {}
 
@@ -300,63 +282,18 @@ class CourseSimulator:
         return TumourCourses(self.weeks, np.array(baseline), np.array(growth), np.array(effect))
 
 
-def calibration_targets(spec: TrialSpec) -> tuple[float, float]:
-    """``(median PFS weeks, ORR)``: the historical control's median PFS and the observed ORR of arm
-    :data:`KILL_CALIBRATION_ARM` (which must have the role ``calibration``).
+def _cache_preequilibration(simulator: PatientSimulator) -> None:
+    """Keep each candidate's untreated steady state across growth scales: it depends on the
+    signalling values only, not on the tumour module's ``tumour_*`` parameters (the tumour does not
+    act on the signalling), so a candidate drawn again at another scale is not re-equilibrated."""
+    if getattr(simulator, "_cached_preequilibration", False):
+        return
+    compute, cache = simulator.preequilibrate, {}
 
-    Raises
-    ------
-    InputError
-        If the spec lacks either target.
-    """
-    pfs = spec.design.historical_control_median_pfs_weeks
-    names = [a.name for a in spec.arms]
-    orr = spec.arm(KILL_CALIBRATION_ARM).endpoint(ORR) if KILL_CALIBRATION_ARM in names else None
-    if pfs is None or CALIBRATION_ARM not in names or orr is None or orr.role != "calibration":
-        raise InputError(f"trial spec {spec.id}: the calibration needs design.historical_control.median_pfs_weeks, an "
-                         f"arm {CALIBRATION_ARM!r} and an arm {KILL_CALIBRATION_ARM!r} with an orr endpoint of role "
-                         "calibration")
-    return float(pfs), float(orr.observed)
-
-
-def calibrate_tumour_scales(spec: TrialSpec, n_patients: int = 400, seed: int = CALIBRATION_SEED,
-                            horizon_weeks: float = 104.0, rate_bracket: tuple[float, float] = (2e-3, 0.05),
-                            kill_bracket: tuple[float, float] = (1e-4, 1.0), xtol: float = 1e-3,
-                            models_dir: Path | str = DEFAULT_MODELS_DIR,
-                            target_orr: float | None = None) -> CalibrationResult:
-    """Fit the population medians of ``tumour_rate_scale`` and ``tumour_kill_scale`` (module docstring).
-
-    Parameters
-    ----------
-    spec
-        The trial spec (:func:`calibration_targets`).
-    n_patients, seed
-        Calibration patients of each arm (replicate 0 of *seed*).
-    horizon_weeks
-        Follow-up of each calibration patient.
-    rate_bracket, kill_bracket, xtol
-        As in :func:`solve_scales`.
-    target_orr
-        Another ORR target than the spec's (a sensitivity analysis of the target).
-    """
-    target_pfs, spec_orr = calibration_targets(spec)
-    target_orr = spec_orr if target_orr is None else float(target_orr)
-    simulator = CourseSimulator(spec, n_patients, seed, horizon_weeks, models_dir)
-
-    def courses_at(rate: float) -> tuple[TumourCourses, TumourCourses]:
-        return simulator.courses(CALIBRATION_ARM, rate), simulator.courses(KILL_CALIBRATION_ARM, rate)
-
-    rate, kill, evaluations = solve_scales(courses_at, target_pfs, target_orr, spec.recist, rate_bracket,
-                                           kill_bracket, xtol)
-    control, first_line = courses_at(rate)
-    return CalibrationResult(rate, kill, target_pfs, median_latent_pfs(control, kill, spec.recist), target_orr,
-                             latent_orr(first_line, kill, spec.recist), n_patients, evaluations, seed)
-
-
-if __name__ == "__main__":  # pragma: no cover - a command for maintainers, run once per model change
-    import sys
-
-    from stat3qsp.trial.spec import load_trial_spec
-
-    path = sys.argv[1] if len(sys.argv) > 1 else "trials/NCT02066532.yaml"
-    print(calibrate_tumour_scales(load_trial_spec(path), target_orr=float(sys.argv[2]) if len(sys.argv) > 2 else None))
+    def preequilibrate(context: str, values: dict[str, float]):
+        key = (context, tuple(sorted((k, v) for k, v in values.items() if not k.startswith("tumour_"))))
+        if key not in cache:
+            cache[key] = compute(context, values)
+        return cache[key]
+    simulator.preequilibrate = preequilibrate
+    simulator._cached_preequilibration = True

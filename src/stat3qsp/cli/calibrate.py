@@ -18,8 +18,8 @@ def register(verbs) -> None:
                                           "(default: models/calibrated/<stage>.tsv of --models).")
     parser.add_argument("stage", choices=("signalling", "tumour"), help="which calibration to run")
     parser.add_argument("--spec", type=Path, default=None,
-                        help="signalling: the recipe (default calibration/sobotta2017/spec.yaml); tumour: the trial "
-                             "spec with the calibration arms (default trials/NCT02066532.yaml)")
+                        help="signalling: the recipe (default calibration/sobotta2017/spec.yaml); tumour: the "
+                             "calibration targets (default calibration/tumour/targets.yaml)")
     parser.add_argument("--fit", default="full", help="signalling: fit configuration of the recipe (default full)")
     parser.add_argument("--patients", type=int, default=400, help="tumour: patients per calibration arm (default 400)")
     parser.add_argument("-o", "--output", type=Path, default=None,
@@ -37,11 +37,10 @@ def run(args: argparse.Namespace) -> None:
     output = args.output or store.committed_path(args.models, args.stage)
     command = "stat3qsp " + shlex.join(sys.argv[1:]) if sys.argv[1:] else f"stat3qsp calibrate {args.stage}"
     if args.stage == "tumour":
-        spec = args.spec or Path("trials/NCT02066532.yaml")
+        spec = args.spec or Path("calibration/tumour/targets.yaml")
         result = store.calibrate_tumour(spec, args.models, output, args.patients, command)
-        print(f"tumour_rate_scale {result.rate_scale:.6g} (median PFS {result.median_pfs_weeks:.3f} weeks, target "
-              f"{result.target_pfs_weeks:g}); tumour_kill_scale {result.kill_scale:.6g} (ORR {result.orr:.3f}, target "
-              f"{result.target_orr:g}) -> {output}")
+        print(f"tumour_rate_scale {result.rate_scale:.6g}, tumour_kill_scale {result.kill_scale:.6g} -> {output}")
+        print(result.rows.drop(columns=["matched_as"]).to_string(index=False))
     else:
         spec = args.spec or Path("calibration/sobotta2017/spec.yaml")
         nllh = store.calibrate_signalling(spec, args.models, output, args.fit, command)

@@ -251,9 +251,10 @@ def interval_table(replicate_endpoints: pd.DataFrame, spec_path: str | Path, lev
     observed = ep.observed_table(spec)
     tables = []
     for label, group in replicate_endpoints.groupby(sc.UNCERTAINTY, sort=False):
-        summary = ep.prediction_summary(group.drop(columns=[sc.UNCERTAINTY]), level)
+        replicates = group.drop(columns=[sc.UNCERTAINTY])
+        summary = ep.prediction_summary(replicates, level)
         arms = set(group[tc.ARM])
-        table = ep.comparison_table(summary, observed[observed[tc.ARM].isin(arms)])
+        table = ep.comparison_table(summary, observed[observed[tc.ARM].isin(arms)], replicates)
         tables.append(table.assign(**{sc.UNCERTAINTY: label}))
     stacked = pd.concat(tables, ignore_index=True)
     endpoint_order = {name: i for i, name in enumerate(dict.fromkeys(stacked[tc.ENDPOINT]))}

@@ -76,5 +76,5 @@ def summarise(patients: pd.DataFrame, spec: TrialSpec, settings: TrialSettings) 
     summary = ep.prediction_summary(per_replicate)
     names = {arm.name for arm in selected_arms(spec, settings)}
     observed = ep.observed_table(spec)
-    comparison = ep.comparison_table(summary, observed[observed[tc.ARM].isin(names)])
+    comparison = ep.comparison_table(summary, observed[observed[tc.ARM].isin(names)], per_replicate)
     return per_replicate, comparison

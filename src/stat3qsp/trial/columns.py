@@ -11,7 +11,8 @@ endpoints table (one row per replicate trial, arm and endpoint; :func:`stat3qsp.
     ``replicate, arm, endpoint, value, lo, hi, n_patients, n_failed``
 comparison table (one row per arm and endpoint; :func:`stat3qsp.endpoints.comparison_table`)
     ``endpoint, arm, observed, observed_lo, observed_hi, predicted, predicted_lo,
-    predicted_hi, n_replicates, n_failed, consistent, role``
+    predicted_hi, p_pred_le_observed, p_pred_ge_observed, predictive_p, n_replicates, n_failed,
+    consistent, role``
 """
 from __future__ import annotations
 
@@ -130,6 +131,18 @@ OBSERVED_LO = "observed_lo"
 """Lower limit of the observed endpoint's 95% confidence interval (NaN if not reported)."""
 OBSERVED_HI = "observed_hi"
 """Upper limit of the observed endpoint's 95% confidence interval (NaN if not reported)."""
+P_LE_OBSERVED = "p_pred_le_observed"
+"""Posterior-predictive probability that a replicate virtual trial's endpoint is at most the observed
+value, ``P(pred <= obs)``: the share of the ``n_replicates`` replicates with a value <= observed, a
+value within the tie tolerance of the observed counting as equal (:mod:`stat3qsp.trial.endpoints`);
+NaN without replicate endpoints or without an observation."""
+P_GE_OBSERVED = "p_pred_ge_observed"
+"""``P(pred >= obs)``, as :data:`P_LE_OBSERVED` in the other direction; ties are counted in both, so
+the two add up to more than 1 when replicates equal the observed value."""
+PREDICTIVE_P = "predictive_p"
+"""Two-sided posterior-predictive p of the observation: ``min(1, 2 * min(P(pred <= obs), P(pred >=
+obs)))``; small values mean the real trial is surprising under the model (0.1 or more: not among the
+10% most extreme outcomes in either direction). NaN where either tail is NaN."""
 CONSISTENT = "consistent"
 """True if ``predicted_lo <= observed <= predicted_hi``; NA if either side is missing."""
 ROLE = "role"
@@ -140,7 +153,8 @@ SUMMARY_COLUMNS = (ARM, ENDPOINT, PREDICTED, PREDICTED_LO, PREDICTED_HI, N_REPLI
 OBSERVED_COLUMNS = (ARM, ENDPOINT, OBSERVED, OBSERVED_LO, OBSERVED_HI, ROLE)
 """All columns of the observed-endpoints table, in order."""
 COMPARISON_COLUMNS = (ENDPOINT, ARM, OBSERVED, OBSERVED_LO, OBSERVED_HI, PREDICTED, PREDICTED_LO,
-                      PREDICTED_HI, N_REPLICATES, N_FAILED, CONSISTENT, ROLE)
+                      PREDICTED_HI, P_LE_OBSERVED, P_GE_OBSERVED, PREDICTIVE_P, N_REPLICATES, N_FAILED,
+                      CONSISTENT, ROLE)
 """All columns of the comparison table, in order."""
 
 # --- report tables of the workflow's trial stage (stat3qsp.trial.summary) ---------------------
@@ -149,6 +163,9 @@ OBSERVED_TEXT = "observed (95% CI)"
 """Observed value with its 95% confidence interval, as text (rates as %)."""
 PREDICTED_TEXT = "predicted (90% PI)"
 """Median over replicate virtual trials with the 5th-95th percentile interval, as text."""
+PREDICTIVE_P_TEXT = "predictive_p"
+"""Two-sided posterior-predictive p (:data:`PREDICTIVE_P`), as text with its two tails:
+``0.04 (<= obs 0.02, >= obs 0.99)``; ``n/a`` without replicate endpoints."""
 CONSISTENT_TEXT = "consistent"
 """``yes`` if the observed value lies in the 90% prediction interval, ``no`` if not, ``n/a`` if unknown."""
 NOTE = "note"

@@ -40,6 +40,10 @@ linear interpolation), over the replicates where the endpoint is defined (``n_re
 *consistent* with the model when ``predicted_lo <= observed <= predicted_hi`` (closed interval; observed values as reported, i.e.
 rounded): the real trial is then not among the 10% most extreme outcomes the model predicts for a
 trial of that size.
+
+How surprising an observation is, beyond inside/outside: the posterior-predictive tails
+``P(pred <= obs)``, ``P(pred >= obs)`` and the two-sided ``predictive_p`` over the replicates
+(:mod:`stat3qsp.trial.predictive`).
 """
 from __future__ import annotations
 
@@ -54,6 +58,7 @@ from scipy.stats import binomtest
 
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
+from stat3qsp.trial.predictive import predictive_tails
 from stat3qsp.trial.spec_types import TrialSpec
 
 PFS_6MO_WEEKS = 26.0
@@ -249,7 +254,8 @@ def observed_table(spec: TrialSpec) -> pd.DataFrame:
         {tc.OBSERVED: float, tc.OBSERVED_LO: float, tc.OBSERVED_HI: float})
 
 
-def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame,
+                     replicate_endpoints: pd.DataFrame | None = None) -> pd.DataFrame:
     """Observed versus predicted endpoints.
 
     Parameters
@@ -258,6 +264,10 @@ def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFr
         Output of :func:`prediction_summary`.
     observed
         Output of :func:`observed_table`.
+    replicate_endpoints
+        The endpoints of every replicate trial that *summary* was made from (output of
+        :func:`trial_endpoints`); gives the posterior-predictive tails and ``predictive_p``
+        (:func:`predictive_tails`), NaN without it.
 
     Returns
     -------
@@ -265,7 +275,8 @@ def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFr
         Columns :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`, one row per arm and endpoint
         present in either input (outer join). ``consistent`` (nullable boolean) is
         ``predicted_lo <= observed <= predicted_hi``, NA where the observation or the interval is
-        missing; ``n_replicates`` and ``n_failed`` from the summary (NaN for an observation without
+        missing; ``p_pred_le_observed``, ``p_pred_ge_observed`` and ``predictive_p`` from
+        *replicate_endpoints*; ``n_replicates`` and ``n_failed`` from the summary (NaN for an observation without
         prediction).
         Rows are ordered by endpoint, then by arm as they first appear.
     """
@@ -278,6 +289,13 @@ def comparison_table(summary: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFr
     inside = (table[tc.PREDICTED_LO] <= table[tc.OBSERVED]) & (table[tc.OBSERVED] <= table[tc.PREDICTED_HI])
     table[tc.CONSISTENT] = pd.array(inside, dtype="boolean")
     table.loc[~known, tc.CONSISTENT] = pd.NA
+    tails = [(np.nan,) * 3] * len(table)
+    if replicate_endpoints is not None:
+        groups = {key: group[tc.VALUE].to_numpy(float)
+                  for key, group in replicate_endpoints.groupby(keys, sort=False)}
+        tails = [predictive_tails(groups.get((arm, endpoint), np.empty(0)), float(obs))
+                 for arm, endpoint, obs in zip(table[tc.ARM], table[tc.ENDPOINT], table[tc.OBSERVED])]
+    table[[tc.P_LE_OBSERVED, tc.P_GE_OBSERVED, tc.PREDICTIVE_P]] = np.array(tails, dtype=float).reshape(-1, 3)
     arm_order = {arm: i for i, arm in enumerate(pd.unique(pd.concat([summary[tc.ARM], observed[tc.ARM]])))}
     endpoint_order = {name: i for i, name in enumerate(tc.ENDPOINT_NAMES)}
     order = np.lexsort((table[tc.ARM].map(arm_order).to_numpy(),

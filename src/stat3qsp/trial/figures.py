@@ -1,7 +1,9 @@
 """Figures of a virtual trial (matplotlib, Agg backend), after Kearney 2021 Figs 2-3.
 
 - :func:`km_band_figure`: per arm, the Kaplan-Meier PFS curves of the replicate trials as their
-  pointwise median and 5-95% band, with the observed median PFS and its 95% CI marked at S = 0.5;
+  pointwise median and 5-95% band, with the observed KM curve where the spec has one
+  (``arms[].observed_km``) and the observed median PFS and its 95% CI marked at S = 0.5, with the
+  median's predictive_p in the panel title;
 - :func:`swimmer_figure`: time on study of every patient of one replicate trial, with the best
   response and how follow-up ended (progression or censoring) (cf. Fig. 2);
 - :func:`waterfall_figure`: best % change of SLD from baseline of the patients with measurable
@@ -33,8 +35,11 @@ RESPONSE_COLOURS = {tc.CR: "#1a9850", tc.PR: "#91cf60", tc.SD: "#fdae61", tc.PD:
 """Colour per RECIST best response."""
 
 
-def km_band_figure(patients: pd.DataFrame, comparison: pd.DataFrame, horizon_weeks: float, path: Path | str) -> None:
-    """Predicted KM band per arm with the observed median PFS (and 95% CI) where there is one."""
+def km_band_figure(patients: pd.DataFrame, comparison: pd.DataFrame, horizon_weeks: float, path: Path | str,
+                   spec: TrialSpec | None = None) -> None:
+    """Predicted KM band per arm with the observed KM curve (from *spec*, where its arm has
+    ``observed_km``) and the observed median PFS (and 95% CI) where there is one."""
+    observed_km = {} if spec is None else {a.name: a.observed_km for a in spec.arms if a.observed_km is not None}
     arms = list(dict.fromkeys(patients[tc.ARM]))
     patients = _simulated(patients)
     grid = np.linspace(0.0, horizon_weeks, 400)
@@ -50,14 +55,20 @@ def km_band_figure(patients: pd.DataFrame, comparison: pd.DataFrame, horizon_wee
             low, mid, high = np.quantile(np.array(curves), [0.05, 0.5, 0.95], axis=0)
             ax.fill_between(grid, low, high, step="post", color="C0", alpha=0.25, lw=0, label="90% of replicate trials")
             ax.step(grid, mid, where="post", color="C0", lw=1.5, label="median of replicate trials")
+        if arm in observed_km:
+            km = observed_km[arm]
+            ax.step(km.weeks, km.survival, where="post", color="C3", lw=1.5, label="observed KM")
         row = comparison[(comparison[tc.ARM] == arm) & (comparison[tc.ENDPOINT] == tc.MEDIAN_PFS_WEEKS)]
+        title = arm
+        if len(row) and tc.PREDICTIVE_P in row.columns and np.isfinite(row[tc.PREDICTIVE_P].iloc[0]):
+            title += f" (median PFS predictive p {row[tc.PREDICTIVE_P].iloc[0]:.2g})"
         if len(row) and np.isfinite(row[tc.OBSERVED].iloc[0]):
             observed, lo, hi = row[[tc.OBSERVED, tc.OBSERVED_LO, tc.OBSERVED_HI]].iloc[0]
             xerr = None if np.isnan(lo) else [[observed - lo], [hi - observed]]
             ax.errorbar([observed], [0.5], xerr=xerr, fmt="D", color="C3", ms=5, capsize=3,
                         label="observed median (95% CI)")
         ax.axhline(0.5, color="0.8", lw=0.8, ls=":")
-        ax.set_title(arm, fontsize=9)
+        ax.set_title(title, fontsize=9)
         ax.set_xlabel("weeks from registration")
         ax.set_xlim(0, horizon_weeks)
     for ax in axes.flat[len(arms):]:

@@ -8,10 +8,24 @@ patients, reject the implausible ones).
 Distributions, centred on the parameter's value in the arm's context (``c``):
 
 - lognormal: ``x = c * exp(s z)``, ``s = sqrt(ln(1 + cv^2))``, ``z ~ N(0, 1)``; median ``c``;
-- logitnormal: ``x = expit(logit(c) + sd z)``; median ``c``.
+- logitnormal: ``x = expit(logit(c) + sd z)``; median ``c``;
+- lognormal_mixture: a share ``w`` (``indolent_share``) of patients in an indolent subgroup whose
+  median is ``f c`` (``indolent_factor`` f < 1), the others with median ``c``, both log-normal with
+  the same ``cv``: ``F(x) = w Phi((ln x - ln(f c)) / s) + (1 - w) Phi((ln x - ln c) / s)``, drawn by
+  inversion, ``x = F^-1(Phi(z))``, so ``x`` increases with ``z`` and is ``c`` times a function of
+  ``z`` (a heavy lower tail; a patient's value scales with the centre, as for lognormal).
 
 Each candidate is one vector ``z`` of standard normal deviates, one per parameter in file order,
-so the same virtual patient (same ``z``) can be placed in contexts with different centres.
+so the same virtual patient (same ``z``) can be placed in contexts with different centres. Where
+``correlations`` are given (pairs with a correlation ``rho`` of their deviates), ``z = L u`` with
+``u ~ N(0, I)`` and ``L`` the Cholesky factor of the correlation matrix; the marginals stay as
+above. Without them the deviates are independent.
+
+Informative early discontinuation (``informative_dropout``): a patient leaves before the first scan
+with probability ``expit(a + b z_g)``, ``z_g`` the patient's deviate of the growth scale
+(:meth:`ParameterDistribution.deviate`) and ``b`` the log-odds per standard deviation, ``a`` set so
+that the mean over ``z_g ~ N(0, 1)`` is the spec's fraction (:func:`dropout_probability`): clinical
+progression takes the fast growers first (``b = 0``: leaving independent of the tumour).
 
 Random streams: every patient has its own streams, ``np.random.SeedSequence(seed,
 spawn_key=(replicate, patient, stream))`` (the same as ``SeedSequence(seed).spawn(...)`` nested
@@ -21,12 +35,15 @@ conduct (measurable disease, early discontinuation, scan times).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy.optimize import brentq
+from scipy.stats import norm
 
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
@@ -36,7 +53,7 @@ BIOLOGY_STREAM = 0
 """Index of the per-patient stream for body weight and candidate parameters."""
 CONDUCT_STREAM = 1
 """Index of the per-patient stream for measurable disease, early discontinuation and scan times."""
-DISTRIBUTIONS = ("lognormal", "logitnormal")
+DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture")
 """Accepted distribution names."""
 HOURS_PER_DAY = 24.0
 
@@ -49,13 +66,40 @@ class ParameterDistribution:
     distribution: str
     spread: float
     source: str
+    indolent_share: float = 0.0
+    indolent_factor: float = 1.0
 
     def value(self, centre: float, z: float) -> float:
         """The parameter value for a standard normal deviate ``z`` around ``centre``."""
         if self.distribution == "lognormal":
-            return centre * math.exp(math.sqrt(math.log1p(self.spread ** 2)) * z)
+            return centre * math.exp(self._log_sd * z)
+        if self.distribution == "lognormal_mixture":
+            return centre * math.exp(self._mixture_log_quantile(float(norm.cdf(z))))
         logit = math.log(centre / (1.0 - centre)) + self.spread * z
         return 1.0 / (1.0 + math.exp(-logit))
+
+    def deviate(self, centre: float, x: float) -> float:
+        """The standard normal deviate ``z`` whose value around ``centre`` is ``x`` (inverse of
+        :meth:`value`)."""
+        if self.distribution == "lognormal":
+            return math.log(x / centre) / self._log_sd
+        if self.distribution == "lognormal_mixture":
+            return float(norm.ppf(np.clip(self._mixture_cdf(math.log(x / centre)), 1e-300, 1 - 1e-16)))
+        return (math.log(x / (1.0 - x)) - math.log(centre / (1.0 - centre))) / self.spread
+
+    @property
+    def _log_sd(self) -> float:
+        return math.sqrt(math.log1p(self.spread ** 2))
+
+    def _mixture_cdf(self, log_ratio: float) -> float:
+        s, w = self._log_sd, self.indolent_share
+        return float(w * norm.cdf((log_ratio - math.log(self.indolent_factor)) / s) + (1 - w) * norm.cdf(log_ratio / s))
+
+    def _mixture_log_quantile(self, u: float) -> float:
+        s = self._log_sd
+        low, high = math.log(self.indolent_factor) - 12 * s, 12 * s
+        u = min(max(u, self._mixture_cdf(low)), self._mixture_cdf(high))
+        return float(brentq(lambda y: self._mixture_cdf(y) - u, low, high, xtol=1e-10))
 
 
 @dataclass(frozen=True)
@@ -69,11 +113,23 @@ class Acceptance:
 
 @dataclass(frozen=True)
 class PopulationModel:
-    """Everything ``models/population.yaml`` says."""
+    """Everything ``models/population.yaml`` says: distributions, acceptance, scan window, the
+    Cholesky factor of the deviates' correlations (None: independent) and the informative-dropout
+    slope ``b`` (log-odds per standard deviation of the growth deviate; 0: independent dropout)."""
 
     distributions: tuple[ParameterDistribution, ...]
     acceptance: Acceptance
     scan_window_weeks: tuple[float, float]
+    cholesky: np.ndarray | None = None
+    dropout_growth_log_odds: float = 0.0
+
+    def distribution(self, parameter_id: str) -> ParameterDistribution:
+        """The distribution of *parameter_id*; InputError if it does not vary between patients."""
+        for d in self.distributions:
+            if d.parameter_id == parameter_id:
+                return d
+        raise InputError(f"{parameter_id!r} has no distribution in the population file; accepted: one of "
+                         f"{', '.join(self.parameter_ids)}")
 
     @property
     def parameter_ids(self) -> tuple[str, ...]:
@@ -104,16 +160,17 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
         raise InputError(f"{path}: cannot read the population file ({error}); accepted: a YAML mapping") from None
-    accepted = {"parameters", "acceptance", "scan_window_weeks"}
-    if not isinstance(raw, dict) or set(raw) != accepted:
-        raise InputError(f"{path}: top-level keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: exactly {sorted(accepted)}")
+    accepted, optional = {"parameters", "acceptance", "scan_window_weeks"}, {"correlations", "informative_dropout"}
+    if not isinstance(raw, dict) or not accepted <= set(raw) <= accepted | optional:
+        raise InputError(f"{path}: top-level keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: "
+                         f"{sorted(accepted)} and optionally {sorted(optional)}")
     distributions = []
     for pid, entry in (raw["parameters"] or {}).items():
         where = f"{path}: parameters.{pid}"
         kind = entry.get("distribution")
         if kind not in DISTRIBUTIONS:
             raise InputError(f"{where}.distribution = {kind!r}; accepted: one of {', '.join(DISTRIBUTIONS)}")
-        key = "cv" if kind == "lognormal" else "sd"
+        key = "sd" if kind == "logitnormal" else "cv"
         spread = entry.get(key)
         if not isinstance(spread, (int, float)) or not spread > 0:
             raise InputError(f"{where}.{key} = {spread!r}; accepted: a number > 0")
@@ -124,7 +181,15 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
                 raise InputError(f"{where}: no row in the parameter table; accepted: one of its parameterIds")
             if kind == "logitnormal" and not (0 <= table[pid].lower_bound and table[pid].upper_bound <= 1):
                 raise InputError(f"{where}: logitnormal needs a fraction (bounds within [0, 1])")
-        distributions.append(ParameterDistribution(pid, kind, float(spread), str(entry["source"])))
+        mixture = {}
+        if kind == "lognormal_mixture":
+            share, factor = entry.get("indolent_share"), entry.get("indolent_factor")
+            if not isinstance(share, (int, float)) or not 0 <= share < 1:
+                raise InputError(f"{where}.indolent_share = {share!r}; accepted: a fraction in [0, 1)")
+            if not isinstance(factor, (int, float)) or not 0 < factor <= 1:
+                raise InputError(f"{where}.indolent_factor = {factor!r}; accepted: a number in (0, 1]")
+            mixture = {"indolent_share": float(share), "indolent_factor": float(factor)}
+        distributions.append(ParameterDistribution(pid, kind, float(spread), str(entry["source"]), **mixture))
     rules = raw["acceptance"] or {}
     acceptance = Acceptance(
         max_draws=_count(rules.get("max_draws"), f"{path}: acceptance.max_draws"),
@@ -132,7 +197,58 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
         baseline_sld_mm=_range(rules.get("tumour_SLD_baseline"), f"{path}: acceptance.tumour_SLD_baseline"),
     )
     window = _range(raw["scan_window_weeks"], f"{path}: scan_window_weeks", allow_negative=True)
-    return PopulationModel(tuple(distributions), acceptance, window)
+    ids = [d.parameter_id for d in distributions]
+    cholesky = _cholesky(raw.get("correlations") or [], ids, f"{path}: correlations")
+    dropout = raw.get("informative_dropout") or {"growth_log_odds_per_sd": 0.0, "source": "independent"}
+    slope = dropout.get("growth_log_odds_per_sd")
+    if not isinstance(slope, (int, float)) or not math.isfinite(slope) or not str(dropout.get("source", "")).strip():
+        raise InputError(f"{path}: informative_dropout = {dropout!r}; accepted: growth_log_odds_per_sd (a number) "
+                         "and source")
+    return PopulationModel(tuple(distributions), acceptance, window, cholesky, float(slope))
+
+
+def _cholesky(pairs: list, ids: list[str], where: str) -> np.ndarray | None:
+    """Cholesky factor of the deviates' correlation matrix from ``[{between: [a, b], rho, source}]``."""
+    if not pairs:
+        return None
+    matrix = np.eye(len(ids))
+    for i, pair in enumerate(pairs):
+        names = pair.get("between") if isinstance(pair, dict) else None
+        rho = pair.get("rho") if isinstance(pair, dict) else None
+        if (not isinstance(names, list) or len(names) != 2 or not set(names) <= set(ids) or names[0] == names[1]
+                or not isinstance(rho, (int, float)) or not -1 < rho < 1 or not str(pair.get("source", "")).strip()):
+            raise InputError(f"{where}[{i}] = {pair!r}; accepted: between (two distributed parameters), rho in (-1, 1) "
+                             "and source")
+        a, b = ids.index(names[0]), ids.index(names[1])
+        matrix[a, b] = matrix[b, a] = float(rho)
+    try:
+        return np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise InputError(f"{where}: the correlations do not form a positive-definite matrix; accepted: a valid "
+                         "correlation structure") from None
+
+
+def dropout_probability(fraction: float, slope: float, z: float) -> float:
+    """Probability of leaving before the first scan for growth deviate *z* (module docstring):
+    ``expit(a + slope z)`` with ``a`` such that the mean over ``z ~ N(0, 1)`` is *fraction*
+    (Gauss-Hermite quadrature, 40 nodes)."""
+    if slope == 0 or fraction in (0.0, 1.0):
+        return fraction
+    return _expit(_dropout_intercept(fraction, slope) + slope * z)
+
+
+@functools.lru_cache(maxsize=64)
+def _dropout_intercept(fraction: float, slope: float) -> float:
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    weights = weights / weights.sum()
+
+    def mean(a: float) -> float:
+        return float(np.sum(weights * _expit(a + slope * nodes))) - fraction
+    return float(brentq(mean, -50.0, 50.0, xtol=1e-12))
+
+
+def _expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def patient_generator(seed: int, replicate: int, patient: int, stream: int) -> np.random.Generator:
@@ -143,7 +259,10 @@ def patient_generator(seed: int, replicate: int, patient: int, stream: int) -> n
 
 
 def candidate_values(population: PopulationModel, centres: dict[str, float], z: np.ndarray) -> dict[str, float]:
-    """Parameter values of one candidate from its deviates ``z`` (one per distributed parameter)."""
+    """Parameter values of one candidate from its independent deviates ``z`` (one per distributed
+    parameter), correlated by the population's Cholesky factor where it has one."""
+    if population.cholesky is not None:
+        z = population.cholesky @ np.asarray(z, dtype=float)
     return {d.parameter_id: d.value(centres[d.parameter_id], float(zi)) for d, zi in zip(population.distributions, z)}
 
 

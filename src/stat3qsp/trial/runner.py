@@ -169,7 +169,7 @@ def write_trial_figures(paths: TrialPaths, spec: TrialSpec, settings: TrialSetti
 
     patients, comparison, sld = (read_table(p) for p in (paths.patients, paths.endpoints, paths.sld))
     folder.mkdir(parents=True, exist_ok=True)
-    figures.km_band_figure(patients, comparison, settings.horizon_weeks, folder / "km_band.png")
+    figures.km_band_figure(patients, comparison, settings.horizon_weeks, folder / "km_band.png", spec)
     for arm in dict.fromkeys(patients[tc.ARM]):
         figures.swimmer_figure(patients, arm, 0, folder / f"{arm}_swimmer.png")
         figures.waterfall_figure(patients, arm, 0, folder / f"{arm}_waterfall.png")

@@ -9,7 +9,9 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
   plausible; the untreated steady state of the patient's cells is the pre-treatment state.
 - **Trial conduct** (:func:`draw_conduct`): measurable disease with the spec's probability
   (``population.measurable_disease_fraction``), early discontinuation with the spec's probability
-  and uniform time (``early_discontinuation``), and scans at the spec's schedule shifted by a
+  on average and uniform time (``early_discontinuation``), informative where
+  ``models/population.yaml`` says so (``informative_dropout``: fast growers leave more often,
+  :func:`stat3qsp.trial.population.dropout_probability`), and scans at the spec's schedule shifted by a
   uniform scan window (``models/population.yaml``, ``scan_window_weeks``).
 - **Assessment** (:mod:`stat3qsp.trial.recist`): RECIST 1.1 with the spec's thresholds and censoring on
   the simulated SLD. New lesions are not modelled, so progression is target-lesion growth only. A
@@ -54,9 +56,9 @@ from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.regimen import dosing_values, read_regimen_map
-from stat3qsp.trial.names import HOURS_PER_WEEK
-from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, patient_generator,
-                                  volume_doubling_days)
+from stat3qsp.trial.names import HOURS_PER_WEEK, RATE_SCALE
+from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, dropout_probability,
+                                       patient_generator, volume_doubling_days)
 from stat3qsp.trial.spec_types import Arm, TrialSpec
 
 DEFAULT_HORIZON_WEEKS = 104.0
@@ -168,16 +170,20 @@ class TrialResult:
 
 
 def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Generator,
-                 horizon_weeks: float) -> Conduct:
+                 horizon_weeks: float, growth_deviate: float = 0.0) -> Conduct:
     """Measurable disease, early discontinuation and scan times of one patient (module docstring).
 
-    The draws are made in a fixed order and number (one per scheduled scan), so a patient's conduct
-    is the same in every arm.
+    *growth_deviate* is the patient's standard normal deviate of the growth scale: with
+    informative dropout the probability of leaving before the first scan rises with it. The draws
+    are made in a fixed order and number (one per scheduled scan), so a patient's conduct is the
+    same in every arm (up to the growth deviate, the same wherever the patient is accepted with the
+    same candidate).
     """
     scheduled = spec.assessment.scan_weeks(horizon_weeks)
     measurable = bool(rng.random() < spec.population.measurable_disease_fraction)
     early = spec.early_discontinuation
-    leaves = bool(rng.random() < early.fraction)
+    leaves = bool(rng.random() < dropout_probability(early.fraction, population.dropout_growth_log_odds,
+                                                     growth_deviate))
     leave_time = float(rng.uniform(early.time_min_weeks, early.time_max_weeks))
     low, high = population.scan_window_weeks
     scans = scheduled + rng.uniform(low, high, size=scheduled.size)
@@ -208,16 +214,17 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
     ``failed`` and its reason; one that needed the retry, status ``retried``.
     """
     simulator.retried.clear()
-    conduct = draw_conduct(spec, simulator.population, patient_generator(seed, replicate, patient, CONDUCT_STREAM),
-                           horizon_weeks)
+    conduct_rng = patient_generator(seed, replicate, patient, CONDUCT_STREAM)
     try:
         virtual = simulator.draw_patient(arm.context, patient_generator(seed, replicate, patient, BIOLOGY_STREAM),
                                          spec.population.body_weight)
     except SimulationError as error:
+        conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks)
         return PatientRecord(replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
                              baseline_sld_mm=np.nan, sld_mm=np.full(conduct.scan_weeks.size, np.nan),
                              body_weight_kg=np.nan, doubling_days=np.nan, draws=0, status=tc.FAILED,
                              failure_reason=str(error))
+    conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks, growth_deviate(simulator, virtual))
     on_study = conduct.scan_weeks <= (np.inf if np.isnan(conduct.discontinuation_weeks) else conduct.discontinuation_weeks)
     rules = spec.recist
 
@@ -243,6 +250,16 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         baseline_sld_mm=virtual.baseline_sld_mm, sld_mm=sld, body_weight_kg=virtual.body_weight_kg,
         doubling_days=volume_doubling_days(virtual.values["tumour_rate_scale"], virtual.untreated_growth_rate),
         draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason)
+
+
+def growth_deviate(simulator: PatientSimulator, virtual) -> float:
+    """The patient's standard normal deviate of the growth scale (0 if the growth scale does not
+    vary between patients)."""
+    population = simulator.population
+    if RATE_SCALE not in population.parameter_ids:
+        return 0.0
+    centre = simulator.context_values(virtual.context)[RATE_SCALE]
+    return population.distribution(RATE_SCALE).deviate(centre, virtual.values[RATE_SCALE])
 
 
 # -- running ------------------------------------------------------------------------------------

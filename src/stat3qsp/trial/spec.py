@@ -32,7 +32,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.trial.recist import RecistRules
-from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, Citation, RegistryRecord, BodyWeight, Population, Design, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec)
+from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, ObservedKM, Citation, RegistryRecord, BodyWeight, Population, Design, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec)
 
 SCHEMA_PATH = Path(str(resources.files("stat3qsp.trial") / "schema.yaml"))
 """The trial-spec JSON Schema, ``src/stat3qsp/trial/schema.yaml`` in the source tree."""
@@ -252,7 +252,22 @@ def _arm(a: Mapping[str, Any], where: str, population_context: str, cycle_length
         rationale=a.get("rationale"), context=a.get("context", population_context),
         n_patients=a["n_patients"], drugs=drugs,
         target_inhibition=tuple(TargetInhibition(**t) for t in a.get("target_inhibition", ())),
-        endpoints=endpoints)
+        endpoints=endpoints, observed_km=_observed_km(a.get("observed_km"), f"{where}.observed_km"))
+
+
+def _observed_km(km: Mapping[str, Any] | None, where: str) -> ObservedKM | None:
+    """The arm's observed KM curve, checked beyond the schema: as many times as values, times from 0
+    increasing, survival from 1 non-increasing."""
+    if km is None:
+        return None
+    weeks, survival = tuple(map(float, km["weeks"])), tuple(map(float, km["survival"]))
+    if len(weeks) != len(survival):
+        raise InputError(f"{where}: {len(weeks)} weeks and {len(survival)} survival values; accepted: one value per time")
+    if weeks[0] != 0 or any(b <= a for a, b in zip(weeks, weeks[1:])):
+        raise InputError(f"{where}.weeks = {list(weeks)}; accepted: increasing times starting at 0")
+    if survival[0] != 1 or any(b > a for a, b in zip(survival, survival[1:])):
+        raise InputError(f"{where}.survival = {list(survival)}; accepted: non-increasing values starting at 1")
+    return ObservedKM(weeks, survival, km["source"])
 
 
 def _regimen(g: Mapping[str, Any], where: str, cycle_length: Interval) -> DrugRegimen:

@@ -137,6 +137,16 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class ObservedKM:
+    """An arm's observed Kaplan-Meier PFS curve (step function): ``survival[i]`` from
+    ``weeks[i]`` to ``weeks[i + 1]``."""
+
+    weeks: tuple[float, ...]
+    survival: tuple[float, ...]
+    source: str
+
+
+@dataclass(frozen=True)
 class Arm:
     """One arm of a trial.
 
@@ -154,6 +164,7 @@ class Arm:
     drugs: tuple[DrugRegimen, ...]
     target_inhibition: tuple[TargetInhibition, ...]
     endpoints: tuple[Endpoint, ...]
+    observed_km: ObservedKM | None = None
 
     def endpoint(self, name: str) -> Endpoint | None:
         """The observed endpoint ``name``, or None if the arm has none."""

@@ -90,9 +90,11 @@ def gather_rule(models_dir: str, spec_path: str, trials: dict[str, Any], patient
 
 def plot_km_band(spec_path: str, trials: dict[str, Any], patients_path: str, endpoints_path: str,
                  figure_path: str) -> None:
-    """Predicted KM band of every arm with the observed median PFS and its CI, over the run's follow-up."""
+    """Predicted KM band of every arm with the observed KM curve (where the spec has one) and the
+    observed median PFS and its CI, over the run's follow-up."""
     horizon = rule_settings(spec_path, trials).horizon_weeks
-    figures.km_band_figure(read_table(patients_path), read_table(endpoints_path), horizon, figure_path)
+    figures.km_band_figure(read_table(patients_path), read_table(endpoints_path), horizon, figure_path,
+                           load_trial_spec(spec_path))
 
 
 def plot_arm(patients_path: str, sld_path: str, arm: str, swimmer_path: str, waterfall_path: str,

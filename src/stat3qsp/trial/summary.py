@@ -8,7 +8,8 @@ trial's target.
   only compared with the prediction).
 - :func:`predicted_vs_observed`: the comparison table (:func:`stat3qsp.endpoints.comparison_table`)
   restricted to observed endpoints, as text: observed value and 95% CI, predicted median and 90%
-  prediction interval over replicate trials, and ``yes``/``no`` for consistency (observed within
+  prediction interval over replicate trials, the two-sided posterior-predictive p with its two
+  tails (:mod:`stat3qsp.trial.predictive`), and ``yes``/``no`` for consistency (observed within
   the interval; a ``no`` within 0.1% of a limit is noted as at the edge, since the text rounds).
   Rates are shown in percent.
 - :func:`target_summary`: per arm, the predicted median PFS and its interval against the trial's
@@ -79,7 +80,9 @@ def predicted_vs_observed(comparison: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``endpoint, arm, role, observed (95% CI), predicted (90% PI), consistent, note``.
+        Columns ``endpoint, arm, role, observed (95% CI), predicted (90% PI), predictive_p,
+        consistent, note``; ``predictive_p`` is ``n/a`` where the comparison has none (no
+        replicate endpoints, or no ``predictive_p`` column).
     """
     observed = comparison[comparison[tc.OBSERVED].notna()]
     rows = []
@@ -90,9 +93,9 @@ def predicted_vs_observed(comparison: pd.DataFrame) -> pd.DataFrame:
         notes = []
         if row[tc.ROLE] == "calibration":
             what = _CALIBRATED_AS.get(row[tc.ENDPOINT], row[tc.ENDPOINT])
-            notes.append(f"calibration target: the fit matches the continuous-assessment {what} without this spec's "
-                         "trial conduct (stat3qsp.calibration.tumour); the scan-dated value predicted here, with the spec's "
-                         "scans and early discontinuation, is not what was fitted")
+            notes.append(f"calibration target: the fit matches the {what} without this spec's trial conduct "
+                         "(calibration/tumour/targets.yaml, stat3qsp.calibration.targets); the value predicted here, "
+                         "with the spec's scan window and early discontinuation, is not exactly what was fitted")
         edge = _edge(row[tc.OBSERVED], row[tc.PREDICTED_LO], row[tc.PREDICTED_HI])
         if verdict == "no" and edge is not None:
             notes.append(f"at the edge: the interval ends at {edge:.6g}")
@@ -100,9 +103,17 @@ def predicted_vs_observed(comparison: pd.DataFrame) -> pd.DataFrame:
                      _format_value(row[tc.ENDPOINT], row[tc.OBSERVED], row[tc.OBSERVED_LO], row[tc.OBSERVED_HI]),
                      _format_value(row[tc.ENDPOINT], row[tc.PREDICTED], row[tc.PREDICTED_LO], row[tc.PREDICTED_HI],
                                    brackets="[]"),
-                     verdict, "; ".join(notes)))
+                     _format_p(row), verdict, "; ".join(notes)))
     return pd.DataFrame(rows, columns=[tc.ENDPOINT, tc.ARM, tc.ROLE, tc.OBSERVED_TEXT, tc.PREDICTED_TEXT,
-                                       tc.CONSISTENT_TEXT, tc.NOTE])
+                                       tc.PREDICTIVE_P_TEXT, tc.CONSISTENT_TEXT, tc.NOTE])
+
+
+def _format_p(row: dict) -> str:
+    """``0.04 (<= obs 0.02, >= obs 0.99)``, or ``n/a`` without a predictive p."""
+    p = row.get(tc.PREDICTIVE_P, np.nan)
+    if pd.isna(p):
+        return "n/a"
+    return f"{p:.2g} (<= obs {row[tc.P_LE_OBSERVED]:.2g}, >= obs {row[tc.P_GE_OBSERVED]:.2g})"
 
 
 def target_summary(spec: TrialSpec, comparison: pd.DataFrame, replicate_endpoints: pd.DataFrame) -> pd.DataFrame:
@@ -179,8 +190,10 @@ def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, t
              "compared with the predictions below.</p>", _table_html(roles),
              "<h3>Predicted versus observed</h3>",
              "<p>Observed: value and 95% confidence interval as reported. Predicted: median over replicate virtual "
-             "trials of the observed size and the 5th-95th percentile interval (90% PI). Consistent: the observed "
-             "value lies in the 90% PI.</p>", f"<p>{_failed_text(failed)}</p>", _table_html(observed),
+             "trials of the observed size and the 5th-95th percentile interval (90% PI). predictive_p: two-sided "
+             "posterior-predictive p, 2 x the smaller of the shares of replicate trials at most and at least as "
+             "extreme as the observation (ties in both; below 0.1 the real trial is among the model's 10% most "
+             "extreme outcomes). Consistent: the observed value lies in the 90% PI.</p>", f"<p>{_failed_text(failed)}</p>", _table_html(observed),
              "<h3>What would it take to reach the target?</h3>",
              f"<p>{goal}Median PFS of every arm, real and counterfactual (median and 90% PI over replicate trials), "
              "and the share of replicate trials whose Kaplan-Meier median reaches the target. reaches_target: yes if "

@@ -1,0 +1,221 @@
+"""The tumour calibration against several clinical targets, each matched as its own trial assessed it.
+
+The targets are data (``calibration/tumour/targets.yaml``): each names an observed endpoint of an
+arm of a trial spec. The two population medians of ``models/tumour/sld.ant`` are fitted, on the
+calibration patients of :class:`stat3qsp.calibration.tumour.CourseSimulator` (weekly latent courses,
+linear in the kill scale):
+
+- ``tumour_rate_scale`` (growth) to the **growth** target, the KM median PFS of an arm whose
+  progression is seen only at its scans (EGF104900, lapatinib alone, 8.1 weeks with scans every 4
+  weeks). Scan-dated PFS is a step function of the scan dates, so the median is matched as: just
+  over half of the arm's patients, by half a patient of the observed arm (``0.5 + 0.5 / n``,
+  :func:`growth_share`), have a RECIST progression at or before the last scheduled scan ``t*`` at
+  or before the observed median (:func:`growth_anchor`; the week-8 scan), scans at the spec's
+  scheduled times, RECIST with the spec's rules (:func:`scan_outcomes`). Every growth scale between
+  this one and the one that puts half the progressions at the scan before gives the same median;
+  this is the slowest growth among them (at exactly one half the KM median would be the midpoint of
+  the flat segment, 10 weeks);
+- ``tumour_kill_scale`` (drug effect) to the **kill** target, an ORR matched by the latent
+  (continuous-assessment) response (:func:`stat3qsp.calibration.tumour.fit_kill_scale`; Vogel 2002's
+  schedule is not in the spec at hand).
+
+Joint solve: for each growth scale ``s`` the kill scale ``k(s)`` is fitted to the kill target on
+the kill arm's patients drawn at ``s``; Brent on ``log s`` solves ``P(scan-dated PFS <= t*) = 0.5 + 0.5 / n``
+on the growth arm at ``(s, k(s))``. Then every target, **check** (other endpoints of the arms,
+reported, never fitted) and **plausibility** bound (e.g. Stover 2018 for ruxolitinib alone in TNBC)
+is evaluated at the fitted scales: simulated against observed, in :attr:`TargetFit.rows`
+(:data:`FIT_COLUMNS`). Calibration patients are followed to progression: the trials' early
+discontinuation and the scan window of ``models/population.yaml`` are not applied.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, TumourCourses, latent_orr, solve_scales
+from stat3qsp.errors import InputError
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.trial import columns as tc
+from stat3qsp.trial import recist
+from stat3qsp.trial.endpoints import km_median
+from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.trial.spec_types import TrialSpec
+
+DEFAULT_TARGETS = Path("calibration/tumour/targets.yaml")
+"""The targets file of the project (paths in it are relative to the working directory)."""
+FIT_COLUMNS = ("target", "spec", "arm", "endpoint", "observed", "simulated", "matched_as", "accepted", "within")
+"""Columns of the fit table: kind of target (growth, kill, check, plausibility), where it comes from,
+observed and simulated values, how the simulated value is computed, the accepted range
+(plausibility bounds) and whether the simulated value lies in it."""
+_KINDS = ("growth", "kill", "checks", "plausibility")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One observed endpoint of an arm of a trial spec (``observed`` from the spec unless given)."""
+
+    kind: str
+    spec_path: Path
+    arm: str
+    endpoint: str
+    observed: float
+    accepted: tuple[float, float] | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class TargetFit:
+    """Fitted scales, the fit of every target and how the solve went."""
+
+    rate_scale: float
+    kill_scale: float
+    rows: pd.DataFrame
+    evaluations: int
+    n_patients: int
+    seed: int
+
+
+def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
+    """Targets of ``targets.yaml`` (module docstring), growth first, then kill, checks and plausibility.
+
+    Raises
+    ------
+    InputError
+        Naming the key, for a missing growth or kill target, an arm or endpoint the spec lacks, a
+        growth or kill target whose endpoint is not of role ``calibration``, or a plausibility bound
+        without ``observed``, ``accepted`` and ``source``.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise InputError(f"{path}: cannot read the calibration targets ({error}); accepted: a YAML mapping") from None
+    if not isinstance(raw, dict) or not {"growth", "kill"} <= set(raw) <= set(_KINDS):
+        raise InputError(f"{path}: keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: growth, kill "
+                         "and optionally checks, plausibility")
+    entries = [("growth", raw["growth"]), ("kill", raw["kill"])]
+    entries += [(kind, e) for kind in ("checks", "plausibility") for e in raw.get(kind) or []]
+    return [_target(kind, entry, f"{path}: {kind}") for kind, entry in entries]
+
+
+def _target(kind: str, entry: dict, where: str) -> Target:
+    if not isinstance(entry, dict) or not {"spec", "arm", "endpoint"} <= set(entry):
+        raise InputError(f"{where} = {entry!r}; accepted: a mapping with spec, arm and endpoint")
+    spec = load_trial_spec(entry["spec"])
+    arm = spec.arm(entry["arm"])
+    if entry["endpoint"] not in tc.ENDPOINT_NAMES:
+        raise InputError(f"{where}.endpoint = {entry['endpoint']!r}; accepted: one of {', '.join(tc.ENDPOINT_NAMES)}")
+    if kind == "plausibility":
+        bounds = entry.get("accepted")
+        if (not isinstance(entry.get("observed"), (int, float)) or not isinstance(bounds, list) or len(bounds) != 2
+                or not bounds[0] <= bounds[1] or not str(entry.get("source", "")).strip()):
+            raise InputError(f"{where} = {entry!r}; accepted: observed (a number), accepted [low, high] and source")
+        return Target(kind, Path(entry["spec"]), arm.name, entry["endpoint"], float(entry["observed"]),
+                      (float(bounds[0]), float(bounds[1])), str(entry["source"]))
+    endpoint = arm.endpoint(entry["endpoint"])
+    if endpoint is None or (kind in ("growth", "kill") and endpoint.role != "calibration"):
+        raise InputError(f"{where}: arm {arm.name!r} of {entry['spec']} has no {entry['endpoint']} endpoint of role "
+                         "calibration; accepted: an observed endpoint meant for calibration")
+    return Target(kind if kind != "checks" else "check", Path(entry["spec"]), arm.name, entry["endpoint"],
+                  float(endpoint.observed), None, endpoint.source.strip())
+
+
+def scan_outcomes(courses: TumourCourses, kill_scale: float, spec: TrialSpec) -> pd.DataFrame:
+    """RECIST outcomes (:func:`stat3qsp.trial.recist.assess_patients`) of latent courses read at the
+    spec's scheduled scans (which must lie on the courses' grid) with the spec's rules."""
+    scans = spec.assessment.scan_weeks(float(courses.weeks[-1]))
+    index = np.searchsorted(courses.weeks, scans)
+    if scans.size == 0 or np.any(index >= courses.weeks.size) or not np.allclose(courses.weeks[index], scans):
+        raise InputError(f"{spec.id}: scans at {scans[:4].tolist()}... weeks are not on the calibration grid; "
+                         "accepted: scan times in whole weeks within the horizon")
+    sld = courses.sld(kill_scale)[:, index]
+    return recist.assess_patients(courses.baseline_mm, scans, sld, rules=spec.recist)
+
+
+def growth_anchor(spec: TrialSpec, median_weeks: float, horizon_weeks: float = 104.0) -> float:
+    """The last scheduled scan at or before the observed median PFS (weeks)."""
+    scans = spec.assessment.scan_weeks(horizon_weeks)
+    before = scans[scans <= median_weeks + 1e-9]
+    if before.size == 0:
+        raise InputError(f"{spec.id}: median PFS {median_weeks} weeks is before the first scan at {scans[0]} weeks; "
+                         "accepted: a median at or after the first scan")
+    return float(before[-1])
+
+
+def growth_share(spec: TrialSpec, arm: str) -> float:
+    """Target share progressed by the anchor scan: ``0.5 + 0.5 / n`` with ``n`` the arm's patients
+    (module docstring)."""
+    return 0.5 + 0.5 / spec.arm(arm).n_patients
+
+
+def progressed_share(outcomes: pd.DataFrame, weeks: float) -> float:
+    """Share of patients with a PFS event at or before *weeks*."""
+    return float(np.mean(outcomes[tc.EVENT].to_numpy(bool) & (outcomes[tc.PFS_WEEKS].to_numpy(float) <= weeks + 1e-9)))
+
+
+def endpoint_value(outcomes: pd.DataFrame, endpoint: str) -> float:
+    """KM median PFS, ORR or CBR of one arm's outcomes (as :mod:`stat3qsp.trial.endpoints`)."""
+    if endpoint == tc.MEDIAN_PFS_WEEKS:
+        return km_median(outcomes[tc.PFS_WEEKS].to_numpy(float), outcomes[tc.EVENT].to_numpy(bool))[0]
+    if endpoint == tc.ORR:
+        return float(outcomes[tc.BEST_RESPONSE].isin((tc.CR, tc.PR)).mean())
+    if endpoint == tc.CBR:
+        return float(outcomes[tc.CLINICAL_BENEFIT].astype(bool).mean())
+    raise InputError(f"endpoint {endpoint!r}; accepted: {tc.MEDIAN_PFS_WEEKS}, {tc.ORR} or {tc.CBR}")
+
+
+def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = CALIBRATION_SEED,
+                      horizon_weeks: float = 104.0, rate_bracket: tuple[float, float] = (2e-3, 0.2),
+                      kill_bracket: tuple[float, float] = (1e-4, 1.0), xtol: float = 1e-3,
+                      models_dir: Path | str = DEFAULT_MODELS_DIR) -> TargetFit:
+    """Fit both scales to the growth and kill targets and report every target (module docstring).
+
+    Raises
+    ------
+    InputError
+        If a target is not reached within its bracket.
+    """
+    growth, kill = targets[0], targets[1]
+    patients = PatientSimulator(models_dir)
+    specs = {t.spec_path: load_trial_spec(t.spec_path) for t in targets}
+    simulators = {path: CourseSimulator(spec, n_patients, seed, horizon_weeks, models_dir, patients)
+                  for path, spec in specs.items()}
+    growth_spec = specs[growth.spec_path]
+    anchor = growth_anchor(growth_spec, growth.observed, horizon_weeks)
+    share = growth_share(growth_spec, growth.arm)
+
+    def courses_at(rate: float) -> tuple[TumourCourses, TumourCourses]:
+        return (simulators[growth.spec_path].courses(growth.arm, rate),
+                simulators[kill.spec_path].courses(kill.arm, rate))
+
+    def growth_excess(courses: TumourCourses, kill_scale: float) -> float:
+        return progressed_share(scan_outcomes(courses, kill_scale, growth_spec), anchor) - share
+
+    rate, kill_scale, evaluations = solve_scales(courses_at, growth_excess, kill.observed,
+                                                 specs[kill.spec_path].recist, rate_bracket, kill_bracket, xtol)
+    rows = [_fit_row(t, simulators[t.spec_path].courses(t.arm, rate), kill_scale, specs[t.spec_path], anchor)
+            for t in targets]
+    return TargetFit(rate, kill_scale, pd.DataFrame(rows, columns=list(FIT_COLUMNS)), evaluations, n_patients, seed)
+
+
+def _fit_row(target: Target, courses: TumourCourses, kill_scale: float, spec: TrialSpec, anchor: float) -> tuple:
+    """One row of the fit table."""
+    if target.kind == "kill":
+        simulated = latent_orr(courses, kill_scale, spec.recist)
+        how = "latent ORR (CR or PR before latent progression, continuous assessment); fitted"
+    else:
+        outcomes = scan_outcomes(courses, kill_scale, spec)
+        simulated = endpoint_value(outcomes, target.endpoint)
+        how = f"scan-dated at {spec.id}'s scheduled scans, its RECIST rules, no dropout"
+        if target.kind == "growth":
+            how += (f"; fitted as {growth_share(spec, target.arm):.4f} progressed by the week-{anchor:g} scan "
+                    f"(simulated {progressed_share(outcomes, anchor):.4f})")
+    accepted = "" if target.accepted is None else f"{target.accepted[0]:g} to {target.accepted[1]:g}"
+    within = pd.NA if target.accepted is None else bool(target.accepted[0] <= simulated <= target.accepted[1])
+    return (target.kind, str(target.spec_path), target.arm, target.endpoint, target.observed, simulated, how,
+            accepted, within)

@@ -1,0 +1,101 @@
+"""Between-patient heterogeneity of models/population.yaml (stat3qsp.trial.population): the growth
+mixture, correlated deviates and informative early dropout, against analytic answers (layer a)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from scipy.stats import norm
+
+from stat3qsp.errors import InputError
+from stat3qsp.trial.population import (ParameterDistribution, candidate_values, dropout_probability,
+                                       patient_generator, read_population)
+from stat3qsp.trial.simulate import draw_conduct
+from stat3qsp.trial.spec import load_trial_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+MIXTURE = ParameterDistribution("g", "lognormal_mixture", 1.0, "test", indolent_share=0.2, indolent_factor=0.1)
+
+
+def test_mixture_is_inverted_exactly_and_scales_with_the_centre():
+    s = math.sqrt(math.log(2.0))  # cv 1
+    for z in (-2.5, -1.0, 0.0, 0.7, 2.0):
+        x = MIXTURE.value(3.0, z)
+        # F(x) = 0.2 Phi((ln(x/3) - ln 0.1)/s) + 0.8 Phi(ln(x/3)/s) must equal Phi(z).
+        cdf = 0.2 * norm.cdf((math.log(x / 3.0) - math.log(0.1)) / s) + 0.8 * norm.cdf(math.log(x / 3.0) / s)
+        assert cdf == pytest.approx(norm.cdf(z), abs=1e-9)
+        assert MIXTURE.value(6.0, z) == pytest.approx(2 * x)
+        assert MIXTURE.deviate(3.0, x) == pytest.approx(z, abs=1e-7)
+    # Without an indolent share it is the lognormal of the same cv.
+    plain = ParameterDistribution("g", "lognormal", 1.0, "test")
+    none = ParameterDistribution("g", "lognormal_mixture", 1.0, "test", indolent_share=0.0, indolent_factor=0.5)
+    assert none.value(2.0, 1.3) == pytest.approx(plain.value(2.0, 1.3))
+    # A share of about 20% lies in the slow component: far below the fast one's 5th percentile.
+    draws = np.array([MIXTURE.value(1.0, z) for z in np.random.default_rng(3).standard_normal(4000)])
+    assert np.mean(draws < math.exp(-norm.ppf(0.95) * s)) == pytest.approx(0.2 * 0.95 + 0.8 * 0.05, abs=0.02)
+
+
+def test_informative_dropout_keeps_the_mean_and_takes_fast_growers_first():
+    nodes = np.random.default_rng(5).standard_normal(200000)
+    probabilities = np.array([dropout_probability(0.417, 1.0, z) for z in nodes[:20000]])
+    assert probabilities.mean() == pytest.approx(0.417, abs=0.01)
+    assert dropout_probability(0.417, 1.0, 1.0) > 0.417 > dropout_probability(0.417, 1.0, -1.0)
+    assert dropout_probability(0.417, 0.0, 2.0) == 0.417  # slope 0: independent of the tumour
+    # The logit of the probability is linear in z with the stated slope.
+    logit = [math.log(p / (1 - p)) for p in (dropout_probability(0.3, 1.5, z) for z in (0.0, 1.0))]
+    assert logit[1] - logit[0] == pytest.approx(1.5)
+
+
+def test_conduct_dropout_follows_the_growth_deviate():
+    spec = load_trial_spec(ROOT / "trials" / "NCT02066532.yaml")
+    population = read_population()
+    assert population.dropout_growth_log_odds > 0
+    fast = [draw_conduct(spec, population, patient_generator(9, 0, i, 1), 104.0, 1.5) for i in range(300)]
+    slow = [draw_conduct(spec, population, patient_generator(9, 0, i, 1), 104.0, -1.5) for i in range(300)]
+    leaving = [np.mean([not np.isnan(c.discontinuation_weeks) for c in group]) for group in (fast, slow)]
+    assert leaving[0] > leaving[1] + 0.3
+    assert all(np.array_equal(a.scan_weeks, b.scan_weeks) for a, b in zip(fast, slow))  # same draws otherwise
+
+
+def _population_file(tmp_path: Path, **changes) -> Path:
+    data = yaml.safe_load((ROOT / "models" / "population.yaml").read_text())
+    data.update(changes)
+    path = tmp_path / "population.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_correlated_deviates_have_the_stated_correlation(tmp_path):
+    pair = {"between": ["tumour_rate_scale", "tumour_kill_scale"], "rho": 0.6, "source": "assumed: test"}
+    population = read_population(_population_file(tmp_path, correlations=[pair]))
+    ids = population.parameter_ids
+    rng = np.random.default_rng(11)
+    centres = {pid: 0.5 for pid in ids}
+    draws = [candidate_values(population, centres, rng.standard_normal(len(ids))) for _ in range(5000)]
+    growth = [population.distribution("tumour_rate_scale").deviate(0.5, d["tumour_rate_scale"]) for d in draws]
+    kill = [math.log(d["tumour_kill_scale"] / 0.5) for d in draws]
+    assert np.corrcoef(growth, kill)[0, 1] == pytest.approx(0.6, abs=0.03)
+    assert np.std(growth) == pytest.approx(1.0, abs=0.03)  # marginal unchanged
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"correlations": [{"between": ["tumour_rate_scale", "nope"], "rho": 0.5, "source": "x"}]}, "correlations"),
+    ({"correlations": [{"between": ["tumour_rate_scale", "tumour_kill_scale"], "rho": 1.0, "source": "x"}]},
+     "correlations"),
+    ({"informative_dropout": {"growth_log_odds_per_sd": "strong", "source": "x"}}, "informative_dropout"),
+])
+def test_bad_heterogeneity_entries_are_named(tmp_path, changes, message):
+    with pytest.raises(InputError, match=message):
+        read_population(_population_file(tmp_path, **changes))
+
+
+def test_bad_mixture_share_is_named(tmp_path):
+    data = yaml.safe_load((ROOT / "models" / "population.yaml").read_text())
+    data["parameters"]["tumour_rate_scale"]["indolent_share"] = 1.0
+    path = tmp_path / "population.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="indolent_share = 1.0"):
+        read_population(path)

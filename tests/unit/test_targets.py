@@ -1,0 +1,70 @@
+"""Targets of the tumour calibration (stat3qsp.calibration.targets): the project's targets file, and
+scan-dated outcomes of synthetic courses against hand-computed answers (layer a)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from stat3qsp.calibration import targets as ct
+from stat3qsp.calibration.tumour import TumourCourses
+from stat3qsp.errors import InputError
+from stat3qsp.trial import columns as tc
+from stat3qsp.trial.spec import load_trial_spec
+
+EGF = "trials/EGF104900.yaml"
+
+
+def test_project_targets_never_use_nct02066532_outcomes():
+    targets = ct.read_targets()
+    assert [t.kind for t in targets[:2]] == ["growth", "kill"]
+    growth = targets[0]
+    assert (str(growth.spec_path), growth.arm, growth.endpoint, growth.observed) == (
+        EGF, "lapatinib_monotherapy", tc.MEDIAN_PFS_WEEKS, 8.1)
+    nct = [t for t in targets if "NCT02066532" in str(t.spec_path)]
+    assert [t.arm for t in nct] == ["trastuzumab_first_line"]  # Vogel 2002's external arm only
+    assert all(t.accepted is not None for t in targets if t.kind == "plausibility")
+
+
+def test_growth_anchor_is_the_scan_at_or_before_the_median():
+    spec = load_trial_spec(EGF)  # scans every 4 weeks from week 4
+    assert ct.growth_anchor(spec, 8.1) == 8.0
+    assert ct.growth_anchor(spec, 11.9) == 8.0
+    assert ct.growth_share(spec, "lapatinib_monotherapy") == pytest.approx(0.5 + 0.5 / 148)
+    with pytest.raises(InputError, match="before the first scan"):
+        ct.growth_anchor(spec, 3.0)
+
+
+def test_scan_dated_outcomes_of_synthetic_courses():
+    spec = load_trial_spec(EGF)  # RECIST 1.0: PD at +20%, PR at -30% confirmed 4 weeks later
+    weeks = np.arange(1.0, 105.0)
+    # Patient 0 grows 5%/week: +20% at ln(1.2)/0.05 = 3.65 weeks, so PD at the week-4 scan.
+    # Patient 1 shrinks 5%/week for 12 weeks then regrows 5%/week: -30% from week 7.1 (scan 8,
+    # confirmed at 12), nadir exp(-0.6) at 12, +20% over it at 15.65 -> PD at the week-16 scan.
+    # Patient 2 does not change: SD throughout, clinical benefit (SD beyond 23 weeks).
+    log_ratio = np.vstack([0.05 * weeks, -0.05 * np.minimum(weeks, 12) + 0.05 * np.maximum(weeks - 12, 0),
+                           np.zeros_like(weeks)])
+    courses = TumourCourses(weeks, np.full(3, 50.0), np.zeros(3), log_ratio)
+    outcomes = ct.scan_outcomes(courses, 1.0, spec)
+    assert outcomes[tc.PFS_WEEKS].tolist()[:2] == [4.0, 16.0]
+    assert outcomes[tc.BEST_RESPONSE].tolist() == [tc.PD, tc.PR, tc.SD]
+    assert outcomes[tc.CLINICAL_BENEFIT].tolist() == [False, True, True]
+    assert ct.progressed_share(outcomes, 8.0) == pytest.approx(1 / 3)
+    assert ct.endpoint_value(outcomes, tc.ORR) == pytest.approx(1 / 3)
+    assert ct.endpoint_value(outcomes, tc.CBR) == pytest.approx(2 / 3)
+    assert ct.endpoint_value(outcomes, tc.MEDIAN_PFS_WEEKS) == 16.0
+    assert math.isclose(np.log(1.2) / 0.05, 3.646, abs_tol=1e-3)
+
+
+def test_a_validation_endpoint_is_refused_as_a_target(tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_text(yaml.safe_dump({
+        "growth": {"spec": "trials/NCT02066532.yaml", "arm": "ruxolitinib_trastuzumab", "endpoint": "median_pfs_weeks"},
+        "kill": {"spec": "trials/NCT02066532.yaml", "arm": "trastuzumab_first_line", "endpoint": "orr"}}))
+    with pytest.raises(InputError, match="role calibration"):
+        ct.read_targets(path)
+    path.write_text(yaml.safe_dump({"growth": {"spec": EGF}}))
+    with pytest.raises(InputError, match="growth, kill"):
+        ct.read_targets(path)
