@@ -22,12 +22,28 @@ def register(verbs) -> None:
     parser.add_argument("--response", choices=RESPONSE_KINDS, default=INHIBITION,
                         help="what the response column holds (default inhibition)")
     parser.add_argument("--seed", type=int, default=0, help="seed of MuSyC's random starts (default 0)")
+    parser.add_argument("--clip-response", action="store_true",
+                        help="clip responses outside [0, 100] to that range (and say which rows) instead of refusing "
+                             "the file")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
     """Score the matrix file (:func:`stat3qsp.assay.synergy.io.score_file`)."""
-    from stat3qsp.assay.synergy.io import score_file
+    import sys
+
+    from stat3qsp.assay.synergy.io import RESPONSE_RANGE, score_file, summary_path
+    from stat3qsp.io.paths import check_output_file
+    from stat3qsp.limits import check_seed
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    score_file(args.matrix_csv, args.output, methods=methods, response=args.response, seed=args.seed)
+    check_seed(args.seed)
+    for path in (args.output, summary_path(args.output)):
+        check_output_file(path)
+    clipped: list[tuple[int, float]] = []
+    score_file(args.matrix_csv, args.output, methods=methods, response=args.response, seed=args.seed,
+               clip=args.clip_response, clipped=clipped)
+    if clipped:
+        rows = ", ".join(f"{row} ({value:g})" for row, value in clipped[:10]) + (", ..." if len(clipped) > 10 else "")
+        sys.stderr.write(f"stat3qsp synergy: clipped {len(clipped)} response(s) to [{RESPONSE_RANGE[0]:g}, "
+                         f"{RESPONSE_RANGE[1]:g}] (--clip-response): data rows {rows}\n")
