@@ -23,8 +23,8 @@ def register(verbs) -> None:
                         help="what the response column holds (default inhibition)")
     parser.add_argument("--seed", type=int, default=0, help="seed of MuSyC's random starts (default 0)")
     parser.add_argument("--clip-response", action="store_true",
-                        help="clip responses outside [0, 100] to that range (and say which rows) instead of refusing "
-                             "the file")
+                        help="clip every response to [0, 100] and say which rows, instead of refusing a file with "
+                             "responses beyond [-20, 120]")
     parser.set_defaults(run=run)
 
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> None:
     """Score the matrix file (:func:`stat3qsp.assay.synergy.io.score_file`)."""
     import sys
 
-    from stat3qsp.assay.synergy.io import RESPONSE_RANGE, score_file, summary_path
+    from stat3qsp.assay.synergy.io import RESPONSE_SCALE, score_file, summary_path
     from stat3qsp.io.paths import check_output_file
     from stat3qsp.limits import check_seed
 
@@ -45,5 +45,6 @@ def run(args: argparse.Namespace) -> None:
                clip=args.clip_response, clipped=clipped)
     if clipped:
         rows = ", ".join(f"{row} ({value:g})" for row, value in clipped[:10]) + (", ..." if len(clipped) > 10 else "")
-        sys.stderr.write(f"stat3qsp synergy: clipped {len(clipped)} response(s) to [{RESPONSE_RANGE[0]:g}, "
-                         f"{RESPONSE_RANGE[1]:g}] (--clip-response): data rows {rows}\n")
+        low, high = RESPONSE_SCALE
+        sys.stderr.write(f"stat3qsp synergy: clipped {len(clipped)} % {args.response} response(s) to [{low:g}, "
+                         f"{high:g}] (--clip-response): data rows {rows}\n")

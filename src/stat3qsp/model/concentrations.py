@@ -44,7 +44,7 @@ def to_nanomolar(text: str, drug: str, catalog: Catalog) -> float:
     if not unit:
         raise InputError(f"concentration {text!r} of {drug} has no unit; accepted units: {ACCEPTED_UNITS}")
     if number < 0:
-        raise InputError(f"concentration {text!r} of {drug} is negative; accepted: 0 to 1 M")
+        raise InputError(f"concentration {text!r} of {drug} is negative; accepted: >= 0 and at most 1 M")
     if unit in MOLAR_UNITS:
         nanomolar = number * MOLAR_UNITS[unit]
     elif unit in MASS_UNITS:
@@ -54,7 +54,7 @@ def to_nanomolar(text: str, drug: str, catalog: Catalog) -> float:
         raise InputError(f"unknown unit {unit!r} in {text!r} for {drug}; accepted units: {ACCEPTED_UNITS}")
     if not math.isfinite(nanomolar) or nanomolar > MAX_CONCENTRATION_NM:
         raise InputError(f"concentration {text!r} of {drug} is above the ceiling of 1 M "
-                         f"(stat3qsp.limits.MAX_CONCENTRATION_NM); accepted: 0 to 1 M")
+                         f"(stat3qsp.limits.MAX_CONCENTRATION_NM); accepted: >= 0 and at most 1 M")
     return nanomolar
 
 

@@ -45,8 +45,13 @@ FILE_METHODS = synergy.SCORE_METHODS + (MUSYC, CI)
 """Methods accepted by :func:`score_file`."""
 
 _NUMERIC = (col.CONC_R, col.CONC_C, col.RESPONSE)
-RESPONSE_RANGE = (0.0, 100.0)
-"""Accepted % viability, and so % inhibition (``100 - viability``); outside it only with ``clip``."""
+RESPONSE_SCALE = (0.0, 100.0)
+"""The natural scale of % viability and % inhibition; ``clip`` clips every response to it."""
+RESPONSE_MARGIN = 20.0
+"""Plate noise accepted beyond :data:`RESPONSE_SCALE` (percentage points), in either kind: responses in
+[-20, 120] are scored as they are (e.g. 100.5 % inhibition from replicate noise), responses beyond are
+refused (a viability of 150 % or -40 %, an inhibition of 1e6 % is a unit or column mistake), unless
+``clip``."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ def read_matrix_csv(path: Path | str, *, response: str = INHIBITION, clip: bool 
     response : {"inhibition", "viability"}
         What the ``response`` column holds.
     clip : bool
-        Clip responses outside :data:`RESPONSE_RANGE` to it instead of refusing them; each clipped
+        Clip every response to :data:`RESPONSE_SCALE` instead of refusing those beyond its margin
+        (:data:`RESPONSE_MARGIN`); each clipped
         (data row, value) is appended to *clipped*.
 
     Returns
@@ -93,7 +99,7 @@ def read_matrix_csv(path: Path | str, *, response: str = INHIBITION, clip: bool 
     ------
     InputError
         Unreadable or non-UTF-8 file, missing column, non-numeric or negative value, a response
-        outside :data:`RESPONSE_RANGE` (unless *clip*), inconsistent drug name,
+        outside :data:`RESPONSE_SCALE` by more than :data:`RESPONSE_MARGIN` (unless *clip*), inconsistent drug name,
         mixed units of a drug within a block, fewer than 2 nonzero doses of a drug, no zero-dose
         control, or an incomplete dose matrix.
     """
@@ -231,15 +237,17 @@ def _number(text: str, name: str, block_id: str, row_no: int) -> float:
 
 def _in_range(value: float, response: str, block_id: str, row_no: int, clip: bool,
               clipped: list[tuple[int, float]] | None) -> float:
-    low, high = RESPONSE_RANGE
-    if low <= value <= high:
-        return value
-    if not clip:
+    low, high = RESPONSE_SCALE
+    if clip:
+        if not low <= value <= high and clipped is not None:
+            clipped.append((row_no, value))
+        return min(max(value, low), high)
+    if not low - RESPONSE_MARGIN <= value <= high + RESPONSE_MARGIN:
         raise InputError(f"block {block_id!r}, data row {row_no}: {col.RESPONSE} {value:g} % {response} is outside "
-                         f"[{low:g}, {high:g}]; accepted: {low:g} to {high:g} (or --clip-response to clip)")
-    if clipped is not None:
-        clipped.append((row_no, value))
-    return min(max(value, low), high)
+                         f"[{low - RESPONSE_MARGIN:g}, {high + RESPONSE_MARGIN:g}]; accepted: {low:g} to {high:g} "
+                         f"with {RESPONSE_MARGIN:g} points of noise either side (or --clip-response to clip to "
+                         f"[{low:g}, {high:g}])")
+    return value
 
 
 def _block(block_id: str, rows: list, response: str) -> Block:
