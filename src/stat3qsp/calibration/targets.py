@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, TumourCourses, latent_orr, solve_scales
 from stat3qsp.errors import InputError
@@ -45,6 +44,7 @@ from stat3qsp.trial.endpoints import km_median
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
+from stat3qsp.io.yamlfiles import read_yaml
 
 DEFAULT_TARGETS = Path("calibration/tumour/targets.yaml")
 """The targets file of the project (paths in it are relative to the working directory)."""
@@ -91,10 +91,7 @@ def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
         without ``observed``, ``accepted`` and ``source``.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise InputError(f"{path}: cannot read the calibration targets ({error}); accepted: a YAML mapping") from None
+    raw = read_yaml(path, "calibration targets") or {}
     if not isinstance(raw, dict) or not {"growth", "kill"} <= set(raw) <= set(_KINDS):
         raise InputError(f"{path}: keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: growth, kill "
                          "and optionally checks, plausibility")

@@ -33,8 +33,12 @@ def run(args: argparse.Namespace) -> None:
     import sys
 
     from stat3qsp.calibration import store
+    from stat3qsp.io.paths import check_output_file
+    from stat3qsp.limits import MAX_PATIENTS, check_range
 
-    output = args.output or store.committed_path(args.models, args.stage)
+    output = check_output_file(args.output or store.committed_path(args.models, args.stage))
+    if args.stage == "tumour":
+        check_range(args.patients, "--patients", 1, MAX_PATIENTS, integer=True)
     command = "stat3qsp " + shlex.join(sys.argv[1:]) if sys.argv[1:] else f"stat3qsp calibrate {args.stage}"
     if args.stage == "tumour":
         spec = args.spec or Path("calibration/tumour/targets.yaml")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from stat3qsp.io.yamlfiles import read_yaml
 
 KINDS = ("contexts", "drugs", "trials", "hypotheses", "parameters")
 
@@ -34,7 +35,6 @@ def run(args: argparse.Namespace) -> None:
 
 def rows(kind: str, models_dir: Path, trials_dir: Path) -> tuple[tuple[str, ...], list[tuple]]:
     """Column names and rows of the listing of *kind*."""
-    import yaml
 
     from stat3qsp.errors import InputError
     from stat3qsp.model.catalog import read_catalog
@@ -59,7 +59,7 @@ def rows(kind: str, models_dir: Path, trials_dir: Path) -> tuple[tuple[str, ...]
                   _summary(p)) for p in dict.fromkeys(paths)])
     if not trials_dir.is_dir():
         raise InputError(f"--trials {trials_dir}: no such folder; give the folder of trial specs (trials/)")
-    specs = [yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(trials_dir.glob("*.yaml"))]
+    specs = [read_yaml(p, "trial spec") or {} for p in sorted(trials_dir.glob("*.yaml"))]
     return ("trial", "file", "title"), [(s.get("id", "?"), p.name, s.get("title", "")) for s, p in
                                          zip(specs, sorted(trials_dir.glob("*.yaml")))]
 

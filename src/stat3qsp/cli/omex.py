@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from stat3qsp.io.yamlfiles import read_yaml
 
 
 def register(verbs) -> None:
@@ -22,7 +23,6 @@ def register(verbs) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Write the archive (:func:`stat3qsp.assay.omex.write_omex`)."""
-    import yaml
 
     from stat3qsp.assay.omex import write_omex
     from stat3qsp.errors import InputError
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> None:
     config = args.config or default_config()
     if not config.is_file():
         raise InputError(f"--config {config}: no such file; give the workflow config (config/config.yaml)")
-    write_omex(args.models, args.context, yaml.safe_load(config.read_text(encoding="utf-8")), args.output)
+    write_omex(args.models, args.context, read_yaml(config, "workflow config"), args.output)
 
 
 def default_config() -> Path:

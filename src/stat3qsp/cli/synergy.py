@@ -34,21 +34,37 @@ def register(verbs) -> None:
                              "(residual surfaces) and OUT.drug_fits.tsv (IC50, Emax, Hill with intervals)")
     parser.add_argument("--context", help="model context of --compare-model (models/catalog.yaml)")
     parser.add_argument("--hours", type=float, default=72.0, help="assay time of the simulated plate (default 72 h)")
+    parser.add_argument("--clip-response", action="store_true",
+                        help="clip every response to [0, 100] and say which rows, instead of refusing a file with "
+                             "responses beyond [-20, 120]")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
     """Score the plate (:func:`stat3qsp.assay.synergy.plate.score_plate`)."""
-    from stat3qsp.assay.synergy.plate import score_plate
+    import sys
 
+    from stat3qsp.assay.synergy.io import RESPONSE_SCALE, summary_path
+    from stat3qsp.assay.synergy.plate import score_plate
     from stat3qsp.errors import InputError
+    from stat3qsp.io.paths import check_output_file
+    from stat3qsp.limits import check_seed
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    check_seed(args.seed)
     if args.compare_model and not args.context:
         raise InputError("--compare-model needs --context CONTEXT (a context of models/catalog.yaml)")
     if args.context and not args.compare_model:
         raise InputError("--context is only used with --compare-model")
+    for path in (args.output, summary_path(args.output)):
+        check_output_file(path)
+    clipped: list[tuple[int, float]] = []
     score_plate(args.matrix_csv, args.output, methods=methods, response=args.response, seed=args.seed,
                 bootstrap=args.bootstrap, level=args.level, plot_dir=args.plot,
                 context=args.context if args.compare_model else None, models_dir=getattr(args, "models", None),
-                hours=args.hours)
+                hours=args.hours, clip=getattr(args, "clip_response", False), clipped=clipped)
+    if clipped:
+        rows = ", ".join(f"{row} ({value:g})" for row, value in clipped[:10]) + (", ..." if len(clipped) > 10 else "")
+        low, high = RESPONSE_SCALE
+        sys.stderr.write(f"stat3qsp synergy: clipped {len(clipped)} % {args.response} response(s) to [{low:g}, "
+                         f"{high:g}] (--clip-response): data rows {rows}\n")

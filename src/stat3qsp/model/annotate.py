@@ -15,9 +15,9 @@ import re
 from pathlib import Path
 
 import libsbml
-import yaml
 
 from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
 
 ANNOTATIONS_FILE = "annotations.yaml"
 IDENTIFIERS_ORG = "https://identifiers.org/"
@@ -33,7 +33,7 @@ QUALIFIERS = {
 def read_annotations(models_dir: Path | str) -> dict:
     """The annotation data of *models_dir* (``annotations.yaml``)."""
     path = Path(models_dir) / ANNOTATIONS_FILE
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path, "annotations file")
     for key in ("model", "compartments", "species", "drugs", "reactions", "parameters"):
         if key not in data:
             raise InputError(f"{path}: key {key!r} is missing")

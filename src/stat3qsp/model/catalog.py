@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
 
 #: Environment variable naming the models folder (overrides the default search).
 MODELS_ENV = "STAT3QSP_MODELS"
@@ -114,8 +114,15 @@ def read_catalog(models_dir: Path | str = DEFAULT_MODELS_DIR) -> Catalog:
     """
     models_dir = Path(models_dir)
     path = models_dir / "catalog.yaml"
-    with open(path) as handle:
-        raw = yaml.safe_load(handle) or {}
+    if not Path(models_dir).is_dir():
+        raise InputError(f"models folder {models_dir} does not exist; accepted (--models, config models_dir, "
+                         f"${MODELS_ENV}): a folder with catalog.yaml and parameters.tsv")
+    if not path.is_file():
+        raise InputError(f"models folder {models_dir} has no catalog.yaml; accepted (--models, config models_dir, "
+                         f"${MODELS_ENV}): a folder with catalog.yaml and parameters.tsv")
+    raw = read_yaml(path, "model catalog") or {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: the catalog is {type(raw).__name__}; accepted: a YAML mapping")
     accepted = {"core_modules", "drugs", "contexts", "extra_modules", "variants"}
     if set(raw) - accepted:
         raise InputError(f"{path}: unknown key(s) {sorted(set(raw) - accepted)}; accepted: {', '.join(sorted(accepted))}")

@@ -9,6 +9,7 @@ import re
 
 from stat3qsp.model.catalog import Catalog
 from stat3qsp.errors import InputError
+from stat3qsp.limits import MAX_CONCENTRATION_NM
 
 #: Molar units and their factor to nM.
 MOLAR_UNITS = {"pM": 1e-3, "nM": 1.0, "uM": 1e3, "µM": 1e3, "mM": 1e6, "M": 1e9}
@@ -33,7 +34,8 @@ def to_nanomolar(text: str, drug: str, catalog: Catalog) -> float:
     Raises
     ------
     InputError
-        If the number or the unit is missing or unknown, or the value is negative.
+        If the number or the unit is missing or unknown, or the value is negative or above
+        :data:`stat3qsp.limits.MAX_CONCENTRATION_NM` (1 M).
     """
     match = _PATTERN.match(text)
     if not match:
@@ -41,14 +43,31 @@ def to_nanomolar(text: str, drug: str, catalog: Catalog) -> float:
     number, unit = float(match.group(1)), match.group(2)
     if not unit:
         raise InputError(f"concentration {text!r} of {drug} has no unit; accepted units: {ACCEPTED_UNITS}")
-    if not math.isfinite(number) or number < 0:
-        raise InputError(f"concentration {text!r} of {drug} is negative; concentrations must be >= 0")
+    if number < 0:
+        raise InputError(f"concentration {text!r} of {drug} is negative; accepted: >= 0 and at most 1 M")
     if unit in MOLAR_UNITS:
-        return number * MOLAR_UNITS[unit]
-    if unit in MASS_UNITS:
+        nanomolar = number * MOLAR_UNITS[unit]
+    elif unit in MASS_UNITS:
         grams_per_litre = number * MASS_UNITS[unit]
-        return grams_per_litre / catalog.drug(drug).molecular_weight_g_per_mol * 1e9
-    raise InputError(f"unknown unit {unit!r} in {text!r} for {drug}; accepted units: {ACCEPTED_UNITS}")
+        nanomolar = grams_per_litre / catalog.drug(drug).molecular_weight_g_per_mol * 1e9
+    else:
+        raise InputError(f"unknown unit {unit!r} in {text!r} for {drug}; accepted units: {ACCEPTED_UNITS}")
+    if not math.isfinite(nanomolar) or nanomolar > MAX_CONCENTRATION_NM:
+        raise InputError(f"concentration {text!r} of {drug} is above the ceiling of 1 M "
+                         f"(stat3qsp.limits.MAX_CONCENTRATION_NM); accepted: >= 0 and at most 1 M")
+    return nanomolar
+
+
+def parse_drug_options(options: list[str], catalog: Catalog) -> dict[str, float]:
+    """Parse repeated ``--drug NAME=CONCENTRATION`` options into {drug: nM}; a drug given twice is refused."""
+    doses: dict[str, float] = {}
+    for option in options:
+        name, nanomolar = parse_drug_option(option, catalog)
+        if name in doses:
+            raise InputError(f"--drug {name} is given twice ({option!r} after {doses[name]:g} nM); accepted: each "
+                             "drug once")
+        doses[name] = nanomolar
+    return doses
 
 
 def parse_drug_option(option: str, catalog: Catalog) -> tuple[str, float]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from stat3qsp.errors import InputError
+from stat3qsp.io.paths import check_output_file
+from stat3qsp.limits import MAX_HOURS, MAX_POINTS, check_range
 from stat3qsp.io.tables import write_table_atomic, write_text_atomic
 from stat3qsp.model.annotate import annotate_sbml
 from stat3qsp.model.compose import equations_listing, sbml_warnings, validate_sbml
-from stat3qsp.model.concentrations import parse_drug_option
+from stat3qsp.model.concentrations import parse_drug_options
 from stat3qsp.model.overrides import parse_param_options
 from stat3qsp.model.provenance import provenance_lines
 from stat3qsp.model.simulator import load_model
@@ -50,6 +52,9 @@ def context_sbml(models_dir: Path | str, context: str, initial_state: str = "ste
 def write_sbml(models_dir: Path | str, context: str, sbml_path: Path | str, checks_path: Path | str | None = None,
                equations_path: Path | str | None = None, initial_state: str = "steady") -> None:
     """Write the SBML of *context*, and optionally libsbml's report and the equations listing."""
+    for path, option in ((sbml_path, "-o"), (checks_path, "checks"), (equations_path, "equations")):
+        if path is not None:
+            check_output_file(path, option)
     sbml = context_sbml(models_dir, context, initial_state)
     write_text_atomic(sbml_path, sbml)
     if checks_path is not None:
@@ -66,13 +71,20 @@ def write_time_course(models_dir: Path | str, context: str, drug_options: list[s
 
     *param_options* (``NAME=VALUE[UNIT]``, :mod:`stat3qsp.model.overrides`) change parameters for this run.
     """
+    check_range(hours, "--hours", 0, MAX_HOURS, low_open=True)
+    check_range(points, "--points", 2, MAX_POINTS, integer=True)
+    check_output_file(output)
     model = load_model(models_dir)
     changes = parse_param_options(param_options or [], model)
     simulator = model.context(context, changes)
-    doses = dict(parse_drug_option(option, model.catalog) for option in drug_options)
-    if not hours > 0:
-        raise InputError(f"--hours must be > 0, got {hours}")
-    table = simulator.time_course(doses, hours=hours, points=points)
+    doses = parse_drug_options(drug_options, model.catalog)
+    try:
+        table = simulator.time_course(doses, hours=hours, points=points)
+    except RuntimeError as error:  # roadrunner/CVODE: the table's values or the horizon defeat the integrator
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"the integrator failed for context {context} with {doses or 'no drugs'} over --hours "
+                         f"{hours:g} ({reason}); accepted: parameter values (--models {models_dir}) and a horizon "
+                         "the model integrates") from None
     header = [f"context: {context}", *(f"{d}_nM: {c:g}" for d, c in doses.items()),
               *(f"param {pid}: {value!r}" for pid, value in changes.items()), *provenance_lines(models_dir)]
     write_table_atomic(output, table, header)

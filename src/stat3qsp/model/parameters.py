@@ -60,44 +60,57 @@ def read_parameter_table(path: Path) -> dict[str, Parameter]:
     Raises
     ------
     InputError
-        On a missing column, a duplicate id, a non-numeric or non-finite value, a value outside
-        its bounds, an empty unit or a source that is not a DOI/PMID/dataset/fitted/assumed.
+        On a missing file or column, a row with too few fields, a duplicate id, a non-numeric or
+        non-finite value, a value outside its bounds, a negative lower bound, an empty unit or a source that is not a DOI/PMID/dataset/fitted/assumed.
     """
     path = Path(path)
     calibrated = read_calibrated(path.parent / CALIBRATED_FOLDER)
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}")
-        table: dict[str, Parameter] = {}
-        for line, row in enumerate(reader, start=2):
-            pid = row["parameterId"].strip()
-            where = f"{path}:{line} ({pid})"
-            if pid in table:
-                raise InputError(f"{where}: duplicate parameterId")
-            if row["value"].strip() == CALIBRATED:
-                if pid not in calibrated:
-                    raise InputError(f"{where}: value is {CALIBRATED!r} but no table in {path.parent / CALIBRATED_FOLDER} "
-                                     "has it; run `stat3qsp calibrate` to generate it")
-                entry = calibrated.pop(pid)
-                row = {**row, **{k: entry[k] for k in ("value", "lowerBound", "upperBound")}}
-            elif pid in calibrated:
-                raise InputError(f"{where}: {calibrated[pid]['file']} calibrates it, so its value must be {CALIBRATED!r}")
-            try:
-                value, lower, upper = (float(row[c]) for c in ("value", "lowerBound", "upperBound"))
-            except ValueError as exc:
-                raise InputError(f"{where}: value and bounds must be numbers ({exc})") from None
-            if not all(math.isfinite(x) for x in (value, lower, upper)) or not lower <= value <= upper:
-                raise InputError(f"{where}: need finite lowerBound <= value <= upperBound, got {lower} <= {value} <= {upper}")
-            if not row["unit"].strip():
-                raise InputError(f"{where}: empty unit")
-            source = row["source"].strip()
-            if not _SOURCE_PATTERN.search(source):
-                raise InputError(
-                    f"{where}: source {source!r} is not a DOI/PMID/BIOMD id, 'dataset: ...', 'fitted: ...' or 'assumed: ...'"
-                )
-            table[pid] = Parameter(pid, value, row["unit"].strip(), lower, upper, source, (row["notes"] or "").strip())
+    if not path.is_file():
+        raise InputError(f"models folder {path.parent} has no {path.name}; accepted (--models): a folder with "
+                         "catalog.yaml and parameters.tsv")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start}); accepted: a UTF-8 TSV file") from None
+    reader = csv.DictReader(text.splitlines(), delimiter="\t")
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}")
+    table: dict[str, Parameter] = {}
+    for line, row in enumerate(reader, start=2):
+        pid = (row["parameterId"] or "").strip()
+        where = f"{path}:{line} ({pid})"
+        short = [c for c in COLUMNS if c != "notes" and row.get(c) is None]
+        if short or None in row:
+            raise InputError(f"{where}: {len([v for v in row.values() if v is not None])} fields; accepted: "
+                             f"{len(COLUMNS)} tab-separated fields {list(COLUMNS)}")
+        if pid in table:
+            raise InputError(f"{where}: duplicate parameterId")
+        if row["value"].strip() == CALIBRATED:
+            if pid not in calibrated:
+                raise InputError(f"{where}: value is {CALIBRATED!r} but no table in {path.parent / CALIBRATED_FOLDER} "
+                                 "has it; run `stat3qsp calibrate` to generate it")
+            entry = calibrated.pop(pid)
+            row = {**row, **{k: entry[k] for k in ("value", "lowerBound", "upperBound")}}
+        elif pid in calibrated:
+            raise InputError(f"{where}: {calibrated[pid]['file']} calibrates it, so its value must be {CALIBRATED!r}")
+        try:
+            value, lower, upper = (float(row[c]) for c in ("value", "lowerBound", "upperBound"))
+        except ValueError as exc:
+            raise InputError(f"{where}: value and bounds must be numbers ({exc})") from None
+        if not all(math.isfinite(x) for x in (value, lower, upper)) or not lower <= value <= upper:
+            raise InputError(f"{where}: need finite lowerBound <= value <= upperBound, got {lower} <= {value} <= {upper}")
+        if lower < 0:
+            raise InputError(f"{where}: lowerBound {lower:g} (value {value:g}) is negative; accepted: >= 0, since every "
+                             "parameter of the model is a rate, amount, volume, time or fraction")
+        if not row["unit"].strip():
+            raise InputError(f"{where}: empty unit")
+        source = row["source"].strip()
+        if not _SOURCE_PATTERN.search(source):
+            raise InputError(
+                f"{where}: source {source!r} is not a DOI/PMID/BIOMD id, 'dataset: ...', 'fitted: ...' or 'assumed: ...'"
+            )
+        table[pid] = Parameter(pid, value, row["unit"].strip(), lower, upper, source, (row["notes"] or "").strip())
     if calibrated:
         pid, entry = next(iter(calibrated.items()))
         raise InputError(f"{entry['file']}: calibrates {pid!r}, which is not a row of {path}")

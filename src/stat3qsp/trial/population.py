@@ -41,12 +41,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy.optimize import brentq
 from scipy.stats import norm
 
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.model.parameters import Parameter
 
 BIOLOGY_STREAM = 0
@@ -156,10 +156,7 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
         without a row, a missing source or an empty or reversed range.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise InputError(f"{path}: cannot read the population file ({error}); accepted: a YAML mapping") from None
+    raw = read_yaml(path, "population file") or {}
     accepted, optional = {"parameters", "acceptance", "scan_window_weeks"}, {"correlations", "informative_dropout"}
     if not isinstance(raw, dict) or not accepted <= set(raw) <= accepted | optional:
         raise InputError(f"{path}: top-level keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-import yaml
 from stat3qsp.trial import envelope_inputs
 from stat3qsp.trial.names import HOURS_PER_DAY
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.trial.spec_types import Arm
 
 
@@ -34,7 +34,9 @@ class RegimenMap:
 def read_regimen_map(models_dir: Path | str = DEFAULT_MODELS_DIR) -> RegimenMap:
     """Read ``pk/regimens.yaml`` of *models_dir*."""
     path = Path(models_dir) / "pk" / "regimens.yaml"
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_yaml(path, "regimen map") or {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: the regimen map is {type(raw).__name__}; accepted: a YAML mapping")
     if raw.get("loading_dose_given") != "always":
         raise InputError(f"{path}: loading_dose_given = {raw.get('loading_dose_given')!r}; accepted: 'always'")
     for name, entry in (raw.get("drugs") or {}).items():

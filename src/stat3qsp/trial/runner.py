@@ -22,8 +22,11 @@ import pandas as pd
 
 from stat3qsp.calibration.tumour import CALIBRATION_ARM, CALIBRATION_NOTE, KILL_CALIBRATION_ARM
 from stat3qsp.compute.batch import BatchStatistics
+from stat3qsp import limits
 from stat3qsp.errors import InputError
+from stat3qsp.io.paths import check_output_folder as paths_check_output_folder
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables
+from stat3qsp.limits import check_range, check_seed
 from stat3qsp.io.tables import atomic_folder, write_table_atomic
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model.provenance import file_hash, provenance_lines
@@ -63,9 +66,21 @@ def trial_settings(spec: TrialSpec, replicates: int = DEFAULT_REPLICATES, seed: 
     """The settings of a run of *spec*; the follow-up defaults to the spec's ``follow_up``."""
     if horizon_weeks is None:
         horizon_weeks = spec.follow_up.weeks if spec.follow_up is not None else DEFAULT_HORIZON_WEEKS
+    check_range(replicates, "--replicates", 1, limits.MAX_REPLICATES, integer=True)
+    if patients is not None:
+        check_range(patients, "--patients", 1, limits.MAX_PATIENTS, integer=True)
+    check_seed(seed)
+    check_range(horizon_weeks, "--horizon-weeks", 0, limits.MAX_HORIZON_WEEKS, low_open=True)
     settings = TrialSettings(replicates=int(replicates), seed=int(seed), patients=patients,
                              horizon_weeks=float(horizon_weeks), arms=tuple(arms) if arms else None)
-    selected_arms(spec, settings)
+    chosen = selected_arms(spec, settings)
+    virtual = replicates * sum(patients or arm.n_patients for arm in chosen)
+    scans = horizon_weeks * 7 * 24 / spec.assessment.scan_interval.hours + 1
+    needed = limits.trial_memory_bytes(virtual, scans)
+    if needed > limits.MAX_TRIAL_MEMORY_BYTES:
+        raise InputError(f"--patients x --replicates: {virtual} virtual patients with up to {scans:.0f} scans need "
+                         f"about {needed / 2**30:.1f} GiB; accepted: at most "
+                         f"{limits.MAX_TRIAL_MEMORY_BYTES / 2**30:.0f} GiB (fewer patients, replicates or weeks)")
     return settings
 
 
@@ -130,14 +145,9 @@ def gather_trial(models_dir: Path | str, spec_path: Path | str, settings: TrialS
 
 
 def check_output_folder(output: Path | str) -> Path:
-    """*output* as a folder path to (re)write; refused before any simulation if it cannot be one."""
-    output = Path(output)
-    if output.exists() and not output.is_dir():
-        raise InputError(f"-o {output}: exists and is not a folder; accepted: a folder path")
-    parent = next((p for p in output.parents if p.exists()), Path("."))
-    if not parent.is_dir():
-        raise InputError(f"-o {output}: {parent} is not a folder; accepted: a folder path")
-    return output
+    """*output* as a folder path to (re)write; refused before any simulation if it cannot be one
+    (:func:`stat3qsp.io.paths.check_output_folder`)."""
+    return paths_check_output_folder(output, "-o")
 
 
 def run_trial_folder(spec_path: Path | str, settings: TrialSettings, output: Path | str, workers: int = 1,

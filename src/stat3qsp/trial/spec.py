@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jsonschema
-import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.trial.recist import RecistRules
 from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, ObservedKM, Citation, RegistryRecord, BodyWeight, Population, Design, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec)
 
@@ -91,7 +91,7 @@ def parse_interval(text: str, field: str = "interval") -> Interval:
 @functools.lru_cache(maxsize=4)
 def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
     """Read the trial-spec JSON Schema (YAML) and check that it is a valid draft 2020-12 schema."""
-    schema = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    schema = read_yaml(path, "trial-spec schema")
     jsonschema.Draft202012Validator.check_schema(schema)
     return schema
 
@@ -132,16 +132,7 @@ def load_trial_spec(path: str | Path, schema_path: Path = SCHEMA_PATH) -> TrialS
         If the file cannot be read or parsed, or the spec is invalid.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the trial spec ({error.strerror}); accepted: a "
-                         "readable YAML file") from None
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise InputError(f"{path}: not valid YAML{line} ({getattr(error, 'problem', error)}); "
-                         "accepted: a YAML mapping following src/stat3qsp/trial/schema.yaml") from None
+    data = read_yaml(path, "trial spec")
     return trial_spec_from_dict(data, source=str(path), schema=load_schema(schema_path))
 
 

@@ -45,6 +45,13 @@ FILE_METHODS = synergy.SCORE_METHODS + (MUSYC, CI)
 """Methods accepted by :func:`score_file`."""
 
 _NUMERIC = (col.CONC_R, col.CONC_C, col.RESPONSE)
+RESPONSE_SCALE = (0.0, 100.0)
+"""The natural scale of % viability and % inhibition; ``clip`` clips every response to it."""
+RESPONSE_MARGIN = 20.0
+"""Plate noise accepted beyond :data:`RESPONSE_SCALE` (percentage points), in either kind: responses in
+[-20, 120] are scored as they are (e.g. 100.5 % inhibition from replicate noise), responses beyond are
+refused (a viability of 150 % or -40 %, an inhibition of 1e6 % is a unit or column mistake), unless
+``clip``."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,8 @@ class Block:
         return self.replicates[i * self.conc_c.size + j] if self.replicates else np.array([self.inhibition[i, j]])
 
 
-def read_matrix_csv(path: Path | str, *, response: str = INHIBITION) -> list[Block]:
+def read_matrix_csv(path: Path | str, *, response: str = INHIBITION, clip: bool = False,
+                    clipped: list[tuple[int, float]] | None = None) -> list[Block]:
     """Read and validate a SynergyFinder long-format CSV.
 
     Parameters
@@ -83,6 +91,10 @@ def read_matrix_csv(path: Path | str, *, response: str = INHIBITION) -> list[Blo
         The CSV file.
     response : {"inhibition", "viability"}
         What the ``response`` column holds.
+    clip : bool
+        Clip every response to :data:`RESPONSE_SCALE` instead of refusing those beyond its margin
+        (:data:`RESPONSE_MARGIN`); each clipped
+        (data row, value) is appended to *clipped*.
 
     Returns
     -------
@@ -92,15 +104,18 @@ def read_matrix_csv(path: Path | str, *, response: str = INHIBITION) -> list[Blo
     Raises
     ------
     InputError
-        Unreadable file, missing column, non-numeric or negative value, inconsistent drug name,
+        Unreadable or non-UTF-8 file, missing column, non-numeric or negative value, a response
+        outside :data:`RESPONSE_SCALE` by more than :data:`RESPONSE_MARGIN` (unless *clip*), inconsistent drug name,
         mixed units of a drug within a block, fewer than 2 nonzero doses of a drug, no zero-dose
         control, or an incomplete dose matrix.
     """
     _check_choice("response", response, RESPONSE_KINDS)
     path = Path(path)
     try:
-        with path.open(newline="") as stream:
+        with path.open(newline="", encoding="utf-8") as stream:
             records = list(_records(stream))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); accepted: a UTF-8 CSV file") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except InputError as exc:
@@ -114,6 +129,7 @@ def read_matrix_csv(path: Path | str, *, response: str = INHIBITION) -> list[Blo
             if not block_id:
                 raise InputError(f"data row {row_no}: empty {col.BLOCK_ID!r}; every row needs a block id")
             values = {name: _number(fields[name], name, block_id, row_no) for name in _NUMERIC}
+            values[col.RESPONSE] = _in_range(values[col.RESPONSE], response, block_id, row_no, clip, clipped)
             by_block.setdefault(block_id, []).append((row_no, fields, values))
         return [_block(block_id, rows, response) for block_id, rows in by_block.items()]
     except InputError as exc:
@@ -128,7 +144,8 @@ def summary_path(out_tsv: Path | str) -> Path:
 
 
 def score_file(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence[str], response: str,
-               reference: str = synergy.FITTED, seed: int = 0) -> tuple[Path, Path]:
+               reference: str = synergy.FITTED, seed: int = 0, clip: bool = False,
+               clipped: list[tuple[int, float]] | None = None) -> tuple[Path, Path]:
     """Score every block of a SynergyFinder CSV and write the per-well and per-block tables.
 
     Writes ``out_tsv`` (one row per well: ``block_id, conc_r, conc_c, inhibition``, then
@@ -155,6 +172,8 @@ def score_file(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence
     seed : int
         Seed of the :class:`numpy.random.Generator` for MuSyC's random starts (one generator per
         block made from this seed, so a block's result does not depend on the others).
+    clip, clipped : bool, list
+        As in :func:`read_matrix_csv`.
 
     Returns
     -------
@@ -166,7 +185,7 @@ def score_file(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence
     if reference != synergy.FITTED:
         raise InputError(f"reference {reference!r} cannot be used on a file: 'exact' needs single-agent curves "
                          "given as Python callables to stat3qsp.synergy.score_matrix; accepted here: 'fitted'")
-    blocks = read_matrix_csv(matrix_csv, response=response)
+    blocks = read_matrix_csv(matrix_csv, response=response, clip=clip, clipped=clipped)
     wells, summaries = [], []
     for block in blocks:
         try:
@@ -219,6 +238,21 @@ def _number(text: str, name: str, block_id: str, row_no: int) -> float:
     if name != col.RESPONSE and value < 0:
         raise InputError(f"block {block_id!r}, data row {row_no}: column {name!r} has {text!r}; "
                          "concentrations must be >= 0")
+    return value
+
+
+def _in_range(value: float, response: str, block_id: str, row_no: int, clip: bool,
+              clipped: list[tuple[int, float]] | None) -> float:
+    low, high = RESPONSE_SCALE
+    if clip:
+        if not low <= value <= high and clipped is not None:
+            clipped.append((row_no, value))
+        return min(max(value, low), high)
+    if not low - RESPONSE_MARGIN <= value <= high + RESPONSE_MARGIN:
+        raise InputError(f"block {block_id!r}, data row {row_no}: {col.RESPONSE} {value:g} % {response} is outside "
+                         f"[{low - RESPONSE_MARGIN:g}, {high + RESPONSE_MARGIN:g}]; accepted: {low:g} to {high:g} "
+                         f"with {RESPONSE_MARGIN:g} points of noise either side (or --clip-response to clip to "
+                         f"[{low:g}, {high:g}])")
     return value
 
 

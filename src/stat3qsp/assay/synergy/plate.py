@@ -86,7 +86,8 @@ def block_scorer(methods: Sequence[str], seed: int):
 def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence[str] = DEFAULT_METHODS,
                 response: str = synergy_io.INHIBITION, seed: int = 0, bootstrap: int = 0,
                 level: float = DEFAULT_LEVEL, plot_dir: Path | str | None = None, context: str | None = None,
-                models_dir: Path | str | None = None, hours: float = 72.0) -> PlateResult:
+                models_dir: Path | str | None = None, hours: float = 72.0, clip: bool = False,
+                clipped: list[tuple[int, float]] | None = None) -> PlateResult:
     """Score every block of a plate CSV, optionally with bootstrap intervals and figures.
 
     Parameters
@@ -128,7 +129,7 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
         raise InputError(f"bootstrap {bootstrap} is not accepted; accepted: 0 (no bootstrap) or >= 2 plates")
     if not 0 < level < 1:
         raise InputError(f"bootstrap level {level!r} is not in (0, 1); accepted e.g. 0.9 or 0.95")
-    blocks = synergy_io.read_matrix_csv(matrix_csv, response=response)
+    blocks = synergy_io.read_matrix_csv(matrix_csv, response=response, clip=clip, clipped=clipped)
     score = block_scorer(methods, seed)
     wells, summaries = [], []
     for block in blocks:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
 
 @dataclass(frozen=True)
 class Input:
@@ -106,8 +106,9 @@ def read_spec(path: Path | str) -> Spec:
         observable transformation or a missing source of a setting value.
     """
     path = Path(path)
-    with open(path) as handle:
-        raw = yaml.safe_load(handle) or {}
+    raw = read_yaml(path, "calibration recipe") or {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: the recipe is {type(raw).__name__}; accepted: a YAML mapping")
     if set(raw) ^ _KEYS:
         raise InputError(f"{path}: keys differ from the expected ones: unknown {sorted(set(raw) - _KEYS)}, missing {sorted(_KEYS - set(raw))}")
     inputs = tuple(
