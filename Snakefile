@@ -7,7 +7,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+# Strict reading of the config files (duplicate keys), then the schema; a violation is one line.
+from stat3qsp.workflow_guard import validate_config
+
+validate_config(config, f"{workflow.basedir}/config/schema.yaml", list(getattr(workflow, "configfiles", None) or []), validate)
 
 
 report: "workflows/report/workflow.rst"
