@@ -140,21 +140,29 @@ def closed_form_in_time(sbml: str, variable: str) -> bool:
     setting the model time and reading it gives its value without integration."""
     document = libsbml.readSBMLFromString(sbml)
     model = document.getModel()
-    rules = {model.getRule(i).getVariable(): model.getRule(i) for i in range(model.getNumRules())}
-    targets = {model.getEvent(i).getEventAssignment(j).getVariable()
-               for i in range(model.getNumEvents()) for j in range(model.getEvent(i).getNumEventAssignments())}
+    # Plain strings only (no libsbml proxies kept): the names each assignment rule reads, and every
+    # variable that is integrated (rate rules, species) or changed by events.
+    assigned: dict[str, list[str]] = {}
+    integrated = {model.getSpecies(i).getId() for i in range(model.getNumSpecies())}
+    for i in range(model.getNumRules()):
+        rule = model.getRule(i)
+        if rule.isAssignment():
+            assigned[rule.getVariable()] = _names(rule.getMath())
+        else:
+            integrated.add(rule.getVariable())
+    integrated |= {model.getEvent(i).getEventAssignment(j).getVariable()
+                   for i in range(model.getNumEvents()) for j in range(model.getEvent(i).getNumEventAssignments())}
+    constants = {model.getParameter(i).getId() for i in range(model.getNumParameters())} - integrated
     seen: set[str] = set()
 
     def ok(name: str) -> bool:
         if name in seen:
             return True
         seen.add(name)
-        rule = rules.get(name)
-        if rule is not None:
-            return rule.isAssignment() and all(ok(n) for n in _names(rule.getMath()))
-        parameter = model.getParameter(name)
-        return parameter is not None and name not in targets
-    return variable in rules and ok(variable)
+        if name in assigned:
+            return all(ok(n) for n in assigned[name])
+        return name in constants
+    return variable in assigned and ok(variable)
 
 
 def _names(node) -> list[str]:
