@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m stat3qsp.workflow_guard
+	$(BIN)/python -m stat3qsp.config
 	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
 

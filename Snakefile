@@ -8,7 +8,7 @@ configfile: "config/config.yaml"
 
 
 # Strict reading of the config files (duplicate keys), then the schema; a violation is one line.
-from stat3qsp.workflow_guard import validate_config
+from stat3qsp.config import validate_config
 
 validate_config(config, f"{workflow.basedir}/config/schema.yaml", list(getattr(workflow, "configfiles", None) or []), validate)
 

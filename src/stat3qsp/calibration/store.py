@@ -87,9 +87,10 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
     return fit
 
 
-def signalling_objective(spec_path: Path | str, models_dir: Path | str) -> float:
-    """Negative log-likelihood of the signalling training problem at the models' values, with the
-    observation parameters (offsets, scales, noise) fitted at them."""
+def signalling_objective(spec_path: Path | str, models_dir: Path | str, values: dict[str, float] | None = None) -> float:
+    """Negative log-likelihood of the signalling training problem at the models' values (with *values*,
+    parameter id -> value, in place of theirs), the observation parameters (offsets, scales, noise)
+    fitted at them."""
     from stat3qsp.calibration.signalling.fit import fit_observation_parameters
     from stat3qsp.calibration.signalling.loading import load_objective
     from stat3qsp.calibration.signalling.workflow import write_calibration_problem
@@ -97,7 +98,10 @@ def signalling_objective(spec_path: Path | str, models_dir: Path | str) -> float
     with tempfile.TemporaryDirectory() as folder:
         write_calibration_problem(str(spec_path), str(models_dir), folder)
         objective = load_objective(Path(folder) / "problem.yaml")
-        return objective.nllh(fit_observation_parameters(objective, objective.x_nominal))
+    x = objective.x_nominal.copy()
+    for pid, value in (values or {}).items():
+        x[objective.x_ids.index(pid)] = np.log10(value)
+    return objective.nllh(fit_observation_parameters(objective, x))
 
 
 def mark_calibrated(table_path: Path, parameter_ids: list[str]) -> None:
@@ -149,17 +153,9 @@ def calibrate_signalling(spec_path: Path | str, models_dir: Path | str, output: 
 
 def write_signalling_table(fitted_path: Path | str, spec_path: Path | str, models_dir: Path | str,
                            output: Path | str, command: str) -> None:
-    """The signalling table from a fitted-parameters table, its objective evaluated with the new values
-    placed in a copy of *models_dir*."""
-    import shutil
-
-    with tempfile.TemporaryDirectory() as folder:
-        trial_models = Path(folder) / "models"
-        shutil.copytree(models_dir, trial_models)
-        rows = signalling_rows(fitted_path, spec_path, np.nan, command)
-        mark_calibrated(trial_models / "parameters.tsv", [row["parameterId"] for row in rows])
-        _write(committed_path(trial_models, "signalling"), rows, [])
-        nllh = signalling_objective(spec_path, trial_models)
+    """The signalling table from a fitted-parameters table, its objective evaluated at the fitted values."""
+    fitted = {row["parameterId"]: float(row["value"]) for row in signalling_rows(fitted_path, spec_path, np.nan, command)}
+    nllh = signalling_objective(spec_path, models_dir, fitted)
     _write(output, signalling_rows(fitted_path, spec_path, nllh, command),
            [*provenance_lines(models_dir), f"spec: {spec_path}"])
 

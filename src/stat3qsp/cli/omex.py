@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
 from stat3qsp.io.yamlfiles import read_yaml
 
 

@@ -52,7 +52,10 @@ def run(args: argparse.Namespace) -> None:
     """Run the trial into the output folder (:func:`stat3qsp.trial.runner.run_trial_folder`)."""
     from stat3qsp.compute.batch import progress_shown
     from stat3qsp.errors import InputError
-    from stat3qsp.trial.runner import check_output_folder, run_trial_folder, trial_settings
+    from stat3qsp.model.overrides import parse_param_options
+    from stat3qsp.model.simulator import load_model
+    from stat3qsp.trial.names import VARIANT
+    from stat3qsp.trial.runner import run_trial_folder, trial_settings
     from stat3qsp.trial.spec import load_trial_spec
 
     spec = load_trial_spec(args.spec)
@@ -60,12 +63,7 @@ def run(args: argparse.Namespace) -> None:
     settings = trial_settings(spec, args.replicates, args.seed, args.patients, args.horizon_weeks, arms)
     if not 1 <= args.workers <= 256:
         raise InputError(f"--workers = {args.workers}; accepted: an integer in [1, 256]")
-    from stat3qsp.model.overrides import parse_param_options
-    from stat3qsp.model.simulator import load_model
-    from stat3qsp.trial.names import VARIANT
-
     overrides = parse_param_options(args.param, load_model(args.models, VARIANT)) if args.param else None
-    check_output_folder(args.output)
     progress = _PROGRESS[args.progress]
     statistics = run_trial_folder(args.spec, settings, args.output, args.workers, args.models, progress,
                                   overrides=overrides)

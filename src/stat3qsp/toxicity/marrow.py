@@ -35,6 +35,7 @@ import roadrunner
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model.parameters import read_parameter_table
+from stat3qsp.trial.pk import oral_one_compartment
 
 MODELS_DIR = DEFAULT_MODELS_DIR
 TOXICITY_DIR = MODELS_DIR / "toxicity"
@@ -74,21 +75,13 @@ def marrow_values(calibrated: bool = True, toxicity_dir: Path = TOXICITY_DIR,
 
 def rux_free_concentration(t: np.ndarray, dose_mg: float, interval_h: float, values: dict[str, float],
                            start_h: float = 0.0) -> np.ndarray:
-    """Free plasma ruxolitinib (nM) of D mg every tau h from t0 (closed-form superposition, see module doc)."""
+    """Free plasma ruxolitinib (nM) of D mg every tau h from t0: the closed form of the patient model's
+    PK module (:func:`stat3qsp.trial.pk.oral_one_compartment`) times the free fraction."""
     if dose_mg < 0 or interval_h <= 0:
         raise InputError(f"need dose >= 0 mg and interval > 0 h, got {dose_mg} mg every {interval_h} h")
-    t = np.asarray(t, dtype=float)
-    ka, k = values["rux_ka"], values["rux_CL_F"] / values["rux_V_F"]
-    since = t - start_h
-    n = np.where(since >= 0, np.floor(since / interval_h) + 1, 0)
-    tau_last = since - (n - 1) * interval_h
-
-    def s(x: float) -> np.ndarray:
-        return np.exp(-x * tau_last) * (1 - np.exp(-n * x * interval_h)) / (1 - np.exp(-x * interval_h))
-
-    c_mg_per_l = dose_mg * ka / (values["rux_V_F"] * (ka - k)) * (s(k) - s(ka))
-    c_mg_per_l = np.where(since >= 0, c_mg_per_l, 0.0)
-    return values["rux_fu"] * 1e6 * c_mg_per_l / values["rux_molar_mass"]
+    total = oral_one_compartment(t, dose_mg, interval_h, start_h, values["rux_ka"], values["rux_CL_F"],
+                                 values["rux_V_F"])
+    return values["rux_fu"] * 1e6 * total / values["rux_molar_mass"]
 
 
 def marrow_antimony(values: dict[str, float], with_pk: bool, models_dir: Path = MODELS_DIR) -> str:

@@ -24,7 +24,7 @@ from stat3qsp.calibration.tumour import CALIBRATION_ARM, CALIBRATION_NOTE, KILL_
 from stat3qsp.compute.batch import BatchStatistics
 from stat3qsp import limits
 from stat3qsp.errors import InputError
-from stat3qsp.io.paths import check_output_folder as paths_check_output_folder
+from stat3qsp.io.paths import check_output_folder
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables
 from stat3qsp.limits import check_range, check_seed
 from stat3qsp.io.tables import atomic_folder, write_table_atomic
@@ -144,18 +144,12 @@ def gather_trial(models_dir: Path | str, spec_path: Path | str, settings: TrialS
     write_table_atomic(paths.sld, gather_tables([str(p) for p in sld_paths]), header)
 
 
-def check_output_folder(output: Path | str) -> Path:
-    """*output* as a folder path to (re)write; refused before any simulation if it cannot be one
-    (:func:`stat3qsp.io.paths.check_output_folder`)."""
-    return paths_check_output_folder(output, "-o")
-
-
 def run_trial_folder(spec_path: Path | str, settings: TrialSettings, output: Path | str, workers: int = 1,
                      models_dir: Path | str = DEFAULT_MODELS_DIR, progress: bool | str = "auto",
                      figures: bool = True, overrides: dict[str, float] | None = None) -> BatchStatistics:
     """Every replicate as one shard, gathered into *output* (which appears whole or not at all),
     with the figures of replicate 0 of every arm (:mod:`stat3qsp.trial.figures`)."""
-    output = check_output_folder(output)
+    output = check_output_folder(output, "-o")
     with atomic_folder(output) as staging:
         shards = staging / ".shards"
         shards.mkdir()

@@ -28,6 +28,7 @@ import pandas as pd
 from stat3qsp.assay import columns as col
 from stat3qsp.assay.synergy import combination_index, musyc
 from stat3qsp.assay.synergy import scores as synergy
+from stat3qsp.assay.synergy.matrix import check_methods
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import table_text, write_texts_atomic
 
@@ -180,7 +181,7 @@ def score_file(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence
     (pathlib.Path, pathlib.Path)
         The per-well and summary paths written.
     """
-    methods = _check_methods(methods)
+    methods = check_methods(methods, FILE_METHODS)
     _check_choice("response", response, RESPONSE_KINDS)
     if reference != synergy.FITTED:
         raise InputError(f"reference {reference!r} cannot be used on a file: 'exact' needs single-agent curves "
@@ -315,7 +316,7 @@ def _block(block_id: str, rows: list, response: str) -> Block:
 # --- scoring and writing -----------------------------------------------------------------------
 def score_block(block: Block, methods: Sequence[str], seed: int = 0) -> tuple[pd.DataFrame, dict]:
     """Per-well table and summary of one block, as :func:`score_file` writes them (methods checked)."""
-    return _score_block(block, _check_methods(methods), seed)
+    return _score_block(block, check_methods(methods, FILE_METHODS), seed)
 
 
 def _score_block(block: Block, methods: tuple[str, ...], seed: int) -> tuple[pd.DataFrame, dict]:
@@ -347,19 +348,6 @@ def _score_block(block: Block, methods: tuple[str, ...], seed: int) -> tuple[pd.
     summary.update({col.DRUG_ROW: block.drug_row, col.DRUG_COL: block.drug_col,
                     col.REFERENCE_MODE: synergy.FITTED})
     return wells, summary
-
-
-def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(methods, str):
-        methods = (methods,)
-    out: list[str] = []
-    for method in methods:
-        _check_choice("method", method, FILE_METHODS)
-        if method not in out:
-            out.append(method)
-    if not out:
-        raise InputError(f"no method given; accepted: {', '.join(FILE_METHODS)}")
-    return tuple(out)
 
 
 def _check_choice(what: str, value: str, accepted: Sequence[str]) -> None:

@@ -1,8 +1,11 @@
 """Checks and small helpers shared by the synergy scores: a dose matrix's shape and values, means over wells."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike
+
 from stat3qsp.errors import InputError
 
 
@@ -30,3 +33,19 @@ def _check_matrix(conc_r: ArrayLike, conc_c: ArrayLike, inhibition: ArrayLike) -
 def _mean(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(finite.mean()) if finite.size else float("nan")
+
+
+def check_methods(methods: Sequence[str] | str, accepted: Sequence[str]) -> tuple[str, ...]:
+    """*methods* validated against *accepted* and de-duplicated in order; InputError naming an unknown
+    method or an empty list, with the accepted ones."""
+    if isinstance(methods, str):
+        methods = (methods,)
+    out: list[str] = []
+    for method in methods:
+        if method not in accepted:
+            raise InputError(f"method {method!r} is not known; accepted: {', '.join(accepted)}")
+        if method not in out:
+            out.append(method)
+    if not out:
+        raise InputError(f"no method given; accepted: {', '.join(accepted)}")
+    return tuple(out)

@@ -26,6 +26,7 @@ from stat3qsp.assay.synergy.bootstrap import bootstrap_block
 from stat3qsp.assay.synergy.sensitivity import sensitivity_scores
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import table_text, write_texts_atomic
+from stat3qsp.assay.synergy.matrix import check_methods
 
 CSS_METHOD = "css"
 """Method name of the sensitivity scores (RI, IC50 and CSS per drug, block CSS)."""
@@ -49,24 +50,9 @@ class PlateResult:
     figures: list[Path]
 
 
-def check_plate_methods(methods: Sequence[str]) -> tuple[str, ...]:
-    """Validated, de-duplicated methods (InputError naming the unknown one and the accepted ones)."""
-    if isinstance(methods, str):
-        methods = (methods,)
-    out: list[str] = []
-    for method in methods:
-        if method not in PLATE_METHODS:
-            raise InputError(f"method {method!r} is not known; accepted: {', '.join(PLATE_METHODS)}")
-        if method not in out:
-            out.append(method)
-    if not out:
-        raise InputError(f"no method given; accepted: {', '.join(PLATE_METHODS)}")
-    return tuple(out)
-
-
 def block_scorer(methods: Sequence[str], seed: int):
     """``score(block) -> (wells, summary)`` for the methods (``css`` adds the sensitivity scores)."""
-    methods = check_plate_methods(methods)
+    methods = check_methods(methods, PLATE_METHODS)
     base = [m for m in methods if m != CSS_METHOD]
 
     def score(block) -> tuple[pd.DataFrame, dict]:
@@ -124,7 +110,7 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
     -------
     PlateResult
     """
-    methods = check_plate_methods(methods)
+    methods = check_methods(methods, PLATE_METHODS)
     if bootstrap < 0 or bootstrap == 1:
         raise InputError(f"bootstrap {bootstrap} is not accepted; accepted: 0 (no bootstrap) or >= 2 plates")
     if not 0 < level < 1:

@@ -48,9 +48,8 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 from stat3qsp.assay import columns as col
-from stat3qsp.errors import InputError
 from stat3qsp.assay.hill import LL4Fit, fit_ll4
-from stat3qsp.assay.synergy.matrix import (_check_matrix, _mean)
+from stat3qsp.assay.synergy.matrix import _check_matrix, _mean, check_methods
 from stat3qsp.assay.synergy.curves import EXACT, FITTED, SingleAgent, _Curve, _single_agents
 
 HSA = "hsa"
@@ -135,7 +134,7 @@ def score_matrix(conc_r: ArrayLike, conc_c: ArrayLike, inhibition: ArrayLike, *,
         Loewe/ZIP) fewer than 4 single-agent points per drug for the LL.4 fit.
     """
     cr, cc, y = _check_matrix(conc_r, conc_c, inhibition)
-    methods = _check_methods(methods)
+    methods = check_methods(methods, SCORE_METHODS)
     curve_r, curve_c, fit_r, fit_c = _single_agents(cr, cc, y, reference, single_r, single_c,
                                                     need_curves=LOEWE in methods or ZIP in methods)
     if reference == EXACT:
@@ -302,20 +301,6 @@ def most_synergistic_area(scores_2d: ArrayLike, size: int = 3) -> SynergisticAre
     if best is None:
         raise ValueError("the score matrix holds no finite value")
     return best
-
-
-def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(methods, str):
-        methods = (methods,)
-    out = []
-    for m in methods:
-        if m not in SCORE_METHODS:
-            raise InputError(f"method {m!r} is not known; accepted: {', '.join(SCORE_METHODS)}")
-        if m not in out:
-            out.append(m)
-    if not out:
-        raise InputError(f"no method given; accepted: {', '.join(SCORE_METHODS)}")
-    return tuple(out)
 
 
 def _loewe_grid(cr: np.ndarray, cc: np.ndarray, curve_r: _Curve, curve_c: _Curve) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import pytest
 
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
-from stat3qsp.workflow_guard import check_config_files, clear_stale_lock, config_error
+from stat3qsp.config import check_config_files, clear_stale_lock, config_error
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "config" / "schema.yaml"
