@@ -34,7 +34,8 @@ def test_sbo_terms_are_in_their_branch(sbml):
     assert len(_branch_warnings(document)) == 1
 
 def test_proteins_carry_uniprot_and_drugs_chebi_or_drugbank(sbml):
-    model = libsbml.readSBMLFromString(sbml["her2_amplified"]).getModel()
+    document = libsbml.readSBMLFromString(sbml["her2_amplified"])  # kept: the model lives in it
+    model = document.getModel()
     her2 = model.getSpecies("HER2").getCVTerm(0)
     assert her2.getBiologicalQualifierType() == libsbml.BQB_IS
     assert her2.getResourceURI(0) == IDENTIFIERS_ORG + "uniprot:P04626"
@@ -47,7 +48,8 @@ def test_proteins_carry_uniprot_and_drugs_chebi_or_drugbank(sbml):
         assert any(r.startswith((IDENTIFIERS_ORG + "CHEBI:", IDENTIFIERS_ORG + "drugbank:")) for r in resources)
 
 def test_model_has_history_and_citation(sbml):
-    model = libsbml.readSBMLFromString(sbml["her2_amplified"]).getModel()
+    document = libsbml.readSBMLFromString(sbml["her2_amplified"])  # kept: the model lives in it
+    model = document.getModel()
     history = model.getModelHistory()
     assert history is not None and history.getNumCreators() >= 1 and history.isSetCreatedDate()
     described = [model.getCVTerm(i) for i in range(model.getNumCVTerms())
@@ -59,7 +61,8 @@ def test_model_has_history_and_citation(sbml):
 def test_every_explicit_entry_names_an_element(sbml):
     """No stale entry: the file's compartments, species and drug parameters exist in the model."""
     data = read_annotations(CATALOG.models_dir)
-    model = libsbml.readSBMLFromString(sbml["her2_amplified"]).getModel()
+    document = libsbml.readSBMLFromString(sbml["her2_amplified"])  # kept: the model lives in it
+    model = document.getModel()
     assert sorted(data["species"]) == sorted(s.getId() for s in model.getListOfSpecies())
     assert sorted(data["compartments"]) == sorted(c.getId() for c in model.getListOfCompartments())
     ids = {p.getId() for p in model.getListOfParameters()}

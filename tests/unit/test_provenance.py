@@ -11,7 +11,8 @@ from stat3qsp.model.parameters import read_parameter_table
 
 def _model_constants(sbml: str) -> set[str]:
     """Ids of parameters and compartments whose value is not set by a rule (the model's constants)."""
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    document = libsbml.readSBMLFromString(sbml)  # kept: the model lives in it
+    model = document.getModel()
     ruled = {model.getRule(i).getVariable() for i in range(model.getNumRules())}
     ruled |= {model.getInitialAssignment(i).getSymbol() for i in range(model.getNumInitialAssignments())}
     ids = {p.getId() for p in model.getListOfParameters()} | {c.getId() for c in model.getListOfCompartments()}

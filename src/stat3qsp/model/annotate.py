@@ -117,7 +117,8 @@ def _history(model: libsbml.Model, entry: dict) -> None:
 
 def unannotated(sbml: str) -> list[str]:
     """Elements of *sbml* missing an SBO term, or (compartments, species) a bqbiol identifier."""
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    document = libsbml.readSBMLFromString(sbml)  # kept: the model lives in it
+    model = document.getModel()
     missing = []
     for kind, elements in (("compartment", model.getListOfCompartments()), ("species", model.getListOfSpecies()),
                            ("reaction", model.getListOfReactions()), ("parameter", model.getListOfParameters())):

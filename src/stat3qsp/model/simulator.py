@@ -224,7 +224,8 @@ def _global_ids(model: Model) -> set[str]:
 
 def model_constants(model: Model) -> list[str]:
     """Ids of the parameter-table rows that are constants of the compiled model (no rule)."""
-    sbml = libsbml.readSBMLFromString(model.sbml).getModel()
+    document = libsbml.readSBMLFromString(model.sbml)  # kept: the model lives in it
+    sbml = document.getModel()
     ruled = {sbml.getRule(i).getVariable() for i in range(sbml.getNumRules())}
     ruled |= {sbml.getInitialAssignment(i).getSymbol() for i in range(sbml.getNumInitialAssignments())}
     ids = {p.getId() for p in sbml.getListOfParameters()}

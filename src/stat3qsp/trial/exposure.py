@@ -152,7 +152,10 @@ def closed_form_in_time(sbml: str, variable: str) -> bool:
             integrated.add(rule.getVariable())
     integrated |= {model.getEvent(i).getEventAssignment(j).getVariable()
                    for i in range(model.getNumEvents()) for j in range(model.getEvent(i).getNumEventAssignments())}
-    constants = {model.getParameter(i).getId() for i in range(model.getNumParameters())} - integrated
+    parameters = {model.getParameter(i).getId() for i in range(model.getNumParameters())}
+    compartments = {model.getCompartment(i).getId() for i in range(model.getNumCompartments())}
+    constants = (parameters | compartments) - integrated
+    known = parameters | compartments | integrated | set(assigned)
     seen: set[str] = set()
 
     def ok(name: str) -> bool:
@@ -161,7 +164,7 @@ def closed_form_in_time(sbml: str, variable: str) -> bool:
         seen.add(name)
         if name in assigned:
             return all(ok(n) for n in assigned[name])
-        return name in constants
+        return name in constants or name not in known  # not a model id: a csymbol (time, avogadro)
     return variable in assigned and ok(variable)
 
 
@@ -169,7 +172,9 @@ def _names(node) -> list[str]:
     names, stack = [], [node]
     while stack:
         item = stack.pop()
-        if item.getType() == libsbml.AST_NAME:
+        # isName() (true for names and the time/avogadro csymbols), not getType() == AST_NAME: once
+        # tellurium is imported, getType() returns a SWIG enum object that equals no libsbml constant.
+        if item.isName():
             names.append(item.getName())
         stack.extend(item.getChild(i) for i in range(item.getNumChildren()))
     return names
