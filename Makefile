@@ -25,7 +25,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check --select F --quiet src tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules
 

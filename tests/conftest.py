@@ -1,5 +1,7 @@
-"""Shared fixtures: the project's cell model and patient model, each compiled once per test session,
-and the NCT02066532 trial spec."""
+"""Shared fixtures (the project's cell model and patient model, each compiled once per test session, and the
+NCT02066532 trial spec) and the test order for parallel runs: the workflow layer (long Snakemake runs, one
+file per xdist worker with ``--dist loadfile``) is collected first, so that the unit tests fill the other
+worker meanwhile."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +14,11 @@ from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
 
 ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = Path(__file__).resolve().parent / "workflow"
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: WORKFLOW not in Path(str(item.fspath)).resolve().parents)
 
 
 @pytest.fixture(scope="session")

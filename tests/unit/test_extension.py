@@ -6,44 +6,21 @@ contribution to the JAK_activity hook) and two contexts; nothing in the library 
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
-from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model.compose import validate_sbml
 from stat3qsp.assay.dose_response import concentration_grid, fit_curves, sweep
 from stat3qsp.errors import InputError
 from stat3qsp.model import Model, build_model
 from stat3qsp.model.parameters import read_parameter_table
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(__file__).resolve().parents[1] / "data" / "extension"
+from extension_models import install_extension
 
-
-def install_extension(models: Path) -> Path:
-    """Copy models/ to *models* and add the toy drug and contexts exactly as docs/extending.md says."""
-    shutil.copytree(DEFAULT_MODELS_DIR, models)
-    # 1. the module
-    shutil.copy(DATA / "toyjaki.ant", models / "drugs" / "toyjaki.ant")
-    # 2. its parameter rows, appended to the one parameter table
-    with open(models / "parameters.tsv", "a") as table:
-        table.write((DATA / "toyjaki_parameters.tsv").read_text())
-    # 3. the catalog entries: the drug, and two contexts
-    catalog = yaml.safe_load((models / "catalog.yaml").read_text())
-    entries = yaml.safe_load((DATA / "toyjaki_catalog.yaml").read_text())
-    for section in ("drugs", "contexts"):
-        assert not set(entries[section]) & set(catalog[section])
-        catalog[section].update(entries[section])
-    (models / "catalog.yaml").write_text(yaml.safe_dump(catalog, sort_keys=False))
-    return models
 
 
 @pytest.fixture(scope="module")
@@ -115,33 +92,3 @@ def test_context_overriding_an_unknown_parameter_is_refused(extended_dir, tmp_pa
     (models / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     with pytest.raises(InputError, match="HER2_levl"):
         build_model(models)
-
-
-@pytest.mark.slow
-def test_new_drug_runs_through_the_workflow(extended_dir, tmp_path):
-    """End-to-end (layer d): Snakemake on a tiny config whose models_dir is the extended copy."""
-    config = {
-        "models_dir": str(extended_dir),
-        "contexts": ["her2_amplified_toyjaki_weak"],
-        "assay_hours": 24,
-        "dose_response": {"toyjaki": {"low": "1 nM", "high": "10 uM", "points": 4}},
-        "synergy": {"points": 4, "methods": ["bliss"], "seed": 1,
-                    "grids": {"toyjaki": {"low": "10 nM", "high": "1 uM"}, "trastuzumab": {"low": "0.1 nM", "high": "10 nM"}},
-                    "pairs": [{"row": "trastuzumab", "col": "toyjaki"}]},
-        "comparison": {"add_on": "toyjaki", "add_on_clinical": "30 nM", "add_on_range": {"low": "10 nM", "high": "1 uM", "points": 3},
-                       "backbones": {"her2_amplified_toyjaki_weak": {"trastuzumab": "10 nM"}}},
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2", "-d", str(tmp_path),
-                             "--configfile", str(tmp_path / "config.yaml")],
-                            capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, env={**os.environ, "PYTHONUTF8": "1"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    table = pd.read_csv(tmp_path / "results/dose_response/her2_amplified_toyjaki_weak__toyjaki.tsv", sep="\t", comment="#")
-    assert table["pSTAT3_fraction"].is_monotonic_decreasing
-    library = sweep(build_model(extended_dir), "her2_amplified_toyjaki_weak", "toyjaki", table["conc_nM"].to_numpy(), 24.0)
-    assert np.allclose(table["pSTAT3_fraction"], library["pSTAT3_fraction"], rtol=1e-9)
-    summary = pd.read_csv(tmp_path / "results/synergy/summary.tsv", sep="\t", comment="#")
-    assert set(summary["drug_col"]) == {"toyjaki"} and summary["bliss"].notna().all()
-    settings = pd.read_csv(tmp_path / "results/comparison/settings.tsv", sep="\t", comment="#")
-    assert settings["add_on"].tolist() == ["toyjaki"] and (settings["delta_pSTAT3_fraction"] < 0).all()
-    assert (tmp_path / "results/comparison/figures/settings.png").stat().st_size > 1000

@@ -1,17 +1,14 @@
 """Global sensitivity analysis: factors, Morris and Sobol against analytic answers and SALib, the
-output families against the synergy and trial stages, and the workflow stage on a tiny config."""
+output families against the synergy and trial stages, and the configuration checks (the workflow
+stage: tests/workflow/test_sensitivity_workflow.py)."""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from SALib.analyze import morris as salib_morris
 
 from stat3qsp.sensitivity import design as sa
@@ -25,6 +22,8 @@ from stat3qsp.assay.synergy.sweep import simulate_matrix, to_inhibition
 from stat3qsp.trial.simulate import TrialSettings
 from stat3qsp.trial.runner import run_trial
 from stat3qsp.trial.spec import load_trial_spec
+
+from tiny import SENSITIVITY_TINY
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = str(ROOT / "trials" / "NCT02066532.yaml")
@@ -221,66 +220,13 @@ def test_figures_are_drawn(tmp_path):
     assert all((tmp_path / f"{name}.png").stat().st_size > 5000 for name in ("morris", "sobol", "intervals"))
 
 
-# -- workflow -------------------------------------------------------------------------------------
-TINY = {
-    "models_dir": str(ROOT / "models"),
-    "contexts": ["her2_amplified"],
-    "assay_hours": 72,
-    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 4}},
-    "synergy": {"points": 4, "methods": ["bliss"], "seed": 1,
-                "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
-                "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}]},
-    "shards": {"sensitivity": 2, "uncertainty": 1},
-    "sensitivity": {"seed": 1, "fixed": ["HER2_specific_activity", "EGFR_level"],
-                    "synergy": {"contexts": ["her2_amplified"], "pair": {"row": "trastuzumab", "col": "ruxolitinib"},
-                                "points": 4, "trajectories": 2, "top_factors": 3, "sobol_base_samples": 4}},
-    "uncertainty": {"spec": SPEC, "arms": [ARM], "replicates": 4, "patients": 2, "seed": 1, "parameter_seed": 2,
-                    "horizon_weeks": 20, "growth_scale": "rescaled", "profile_source": "fitted: Sobotta 2017 (PEtab)",
-                    "parameter_sets": [{"profile": True, "ranges": []}]},
-}
-TARGETS = ["results/sensitivity/summary.tsv", "results/uncertainty/endpoints.tsv"]  # figures: test_figures_are_drawn
-
-
+# -- configuration checks --------------------------------------------------------------------
 @pytest.mark.parametrize("change, message", [
     ({"fixed": ["HER2_levle"]}, "HER2_levle"),
-    ({"synergy": {**TINY["sensitivity"]["synergy"], "contexts": ["lung"]}}, "unknown context 'lung'"),
-    ({"synergy": {**TINY["sensitivity"]["synergy"], "pair": {"row": "neratinib", "col": "ruxolitinib"}}}, "synergy.grids"),
+    ({"synergy": {**SENSITIVITY_TINY["sensitivity"]["synergy"], "contexts": ["lung"]}}, "unknown context 'lung'"),
+    ({"synergy": {**SENSITIVITY_TINY["sensitivity"]["synergy"], "pair": {"row": "neratinib", "col": "ruxolitinib"}}}, "synergy.grids"),
 ])
 def test_config_names_are_checked_before_any_job(change, message):
-    config = {**TINY, "sensitivity": {**TINY["sensitivity"], **change}}
+    config = {**SENSITIVITY_TINY, "sensitivity": {**SENSITIVITY_TINY["sensitivity"], **change}}
     with pytest.raises(InputError, match=message):
         check_sensitivity_config(config)
-
-
-def _snakemake(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), "--cores", "2",
-               *extra, "--configfile", str(workdir / "config.yaml")]
-    return subprocess.run(command, capture_output=True, text=True, encoding="utf-8", cwd=workdir,
-                          env={**os.environ, "PYTHONUTF8": "1"})
-
-
-@pytest.mark.slow
-def test_tiny_sensitivity_and_uncertainty_stages_run_and_resume(tmp_path):
-    result = _snakemake(tmp_path, *TARGETS)
-    assert result.returncode == 0, result.stderr[-3000:]
-    read = lambda p: pd.read_csv(tmp_path / p, sep="\t", comment="#")  # noqa: E731
-    factors = read("results/sensitivity/synergy/factors.tsv")
-    morris = read("results/sensitivity/synergy/morris.tsv")
-    free = factors[factors[sc.HELD].isna()]
-    assert len(morris) == 2 * len(free) and set(morris[sc.OUTPUT]) == {"her2_amplified__bliss", "her2_amplified__loewe"}
-    assert len(read("results/sensitivity/synergy/sobol_design.tsv")) == 4 * (3 + 2)
-    assert set(read("results/sensitivity/summary.tsv")["method"]) == {"morris", "sobol"}
-    endpoints = read("results/uncertainty/endpoints.tsv")
-    assert endpoints[sc.UNCERTAINTY].str.startswith(sc.BASELINE_SOURCES).all()
-    assert endpoints[sc.UNCERTAINTY].nunique() == 2
-    # Resumable: a run interrupted after the first Morris shard redoes only what is missing.
-    kept = {"factors.tsv", "morris_design.tsv", "shard_1-of-2.tsv"}
-    for path in (tmp_path / "results/sensitivity").rglob("*.tsv"):
-        if path.name not in kept or "sobol" in str(path):
-            path.unlink()
-    dry = _snakemake(tmp_path, *TARGETS, "--dry-run")
-    assert dry.returncode == 0
-    assert "output: results/sensitivity/synergy/morris/shard_2-of-2.tsv" in dry.stdout
-    assert "output: results/sensitivity/synergy/morris/shard_1-of-2.tsv" not in dry.stdout
-    assert "sensitivity_morris_design" not in dry.stdout and "uncertainty_shard" not in dry.stdout

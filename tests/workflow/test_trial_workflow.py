@@ -32,6 +32,8 @@ TINY = tiny(
     synergy={**tiny()["synergy"], "grids": {"trastuzumab": {"low": "1 nM", "high": "100 nM"},
                                            "ruxolitinib": {"low": "3 nM", "high": "300 nM"}}},
     trials={"replicates": 2, "patients": 3, "seed": 7, "workers": 2},
+    # One shard per spec: any shard count gives the same tables (tests/workflow/test_shards.py).
+    shards={"trial": 1},
 )
 
 
