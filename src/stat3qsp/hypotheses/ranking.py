@@ -42,8 +42,9 @@ from stat3qsp.hypotheses import analysis
 from stat3qsp.hypotheses import columns as hc
 from stat3qsp.hypotheses.scoring import bootstrap_endpoints, km_median, score_endpoints
 from stat3qsp.io.paths import check_output_folder
-from stat3qsp.io.tables import atomic_folder, write_table_atomic
-from stat3qsp.model.hypotheses import (BASELINE, combination_name, compose_hypothesis_models, parse_combination,
+from stat3qsp.io.tables import atomic_folder, write_table_atomic, write_text_atomic
+from stat3qsp.hypotheses.summary import summary_html
+from stat3qsp.model.hypotheses import (BASELINE, available_hypotheses, combination_name, compose_hypothesis_models, parse_combination,
                                        read_hypothesis)
 from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.trial import columns as tc
@@ -63,7 +64,7 @@ SCORED_ARM, CONTROL_ARM = "ruxolitinib_trastuzumab", "historical_control"
 #: Arms of the forward-prediction trial (with and without ruxolitinib).
 FORWARD_ARMS = ("neratinib_ruxolitinib", "neratinib_alone")
 #: Tables written by :func:`rank_hypotheses`.
-TABLES = ("ranking.tsv", "subgroups.tsv", "biomarkers.tsv", "patients.tsv", "forward.tsv")
+TABLES = ("ranking.tsv", "subgroups.tsv", "biomarkers.tsv", "patients.tsv", "forward.tsv", "summary.html")
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,9 @@ def rank_hypotheses(models_dir: Path | str, spec_path: Path | str, signalling_sp
             columns=[c for c in hc.SUBGROUP_COLUMNS if c != hc.SUBGROUP])
         write_table_atomic(staging / "forward.tsv", forward_table,
                            [*header, f"forward_spec: {Path(forward_spec).name if forward_spec else 'none'}"])
+        claims = {name: h.claim for name, h in available_hypotheses(models_dir).items()}
+        write_text_atomic(staging / "summary.html", summary_html(ranking, forward_table, claims,
+                                                                 spec.arm(SCORED_ARM).n_patients, *FORWARD_ARMS))
         if figures:
             from stat3qsp.hypotheses.figures import biomarker_figure, ranking_figure
 
