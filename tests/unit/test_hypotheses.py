@@ -17,7 +17,7 @@ from stat3qsp.model.hypotheses import (available_hypotheses, combination_name, c
 from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.model.simulator import build_model
 from stat3qsp.trial.patient import PatientSimulator, VirtualPatient
-from stat3qsp.trial.population import ParameterDistribution, read_population
+from stat3qsp.trial.population import ParameterDistribution, candidate_values, read_population
 from stat3qsp.trial.regimen import dosing_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,6 +184,15 @@ def test_covariates_join_the_population_and_bernoulli_draws_the_prevalence(deriv
     z = np.random.default_rng(3).standard_normal(20000)
     status = [ParameterDistribution("HR_positive", "bernoulli", 1.0, "test").value(0.731, float(x)) for x in z]
     assert set(status) == {0.0, 1.0} and np.mean(status) == pytest.approx(0.731, abs=0.01)
+    # a patient's redrawn candidates keep its binary covariates, the others are redrawn
+    centres = {pid: (0.731 if pid == "HR_positive" else parameters[pid].value) for pid in population.parameter_ids}
+    kept: dict[str, float] = {}
+    n = len(population.parameter_ids)
+    first = candidate_values(population, centres, np.full(n, -3.0), kept)
+    second = candidate_values(population, centres, np.full(n, 3.0), kept)
+    assert first["HR_positive"] == second["HR_positive"] == 1.0 and kept == {"HR_positive": 1.0}
+    assert second["HER2_level"] > first["HER2_level"]
+    assert candidate_values(population, centres, np.full(n, 3.0))["HR_positive"] == 0.0
 
 
 @pytest.mark.parametrize("text, accepted", [("baseline", ()), ("adcc+er_crosstalk", ("adcc", "er_crosstalk"))])

@@ -71,7 +71,7 @@ TABLES = ("ranking.tsv", "subgroups.tsv", "biomarkers.tsv", "patients.tsv", "for
 class RankingSettings:
     """Sizes of a ranking: virtual patients per arm in each pool, bootstrap trials, seed, worker processes."""
 
-    patients: int = 30
+    patients: int = 20
     bootstrap: int = 1000
     seed: int = 1
     workers: int = 1

@@ -261,12 +261,23 @@ def patient_generator(seed: int, replicate: int, patient: int, stream: int) -> n
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replicate, patient, stream)))
 
 
-def candidate_values(population: PopulationModel, centres: dict[str, float], z: np.ndarray) -> dict[str, float]:
+def candidate_values(population: PopulationModel, centres: dict[str, float], z: np.ndarray,
+                     covariates: dict[str, float] | None = None) -> dict[str, float]:
     """Parameter values of one candidate from its independent deviates ``z`` (one per distributed
-    parameter), correlated by the population's Cholesky factor where it has one."""
+    parameter), correlated by the population's Cholesky factor where it has one.
+
+    *covariates* (optional, a dict kept across the candidates of one patient) holds the binary
+    (``bernoulli``) covariates: the first candidate fills it, later candidates keep its values, so that
+    redrawing implausible candidates does not change the prevalence of a covariate (HR status).
+    """
     if population.cholesky is not None:
         z = population.cholesky @ np.asarray(z, dtype=float)
-    return {d.parameter_id: d.value(centres[d.parameter_id], float(zi)) for d, zi in zip(population.distributions, z)}
+    values = {d.parameter_id: d.value(centres[d.parameter_id], float(zi)) for d, zi in zip(population.distributions, z)}
+    if covariates is not None:
+        binary = {d.parameter_id for d in population.distributions if d.distribution == "bernoulli"}
+        covariates.update({pid: values[pid] for pid in binary if pid not in covariates})
+        values.update(covariates)
+    return values
 
 
 def within_bounds(values: dict[str, float], table: dict[str, Parameter]) -> bool:
