@@ -118,3 +118,16 @@ def test_a_tiny_ranking_writes_the_interface_columns(tmp_path):
     assert (output / "models" / "pi3k_bypass" / "hypotheses" / "pi3k_bypass" / "module.ant").is_file()
     subgroups = read_table(output / "subgroups.tsv")
     assert {"all", "PIK3CA_mutant=1", "PIK3CA_mutant=0"} <= set(subgroups[hc.SUBGROUP])
+
+
+def test_the_workflow_config_refuses_an_unknown_hypothesis():
+    from stat3qsp.config import check_config
+    from stat3qsp.errors import InputError
+    from stat3qsp.io.yamlfiles import read_yaml
+
+    config = read_yaml(ROOT / "config" / "config.yaml", "config")
+    config["models_dir"] = str(MODELS)
+    check_config(config)
+    config["hypotheses"]["combinations"] = ["baseline", "adcc+nope"]
+    with pytest.raises(InputError, match=r"hypotheses.combinations\[1\].*'nope'"):
+        check_config(config)

@@ -31,8 +31,8 @@ def ranking_figure(ranking: pd.DataFrame, endpoints: list[str], path: Path | str
         left.barh(y, values, left=start, label=endpoint)
         start += values
     left.set_yticks(y, table[hc.HYPOTHESIS])
-    left.set_xlabel("log predictive probability of the observed endpoints (sum = trial log score)")
-    left.legend(fontsize=8, loc="lower left")
+    left.set_xlabel("log predictive probability (sum: trial log score)")
+    left.legend(fontsize=8, loc="upper left")
     for i, endpoint in enumerate(endpoints):
         right.scatter(table[hc.PREDICTIVE_P_PREFIX + endpoint], y + 0.1 * (i - len(endpoints) / 2), label=endpoint)
     right.axvline(0.05, color="0.5", ls="--", lw=1)
