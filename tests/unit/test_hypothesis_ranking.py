@@ -131,3 +131,13 @@ def test_the_workflow_config_refuses_an_unknown_hypothesis():
     config["hypotheses"]["combinations"] = ["baseline", "adcc+nope"]
     with pytest.raises(InputError, match=r"hypotheses.combinations\[1\].*'nope'"):
         check_config(config)
+
+
+def test_compose_only_writes_models_folders_other_verbs_run(tmp_path):
+    output = tmp_path / "derived"
+    assert main(["hypotheses", "--compose-only", "--hypothesis", "baseline", "--hypothesis", "pi3k_bypass+adcc",
+                 "-o", str(output)]) == 0
+    assert sorted(p.name for p in output.iterdir()) == ["baseline", "pi3k_bypass+adcc"]
+    sbml = tmp_path / "model.xml"
+    assert main(["--models", str(output / "pi3k_bypass+adcc"), "sbml", "--context", "her2_amplified", "-o", str(sbml)]) == 0
+    assert "PI3K_bypass_signal" in sbml.read_text() and "adcc_kill_rate" in sbml.read_text()

@@ -3,7 +3,8 @@ data and a virtual NCT02066532 trial, through :func:`stat3qsp.hypotheses.ranking
 
 Writes, in the output folder (whole or not at all): ``ranking.tsv``, ``subgroups.tsv``, ``biomarkers.tsv``,
 ``patients.tsv``, ``forward.tsv``, ``figures/`` and ``models/<hypothesis>/`` (the derived models folders).
-The workflow's ``hypotheses`` rule calls the same function with the config's ``hypotheses`` block; with the
+``--compose-only`` writes only the derived models folders (``<output>/<name>/``), which every other verb
+takes as ``--models``. The workflow's ``hypotheses`` rule calls the same function with the config's ``hypotheses`` block; with the
 same settings both give the same tables.
 """
 from __future__ import annotations
@@ -42,14 +43,23 @@ def register(verbs) -> None:
     parser.add_argument("--workers", type=int, default=_DEFAULTS.workers,
                         help="worker processes of the trial simulations (default 1; results do not depend on it)")
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    parser.add_argument("--compose-only", action="store_true",
+                        help="only write the derived models folder of each hypothesis to <output>/<name>/, to run "
+                             "other verbs on it (stat3qsp --models <output>/<name> trial ...)")
     parser.add_argument("-o", "--output", required=True, type=Path, help="output folder")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Rank into the output folder and print the ranking."""
+    """Rank into the output folder and print the ranking (or, with ``--compose-only``, compose only)."""
     from stat3qsp.hypotheses import columns as hc
     from stat3qsp.hypotheses.ranking import rank_hypotheses
+    from stat3qsp.model.hypotheses import compose_combinations
+
+    if args.compose_only:
+        for path in compose_combinations(args.models, tuple(args.hypothesis or DEFAULT_COMBINATIONS), args.output):
+            print(path)
+        return
 
     settings = RankingSettings(args.patients, args.bootstrap, args.seed, args.workers)
     ranking = rank_hypotheses(args.models, args.spec, args.signalling_spec, args.output,

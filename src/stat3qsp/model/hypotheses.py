@@ -176,3 +176,17 @@ def compose_hypothesis_models(models_dir: Path | str, modules: tuple[str, ...] |
 def _derived_note(modules) -> str:
     return (f"# Derived models folder of hypothesis {combination_name(tuple(modules))} (stat3qsp.model.hypotheses); "
             "generated, do not edit.\n")
+
+
+def compose_combinations(models_dir: Path | str, combinations: tuple[str, ...] | list[str], output: Path | str) -> list[Path]:
+    """The derived models folder of each combination (names like ``paracrine_il6+adcc``) in
+    ``<output>/<name>/``; *output* appears whole or not at all."""
+    from stat3qsp.io.paths import check_output_folder
+
+    parsed = [parse_combination(c) for c in combinations]
+    names = [combination_name(m) for m in parsed]
+    output = check_output_folder(output, "-o")
+    with atomic_folder(output) as staging:
+        for name, modules in zip(names, parsed):
+            compose_hypothesis_models(models_dir, modules, staging / name)
+    return [output / name for name in names]
