@@ -52,7 +52,7 @@ def biomarker_figure(biomarkers: pd.DataFrame, path: Path | str) -> None:
     image = ax.imshow(grid.to_numpy(float), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
     ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
-    fig.colorbar(image, ax=ax, label="Spearman rho with PFS benefit of adding ruxolitinib")
+    fig.colorbar(image, ax=ax, label="Spearman rho with the benefit of adding ruxolitinib\n(% smaller tumour at the first scan)")
     ax.set_title("Which baseline features predict benefit from ruxolitinib")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
