@@ -24,6 +24,7 @@ include: "workflows/comparison.smk"
 include: "workflows/calibration.smk"
 include: "workflows/trial.smk"
 include: "workflows/sensitivity.smk"
+include: "workflows/hypotheses.smk"
 
 
 localrules:

@@ -78,4 +78,5 @@ def all_targets():
         *TRIAL_TARGETS,
         *SENSITIVITY_TARGETS,
         *UNCERTAINTY_TARGETS,
+        *HYPOTHESES_TARGETS,
     ]

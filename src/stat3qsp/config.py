@@ -18,6 +18,7 @@ from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.model.catalog import read_catalog
 from stat3qsp.model.concentrations import to_nanomolar
+from stat3qsp.model.hypotheses import parse_combination, read_hypothesis
 
 
 def check_config(config: dict[str, Any]) -> None:
@@ -54,6 +55,12 @@ def check_config(config: dict[str, Any]) -> None:
             raise InputError(f"config synergy.grids.{drug}: need 0 < low < high, got {grid['low']!r} and {grid['high']!r}")
     if "comparison" in config:
         comparison_doses(config["comparison"], catalog)
+    for index, combination in enumerate((config.get("hypotheses") or {}).get("combinations") or []):
+        try:
+            for name in parse_combination(combination):
+                read_hypothesis(config["models_dir"], name)
+        except InputError as error:
+            raise InputError(f"config hypotheses.combinations[{index}]: {error}") from None
 
 
 def run_logged(log_path: str, function: Callable[..., None], *args: Any) -> None:

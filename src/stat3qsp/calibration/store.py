@@ -91,6 +91,13 @@ def signalling_objective(spec_path: Path | str, models_dir: Path | str, values: 
     """Negative log-likelihood of the signalling training problem at the models' values (with *values*,
     parameter id -> value, in place of theirs), the observation parameters (offsets, scales, noise)
     fitted at them."""
+    return signalling_evaluation(spec_path, models_dir, values)[0]
+
+
+def signalling_evaluation(spec_path: Path | str, models_dir: Path | str,
+                          values: dict[str, float] | None = None) -> tuple[float, int, int]:
+    """:func:`signalling_objective` with the size of the problem: ``(nllh, estimated parameters (model and
+    observation), training measurements)``, e.g. for AIC/BIC (:mod:`stat3qsp.hypotheses.ranking`)."""
     from stat3qsp.calibration.signalling.fit import fit_observation_parameters
     from stat3qsp.calibration.signalling.loading import load_objective
     from stat3qsp.calibration.signalling.workflow import write_calibration_problem
@@ -101,7 +108,7 @@ def signalling_objective(spec_path: Path | str, models_dir: Path | str, values: 
     x = objective.x_nominal.copy()
     for pid, value in (values or {}).items():
         x[objective.x_ids.index(pid)] = np.log10(value)
-    return objective.nllh(fit_observation_parameters(objective, x))
+    return float(objective.nllh(fit_observation_parameters(objective, x))), len(objective.x_ids), len(objective.measurements)
 
 
 def mark_calibrated(table_path: Path, parameter_ids: list[str]) -> None:

@@ -245,22 +245,22 @@ class PatientSimulator:
 
         Body weight is drawn first, then candidates (one standard normal deviate per distributed
         parameter each) until one has all values within the table bounds and passes the rules of
-        ``models/population.yaml`` (untreated doubling time, baseline SLD).
+        ``models/population.yaml`` (untreated doubling time, baseline SLD); binary covariates keep the
+        first candidate's values (:func:`~stat3qsp.trial.population.candidate_values`).
 
         Raises
         ------
         InputError
-            If no candidate in ``acceptance.max_draws`` is plausible (the distributions and the
-            rules contradict each other).
+            If no candidate in ``acceptance.max_draws`` is plausible (distributions contradict rules).
         SimulationError
             If a candidate's pre-equilibration fails, also when retried (:meth:`preequilibrate`).
         """
         weight = float(body_weight.sample(rng, 1)[0])
         centres = self.context_values(context)
         table = self.model.parameters
-        n = len(self.population.distributions)
+        n, covariates = len(self.population.distributions), {}
         for draw in range(1, self.population.acceptance.max_draws + 1):
-            values = candidate_values(self.population, centres, rng.standard_normal(n))
+            values = candidate_values(self.population, centres, rng.standard_normal(n), covariates)
             if not within_bounds(values, table):
                 continue
             growth, state = self.preequilibrate(context, values)

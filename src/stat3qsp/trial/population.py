@@ -9,6 +9,8 @@ Distributions, centred on the parameter's value in the arm's context (``c``):
 
 - lognormal: ``x = c * exp(s z)``, ``s = sqrt(ln(1 + cv^2))``, ``z ~ N(0, 1)``; median ``c``;
 - logitnormal: ``x = expit(logit(c) + sd z)``; median ``c``;
+- bernoulli: ``x = 1`` if ``Phi(z) < c`` else ``0``: a binary covariate (HR status, a mutation) whose
+  centre ``c`` is the probability of 1 (the prevalence);
 - lognormal_mixture: a share ``w`` (``indolent_share``) of patients in an indolent subgroup whose
   median is ``f c`` (``indolent_factor`` f < 1), the others with median ``c``, both log-normal with
   the same ``cv``: ``F(x) = w Phi((ln x - ln(f c)) / s) + (1 - w) Phi((ln x - ln c) / s)``, drawn by
@@ -53,7 +55,7 @@ BIOLOGY_STREAM = 0
 """Index of the per-patient stream for body weight and candidate parameters."""
 CONDUCT_STREAM = 1
 """Index of the per-patient stream for measurable disease, early discontinuation and scan times."""
-DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture")
+DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture", "bernoulli")
 """Accepted distribution names."""
 HOURS_PER_DAY = 24.0
 
@@ -75,6 +77,8 @@ class ParameterDistribution:
             return centre * math.exp(self._log_sd * z)
         if self.distribution == "lognormal_mixture":
             return centre * math.exp(self._mixture_log_quantile(float(norm.cdf(z))))
+        if self.distribution == "bernoulli":
+            return 1.0 if float(norm.cdf(z)) < centre else 0.0
         logit = math.log(centre / (1.0 - centre)) + self.spread * z
         return 1.0 / (1.0 + math.exp(-logit))
 
@@ -85,6 +89,8 @@ class ParameterDistribution:
             return math.log(x / centre) / self._log_sd
         if self.distribution == "lognormal_mixture":
             return float(norm.ppf(np.clip(self._mixture_cdf(math.log(x / centre)), 1e-300, 1 - 1e-16)))
+        if self.distribution == "bernoulli":  # not invertible: the median deviate of x's class
+            return float(norm.ppf(centre / 2 if x >= 0.5 else (1 + centre) / 2))
         return (math.log(x / (1.0 - x)) - math.log(centre / (1.0 - centre))) / self.spread
 
     @property
@@ -168,7 +174,7 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
         if kind not in DISTRIBUTIONS:
             raise InputError(f"{where}.distribution = {kind!r}; accepted: one of {', '.join(DISTRIBUTIONS)}")
         key = "sd" if kind == "logitnormal" else "cv"
-        spread = entry.get(key)
+        spread = 1.0 if kind == "bernoulli" else entry.get(key)
         if not isinstance(spread, (int, float)) or not spread > 0:
             raise InputError(f"{where}.{key} = {spread!r}; accepted: a number > 0")
         if not str(entry.get("source", "")).strip():
@@ -176,8 +182,8 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
         if table is not None:
             if pid not in table:
                 raise InputError(f"{where}: no row in the parameter table; accepted: one of its parameterIds")
-            if kind == "logitnormal" and not (0 <= table[pid].lower_bound and table[pid].upper_bound <= 1):
-                raise InputError(f"{where}: logitnormal needs a fraction (bounds within [0, 1])")
+            if kind in ("logitnormal", "bernoulli") and not (0 <= table[pid].lower_bound and table[pid].upper_bound <= 1):
+                raise InputError(f"{where}: {kind} needs a fraction (bounds within [0, 1])")
         mixture = {}
         if kind == "lognormal_mixture":
             share, factor = entry.get("indolent_share"), entry.get("indolent_factor")
@@ -255,12 +261,23 @@ def patient_generator(seed: int, replicate: int, patient: int, stream: int) -> n
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replicate, patient, stream)))
 
 
-def candidate_values(population: PopulationModel, centres: dict[str, float], z: np.ndarray) -> dict[str, float]:
+def candidate_values(population: PopulationModel, centres: dict[str, float], z: np.ndarray,
+                     covariates: dict[str, float] | None = None) -> dict[str, float]:
     """Parameter values of one candidate from its independent deviates ``z`` (one per distributed
-    parameter), correlated by the population's Cholesky factor where it has one."""
+    parameter), correlated by the population's Cholesky factor where it has one.
+
+    *covariates* (optional, a dict kept across the candidates of one patient) holds the binary
+    (``bernoulli``) covariates: the first candidate fills it, later candidates keep its values, so that
+    redrawing implausible candidates does not change the prevalence of a covariate (HR status).
+    """
     if population.cholesky is not None:
         z = population.cholesky @ np.asarray(z, dtype=float)
-    return {d.parameter_id: d.value(centres[d.parameter_id], float(zi)) for d, zi in zip(population.distributions, z)}
+    values = {d.parameter_id: d.value(centres[d.parameter_id], float(zi)) for d, zi in zip(population.distributions, z)}
+    if covariates is not None:
+        binary = {d.parameter_id for d in population.distributions if d.distribution == "bernoulli"}
+        covariates.update({pid: values[pid] for pid in binary if pid not in covariates})
+        values.update(covariates)
+    return values
 
 
 def within_bounds(values: dict[str, float], table: dict[str, Parameter]) -> bool:

@@ -1,0 +1,234 @@
+"""Rank competing hypotheses on the same evidence: ``stat3qsp hypotheses`` and the ``hypotheses`` rule call
+:func:`rank_hypotheses`.
+
+For every hypothesis or combination (:mod:`stat3qsp.model.hypotheses`; its derived models folder is kept in
+``<output>/models/<name>/`` as the provenance of its rows):
+
+1. **Signalling fit.** The negative log-likelihood of the Sobotta 2017 training data (PEtab,
+   ``calibration/sobotta2017/``; ruxolitinib conditions held out) at the calibrated values, observation
+   parameters refitted (:func:`stat3qsp.calibration.store.signalling_evaluation`): an *evaluation*, not a
+   refit of the model parameters; no module adds a fitted parameter. AIC and BIC count the problem's
+   estimated parameters plus every parameter the modules add (chosen values, so each is a degree of
+   freedom of the hypothesis).
+2. **Trial.** A pool of ``patients`` virtual patients on the scored arm (ruxolitinib + trastuzumab) and the
+   trastuzumab-alone control of the trial spec, the same patients in both (seed ``seed``, one replicate;
+   a covariate whose population entry has ``centre_from_spec`` takes that field of the spec's population
+   as its arm value, e.g. the HR+ share). The tumour scales stay at their calibration on the baseline
+   model (a refit per hypothesis takes minutes; ``control_median_pfs_weeks`` shows how far a hypothesis
+   moves the calibration anchor). Scores: :mod:`stat3qsp.hypotheses.scoring` (bootstrap trials of the
+   spec's size; predictive p and log predictive probability of every observed endpoint; the same
+   bootstrap draws for every hypothesis).
+3. **Predictions.** Subgroups and biomarkers (:mod:`stat3qsp.hypotheses.analysis`), and optionally the arms
+   of a forward-prediction spec (the seed-003 neratinib + ruxolitinib TNBC trial).
+
+PEtab Select is not used: it selects among models of one PEtab problem that differ in which parameters
+are estimated, while these hypotheses differ in structure (modules) and are scored mostly on a clinical
+trial, which PEtab Select has no place for (docs/hypotheses.md).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stat3qsp.calibration.store import signalling_evaluation
+from stat3qsp.errors import InputError
+from stat3qsp.hypotheses import analysis
+from stat3qsp.hypotheses import columns as hc
+from stat3qsp.hypotheses.scoring import bootstrap_endpoints, km_median, score_endpoints
+from stat3qsp.io.paths import check_output_folder
+from stat3qsp.io.tables import atomic_folder, write_table_atomic, write_text_atomic
+from stat3qsp.hypotheses.summary import summary_html
+from stat3qsp.model.hypotheses import (BASELINE, available_hypotheses, combination_name, compose_hypothesis_models, parse_combination,
+                                       read_hypothesis)
+from stat3qsp.model.provenance import file_hash, provenance_lines
+from stat3qsp.trial import columns as tc
+from stat3qsp.trial.assessment import assess
+from stat3qsp.trial.names import VARIANT
+from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.runner import trial_settings
+from stat3qsp.trial.simulate import trial_batch
+from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.trial.spec_types import TrialSpec
+
+#: Hypotheses ranked when none are given: baseline, each module alone, all four together.
+DEFAULT_COMBINATIONS = ("baseline", "paracrine_il6", "er_crosstalk", "pi3k_bypass", "adcc",
+                        "paracrine_il6+er_crosstalk+pi3k_bypass+adcc")
+#: Arms of the ranked trial: the scored (observed) arm and its trastuzumab-alone control.
+SCORED_ARM, CONTROL_ARM = "ruxolitinib_trastuzumab", "historical_control"
+#: Arms of the forward-prediction trial (with and without ruxolitinib).
+FORWARD_ARMS = ("neratinib_ruxolitinib", "neratinib_alone")
+#: Tables written by :func:`rank_hypotheses`.
+TABLES = ("ranking.tsv", "subgroups.tsv", "biomarkers.tsv", "patients.tsv", "forward.tsv", "summary.html")
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """Sizes of a ranking: virtual patients per arm in each pool, bootstrap trials, seed, worker processes."""
+
+    patients: int = 20
+    bootstrap: int = 1000
+    seed: int = 1
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("patients", 2, 5000), ("bootstrap", 10, 100000), ("seed", 0, 2**63 - 1),
+                                ("workers", 1, 256)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise InputError(f"hypotheses {name} = {value!r}; accepted: an integer in [{low}, {high}]")
+
+
+def spec_overrides(spec: TrialSpec, models_dir: Path, modules: Sequence[str]) -> dict[str, float]:
+    """Arm values that a hypothesis's covariates take from the spec's population (``centre_from_spec``)."""
+    overrides = {}
+    for name in modules:
+        for pid, entry in read_hypothesis(models_dir, name).population.items():
+            field = entry.get("centre_from_spec") if isinstance(entry, dict) else None
+            if field is None:
+                continue
+            value = getattr(spec.population, str(field), None)
+            if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise InputError(f"hypothesis {name!r}: {pid} takes population.{field} of trial {spec.id}, which is "
+                                 f"{value!r}; accepted: a fraction in [0, 1] in the spec")
+            overrides[pid] = float(value)
+    return overrides
+
+
+def binary_covariates(models_dir: Path, modules: Sequence[str]) -> list[str]:
+    """The 0/1 covariates (``bernoulli`` distributions) of a combination."""
+    return [pid for name in modules for pid, entry in read_hypothesis(models_dir, name).population.items()
+            if isinstance(entry, dict) and entry.get("distribution") == "bernoulli"]
+
+
+def simulate_pool(folder: Path, spec: TrialSpec, arms: tuple[str, ...], settings: RankingSettings,
+                  overrides: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Patients and SLD tables of one replicate of *arms* with ``settings.patients`` patients each, in the
+    derived models folder *folder*, with the untreated pSTAT3 share of each patient."""
+    trial = trial_settings(spec, 1, settings.seed, settings.patients, arms=arms)
+    batch, items, total = trial_batch(spec, trial, settings.workers, folder, overrides, progress=False)
+    records = batch.map(items, total)
+    patients, sld = assess(records, spec)
+    simulator = PatientSimulator(folder)
+    simulator.set_overrides(overrides)
+    pstat3 = []
+    for record in records:
+        if record.status == tc.FAILED:
+            pstat3.append(np.nan)
+            continue
+        simulator.preequilibrate(spec.arm(record.arm).context, record.values)
+        pstat3.append(float(simulator.model.runner["pSTAT3_fraction"]))
+    patients[hc.BASELINE_PSTAT3] = pstat3
+    return patients, sld
+
+
+def evaluate(name: str, modules: tuple[str, ...], folder: Path, spec: TrialSpec, signalling_spec: Path,
+             settings: RankingSettings, forward: TrialSpec | None = None) -> dict:
+    """Ranking row (without ``delta_log_score``), patients, subgroups, biomarkers and forward rows of one
+    combination (module docstring)."""
+    nll, estimated, measurements = signalling_evaluation(signalling_spec, folder)
+    added = sum(len(read_hypothesis(folder, m).parameters) for m in modules)
+    k = estimated + added
+    overrides = spec_overrides(spec, folder, modules)
+    patients, sld = simulate_pool(folder, spec, (SCORED_ARM, CONTROL_ARM), settings, overrides)
+    scored = spec.arm(SCORED_ARM)
+    observed = {e.name: float(e.observed) for e in scored.endpoints}
+    boot = bootstrap_endpoints(patients[patients[tc.ARM] == SCORED_ARM], scored.n_patients, settings.bootstrap,
+                               np.random.default_rng(settings.seed))
+    scores = score_endpoints(boot, observed, scored.n_patients)
+    control = patients[(patients[tc.ARM] == CONTROL_ARM) & (patients[tc.STATUS] != tc.FAILED)]
+    row = {hc.HYPOTHESIS: name, hc.MODULES: ",".join(modules), hc.N_PARAMETERS: k, hc.FIT_NLL: nll,
+           hc.AIC: 2 * k + 2 * nll, hc.BIC: k * math.log(measurements) + 2 * nll,
+           hc.TRIAL_LOG_SCORE: float(sum(s[1] for s in scores.values())),
+           **{hc.PREDICTIVE_P_PREFIX + e: s[0] for e, s in scores.items()},
+           **{hc.LOG_PROBABILITY_PREFIX + e: s[1] for e, s in scores.items()},
+           hc.CONTROL_MEDIAN_PFS: km_median(control[tc.PFS_WEEKS].to_numpy(float), control[tc.EVENT].to_numpy(bool))}
+    binary = binary_covariates(folder, modules)
+    features = _features(patients)
+    result = {"row": row, "patients": patients.assign(**{hc.HYPOTHESIS: name}),
+              "subgroups": analysis.subgroup_table(name, patients, binary),
+              "biomarkers": analysis.biomarker_table(
+                  name, analysis.benefit(patients, sld, SCORED_ARM, CONTROL_ARM, features), binary),
+              "endpoints": list(observed)}
+    if forward is not None:
+        forward_patients, _ = simulate_pool(folder, forward, FORWARD_ARMS, settings,
+                                            spec_overrides(forward, folder, modules))
+        result["forward"] = analysis.forward_table(name, forward_patients)
+    return result
+
+
+def _features(patients: pd.DataFrame) -> list[str]:
+    """Baseline features of the patients table: sampled values and covariates (columns after ``draws``) and
+    the untreated pSTAT3 share; PK parameters (``*_CL*``, ``*_V*``) left out."""
+    from stat3qsp.trial.simulate import DRAWS
+
+    sampled = list(patients.columns[list(patients.columns).index(DRAWS) + 1:])
+    return [c for c in sampled if c != hc.BASELINE_PSTAT3 and "_CL" not in c and "_V" not in c] + [hc.BASELINE_PSTAT3]
+
+
+def rank_hypotheses(models_dir: Path | str, spec_path: Path | str, signalling_spec: Path | str, output: Path | str,
+                    combinations: Sequence[str] = DEFAULT_COMBINATIONS, settings: RankingSettings = RankingSettings(),
+                    forward_spec: Path | str | None = None, figures: bool = True) -> pd.DataFrame:
+    """Rank *combinations* (names like ``paracrine_il6+adcc``) into *output* (:data:`TABLES` and ``figures/``;
+    the folder appears whole or not at all). Returns the ranking table.
+
+    Raises
+    ------
+    InputError
+        For an unknown hypothesis, a bad combination, a spec without the scored and control arms, or an
+        existing output path that is not a folder.
+    """
+    output = check_output_folder(output, "-o")
+    spec = load_trial_spec(spec_path)
+    for arm in (SCORED_ARM, CONTROL_ARM):
+        spec.arm(arm)
+    forward = load_trial_spec(forward_spec) if forward_spec else None
+    parsed = [parse_combination(c) for c in combinations]
+    if not parsed:
+        raise InputError("hypotheses: no combination to rank; accepted: at least one, e.g. baseline")
+    names = [combination_name(m) for m in parsed]
+    if len(set(names)) != len(names):
+        raise InputError(f"hypotheses {names}: a combination is given twice; accepted: each once")
+    began = time.perf_counter()
+    with atomic_folder(output) as staging:
+        results = []
+        for name, modules in zip(names, parsed):
+            folder = compose_hypothesis_models(models_dir, modules, staging / "models" / name)
+            results.append(evaluate(name, modules, folder, spec, Path(signalling_spec), settings, forward))
+        endpoints = results[0]["endpoints"]
+        ranking = pd.DataFrame([r["row"] for r in results])
+        ranking[hc.DELTA_LOG_SCORE] = ranking[hc.TRIAL_LOG_SCORE] - ranking[hc.TRIAL_LOG_SCORE].max()
+        ranking = ranking.sort_values(hc.TRIAL_LOG_SCORE, ascending=False, kind="stable")[hc.ranking_columns(endpoints)]
+        header = [*provenance_lines(models_dir, VARIANT), f"trial_spec: {Path(spec_path).name} sha256 {file_hash(spec_path)}",
+                  f"signalling_spec: {Path(signalling_spec).as_posix()}", f"seed: {settings.seed}",
+                  f"patients_per_arm: {settings.patients}", f"bootstrap: {settings.bootstrap}",
+                  f"wall_time_s: {time.perf_counter() - began:.1f}",
+                  "note: NCT02066532 had 26 evaluable patients; a difference of the log score below about 2 is weak "
+                  "evidence, and the pool is small (docs/hypotheses.md)"]
+        write_table_atomic(staging / "ranking.tsv", ranking.reset_index(drop=True), header)
+        for key, table in (("subgroups", "subgroups.tsv"), ("biomarkers", "biomarkers.tsv"), ("patients", "patients.tsv")):
+            write_table_atomic(staging / table, pd.concat([r[key] for r in results], ignore_index=True), header)
+        forward_rows = [r["forward"] for r in results if "forward" in r]
+        forward_table = pd.concat(forward_rows, ignore_index=True) if forward_rows else pd.DataFrame(
+            columns=[c for c in hc.SUBGROUP_COLUMNS if c != hc.SUBGROUP])
+        write_table_atomic(staging / "forward.tsv", forward_table,
+                           [*header, f"forward_spec: {Path(forward_spec).name if forward_spec else 'none'}"])
+        claims = {name: h.claim for name, h in available_hypotheses(models_dir).items()}
+        write_text_atomic(staging / "summary.html", summary_html(ranking, forward_table, claims,
+                                                                 spec.arm(SCORED_ARM).n_patients, *FORWARD_ARMS))
+        if figures:
+            from stat3qsp.hypotheses.figures import biomarker_figure, ranking_figure
+
+            (staging / "figures").mkdir()
+            ranking_figure(ranking, endpoints, staging / "figures" / "ranking.png")
+            biomarker_figure(pd.concat([r["biomarkers"] for r in results], ignore_index=True),
+                             staging / "figures" / "biomarkers.png")
+    return ranking.reset_index(drop=True)
+
+
+__all__ = ["BASELINE", "DEFAULT_COMBINATIONS", "RankingSettings", "rank_hypotheses"]
