@@ -22,6 +22,17 @@ from stat3qsp.assay.hill import fit_ll4  # noqa: E402
 from stat3qsp.assay.synergy.scores import SCORE_METHODS, most_synergistic_area  # noqa: E402
 
 FORMATS = ("png", "svg")
+
+
+def save_formats(fig, stem: Path | str, formats=FORMATS, dpi: int = 110) -> list[Path]:
+    """Lay out *fig*, save it as ``<stem>.<format>`` for every format and close it; the paths written."""
+    fig.tight_layout()
+    stem = Path(stem)
+    paths = [stem.with_name(stem.name + "." + fmt) for fmt in formats]
+    for path in paths:
+        fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return paths
 """File formats written for every figure."""
 
 
@@ -53,13 +64,7 @@ def plate_figure(block, wells: pd.DataFrame, summary: dict, stem: Path | str) ->
         shown = "zip" if "zip" in methods else methods[0]  # SynergyFinder's default surface
         _surface(ax, wells[shown + col.SCORE_SUFFIX].to_numpy(dtype=float).reshape(shape), block, shown)
     fig.suptitle(f"block {block.block_id}: {block.drug_row} x {block.drug_col}", fontsize=10)
-    fig.tight_layout()
-    stem = Path(stem)
-    paths = [stem.with_name(stem.name + "." + fmt) for fmt in FORMATS]
-    for path in paths:
-        fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return paths
+    return save_formats(fig, stem, FORMATS)
 
 
 def _curves(ax, block) -> None:

@@ -93,11 +93,7 @@ def swimmer_figure(patients: pd.DataFrame, arm: str, replicate: int, path: Path 
     ax.set_yticks(range(len(part)), [str(p) for p in part[tc.PATIENT]], fontsize=6)
     ax.set_xlabel("weeks from registration (x: progression, >: censored)")
     ax.set_ylabel("virtual patient")
-    _response_legend(ax)
-    ax.set_title(f"{arm}, replicate {replicate}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, f"{arm}, replicate {replicate}", path)
 
 
 def waterfall_figure(patients: pd.DataFrame, arm: str, replicate: int, path: Path | str) -> None:
@@ -106,16 +102,11 @@ def waterfall_figure(patients: pd.DataFrame, arm: str, replicate: int, path: Pat
     part = part.sort_values(tc.BEST_PCT_CHANGE, ascending=False)
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     ax.bar(range(len(part)), part[tc.BEST_PCT_CHANGE], color=[RESPONSE_COLOURS[r] for r in part[tc.BEST_RESPONSE]])
-    ax.axhline(20, color="k", lw=0.8, ls="--")
-    ax.axhline(-30, color="k", lw=0.8, ls="--")
+    _recist_lines(ax)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xticks([])
     ax.set_ylabel("best change of SLD from baseline (%)")
-    _response_legend(ax)
-    ax.set_title(f"{arm}, replicate {replicate} (measurable disease, >= 1 scan)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, f"{arm}, replicate {replicate} (measurable disease, >= 1 scan)", path)
 
 
 def spider_figure(patients: pd.DataFrame, sld: pd.DataFrame, arm: str, replicate: int, path: Path | str) -> None:
@@ -127,15 +118,10 @@ def spider_figure(patients: pd.DataFrame, sld: pd.DataFrame, arm: str, replicate
         if len(course) > 1:
             colour = RESPONSE_COLOURS[part.loc[patient, tc.BEST_RESPONSE]]
             ax.plot(course[WEEK], course[PCT_CHANGE], "-o", color=colour, ms=3, lw=1)
-    ax.axhline(20, color="k", lw=0.8, ls="--")
-    ax.axhline(-30, color="k", lw=0.8, ls="--")
+    _recist_lines(ax)
     ax.set_xlabel("weeks from registration")
     ax.set_ylabel("change of SLD from baseline (%)")
-    _response_legend(ax)
-    ax.set_title(f"{arm}, replicate {replicate} (scans up to progression)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, f"{arm}, replicate {replicate} (scans up to progression)", path)
 
 
 def _simulated(patients: pd.DataFrame) -> pd.DataFrame:
@@ -148,6 +134,21 @@ def _simulated(patients: pd.DataFrame) -> pd.DataFrame:
 def _one_trial(patients: pd.DataFrame, arm: str, replicate: int) -> pd.DataFrame:
     patients = _simulated(patients)
     return patients[(patients[tc.ARM] == arm) & (patients[tc.REPLICATE] == replicate)]
+
+
+def _recist_lines(ax) -> None:
+    """Dashed lines at +20 % (progression) and -30 % (partial response) change of SLD (RECIST 1.1)."""
+    ax.axhline(20, color="k", lw=0.8, ls="--")
+    ax.axhline(-30, color="k", lw=0.8, ls="--")
+
+
+def _finish(fig, ax, title: str, path: Path | str) -> None:
+    """Response legend and title of a per-patient figure, then layout, save and close."""
+    _response_legend(ax)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _response_legend(ax) -> None:

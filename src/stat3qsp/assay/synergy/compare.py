@@ -94,12 +94,12 @@ def _fit_row(conc: np.ndarray, series: np.ndarray) -> dict[str, float]:
 
 def comparison_figure(block, table: pd.DataFrame, path_stem, formats=("png", "svg")) -> list:
     """Observed, model and residual % inhibition heatmaps of one block (plate units on the axes)."""
-    from pathlib import Path
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from stat3qsp.assay.plate_figures import save_formats
 
     shape = block.inhibition.shape
     residual_scores = [c for c in table.columns if c.endswith("_score_residual")]
@@ -120,10 +120,4 @@ def comparison_figure(block, table: pd.DataFrame, path_stem, formats=("png", "sv
         ax.set_ylabel(f"{block.drug_row} ({block.conc_r_unit})", fontsize=8)
         ax.set_title(title, fontsize=8)
         fig.colorbar(image, ax=ax, shrink=0.8)
-    fig.tight_layout()
-    stem = Path(path_stem)
-    paths = [stem.with_name(stem.name + "." + fmt) for fmt in formats]
-    for path in paths:
-        fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return paths
+    return save_formats(fig, path_stem, formats)
