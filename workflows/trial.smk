@@ -191,6 +191,7 @@ rule trial_summary:
         observed="results/trial/{trial}/predicted_vs_observed.tsv",
         roles="results/trial/{trial}/data_roles.tsv",
         target="results/trial/{trial}/target.tsv",
+        monte_carlo="results/trial/{trial}/monte_carlo.tsv",
         html=report(
             "results/trial/{trial}/summary.html",
             caption="report/trial_summary.rst",
