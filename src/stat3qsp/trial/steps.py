@@ -33,10 +33,11 @@ from stat3qsp.trial.spec_types import TrialSpec
 
 @dataclass(frozen=True)
 class SpecFile:
-    """A trial spec of the config: its file and the names of its arms."""
+    """A trial spec of the config: its file, the names of its arms and their contexts."""
 
     path: str
     arms: tuple[str, ...]
+    contexts: tuple[str, ...] = ()
 
 
 def trial_specs(config: dict[str, Any]) -> dict[str, SpecFile]:
@@ -62,7 +63,8 @@ def trial_specs(config: dict[str, Any]) -> dict[str, SpecFile]:
         if spec.id in found:
             raise InputError(f"{where}: {path} has the id {spec.id!r} of {found[spec.id].path}; accepted: one spec "
                              "per id")
-        found[spec.id] = SpecFile(str(path), tuple(arm.name for arm in spec.arms))
+        found[spec.id] = SpecFile(str(path), tuple(arm.name for arm in spec.arms),
+                                 tuple(sorted({arm.context for arm in spec.arms})))
     return found
 
 
