@@ -19,11 +19,8 @@ about 0.1-0.5 s, one simulation milliseconds.
   workers are processes of the ``spawn`` start method (a fresh interpreter: no inherited compiled
   model or thread of the parent); *setup* and *function* must be picklable (module-level), and each
   worker costs a fixed start-up (interpreter, imports, ``setup.build()``; about 0.5-1 s).
-- **Recycling.** libroadrunner 2.10 keeps about 125 bytes per ``simulate`` call for the life of the
-  process (freed neither by deleting the RoadRunner nor by building a new one; benchmarks/README.md),
-  so a worker process is replaced by a fresh one after :data:`RECYCLE_AFTER_CHUNKS` chunks (``recycle``;
-  its state is built again): a long batch stays flat in memory. Results do not change (every item
-  depends only on the item and the state's fixed values).
+- **Recycling.** libroadrunner 2.10 keeps ~125 bytes per ``simulate`` call until the process ends, so workers are
+  replaced after :data:`RECYCLE_AFTER_CHUNKS` chunks (new pools: max_tasks_per_child hangs in Python 3.11).
 - **Errors.** An exception of ``function`` (or of ``setup.build()``) is raised in the caller as
   itself, with a note naming the item (and the worker's process id); the items not yet started are
   cancelled and the workers stopped. A worker that dies (killed, out of memory, crashed in compiled
@@ -68,9 +65,7 @@ STREAM_CHUNKSIZE = 16
 MEMORY_EVERY = 64
 """With ``workers = 1``, the peak memory is read every this many items (and after the last)."""
 RECYCLE_AFTER_CHUNKS = 256
-"""A worker process is replaced after this many chunks (at most 256 x :data:`MAX_CHUNKSIZE` items,
-about 16 000 virtual patients: some 60 MB of libroadrunner's per-``simulate`` leak, against a start-up
-of 1-2 s); None in :class:`Batch` keeps every worker for the whole batch."""
+"""Workers are replaced after this many chunks (at most ~16 000 patients, ~60 MB of leak; module docstring)."""
 AUTO_PROGRESS_DELAY_S = 2.0
 """With ``progress="auto"``, the bar appears only after the batch has run this long (s)."""
 _MB = 1e6
@@ -210,7 +205,6 @@ class Batch:
         :attr:`BatchStatistics.failures` (e.g. a virtual patient whose integration failed).
     recycle
         Chunks after which a worker process is replaced (module docstring, Recycling); None never.
-        Only with ``workers > 1`` (one worker runs in this process).
 
     Examples
     --------
@@ -294,32 +288,24 @@ class Batch:
                             f"{error}") from error
         chunks = self._chunks(items, total)
         epoch = time.time() - (time.perf_counter() - start)
-        # Generations of worker processes (Recycling): a pool runs at most `recycle` chunks per worker, then
-        # is shut down and replaced (ProcessPoolExecutor's max_tasks_per_child hangs in Python 3.11).
-        per_pool = None if self.recycle is None else self.recycle * self.workers
-        in_flight = CHUNKS_IN_FLIGHT_PER_WORKER * self.workers
+        per_pool = math.inf if self.recycle is None else self.recycle * self.workers
         following = next(chunks, None)
         while following is not None:
             pool = futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                                initializer=_start_worker, initargs=(self.setup, epoch))
-            pending: collections.deque[futures.Future] = collections.deque([
-                pool.submit(_run_chunk, self.function, *following)])
-            submitted, following = 1, None
+            pending: collections.deque[futures.Future] = collections.deque()
+            submitted, chunk, following = 0, following, None
             try:
-                while len(pending) < in_flight and (per_pool is None or submitted < per_pool):
-                    chunk = next(chunks, None)
-                    if chunk is None:
-                        break
-                    pending.append(pool.submit(_run_chunk, self.function, *chunk))
-                    submitted += 1
+                while chunk is not None:  # fill: the chunks in flight
+                    pending.append(pool.submit(_run_chunk, self.function, *chunk)); submitted += 1
+                    full = len(pending) >= CHUNKS_IN_FLIGHT_PER_WORKER * self.workers or submitted >= per_pool
+                    chunk = None if full else next(chunks, None)
                 while pending:
                     done = pending.popleft().result()
-                    if per_pool is None or submitted < per_pool:
-                        chunk = next(chunks, None)
-                        if chunk is not None:
-                            pending.append(pool.submit(_run_chunk, self.function, *chunk))
-                            submitted += 1
-                    elif following is None:
+                    if submitted < per_pool and (chunk := next(chunks, None)) is not None:
+                        pending.append(pool.submit(_run_chunk, self.function, *chunk))
+                        submitted += 1
+                    elif submitted >= per_pool and following is None:
                         following = next(chunks, None)  # the first chunk of the next generation
                     yield done
             except BrokenProcessPool as error:
