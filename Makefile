@@ -1,14 +1,16 @@
-# Two commands: `make run` (set-up, then the whole workflow on config/config.yaml with the HTML
-# report) and `make test` (set-up, then the tests, snakemake --lint and a dry run).
+# Two commands: `make run` (set-up, then the whole workflow on $(CONFIG), by default the quick
+# config/config.yaml, with the HTML report) and `make test` (set-up, then the tests, snakemake --lint
+# and a dry run). `make full` is `make run CONFIG=config/full.yaml` (publication sizes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= 2
+CONFIG ?= config/config.yaml
 # UTF-8 mode whatever the machine's locale (config and schema files contain "µ").
 export PYTHONUTF8 := 1
 
-.PHONY: run test test-unit setup bench clean
+.PHONY: run full test test-unit setup bench clean
 
 setup: $(STAMP)
 
@@ -20,8 +22,11 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m stat3qsp.config
-	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete
-	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+	$(BIN)/snakemake --cores $(CORES) --configfile=$(CONFIG) --rerun-incomplete
+	$(BIN)/snakemake --cores $(CORES) --configfile=$(CONFIG) --report results/report.html
+
+full:
+	$(MAKE) run CONFIG=config/full.yaml
 
 test: $(STAMP)
 	$(BIN)/ruff check --select F --quiet src tests benchmarks

@@ -201,13 +201,12 @@ rule calibration_tumour:
     input:
         spec=TUMOUR_CALIBRATION_SPEC,
         trials=TUMOUR_TARGET_SPECS,
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         "results/calibration/calibrated/tumour.tsv",
     log:
         "results/logs/calibration/tumour.log",
     params:
+        model=TRIAL_MODEL_DIGEST,
         models_dir=models_dir_of,
         patients=TUMOUR_PATIENTS,
     benchmark:
@@ -224,8 +223,6 @@ rule calibration_drift:
             "results/calibration/calibrated/signalling.tsv",
             *(["results/calibration/calibrated/tumour.tsv"] if TUMOUR_PATIENTS else []),
         ],
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         report(
             "results/calibration/drift.tsv",
@@ -236,6 +233,7 @@ rule calibration_drift:
     log:
         "results/logs/calibration/drift.log",
     params:
+        model=CALIBRATED_DIGEST,
         models_dir=models_dir_of,
     conda:
         "envs/stat3qsp.yaml"

@@ -5,15 +5,32 @@ from pathlib import Path
 from stat3qsp.trial.steps import trial_specs
 from stat3qsp.assay.steps import READOUT_NAMES
 from stat3qsp.config import check_config
+from stat3qsp.model.parameters import table_texts
+from stat3qsp.model.provenance import file_hash, model_digest, text_hash
+from stat3qsp.trial.exposure import exposure_inputs
+from stat3qsp.trial.spec import load_trial_spec
 
 check_config(config)
 
 CONTEXTS = config["contexts"]
-# Every file of the model (modules, catalog, parameter table): rules that simulate depend on them, so an
-# edit of the model reruns what it changes.
-MODEL_CATALOG = f"{config['models_dir']}/catalog.yaml"
+MODELS_DIR = config["models_dir"]
+MODEL_CATALOG = f"{MODELS_DIR}/catalog.yaml"
+# Every file of the model (modules, catalog, parameter tables, population, regimens).
 MODEL_FILES = sorted(
-    str(path) for path in Path(config["models_dir"]).rglob("*") if path.suffix in {".ant", ".tsv", ".yaml"}
+    str(path) for path in Path(MODELS_DIR).rglob("*") if path.suffix in {".ant", ".tsv", ".yaml"}
+)
+# Rerun triggers: rules that simulate take, as a param, the hash of what they read of the model
+# (stat3qsp.model.provenance.model_digest: the composed model of their variant and contexts, values included),
+# not its files, so an edit reruns only the jobs whose model it changes (a value only the patient model uses
+# reruns the trial jobs, not the cell-line sweeps; a source or a bound reruns none of them).
+PATIENT_FILES = ["population.yaml", "pk/regimens.yaml"]
+TRIAL_MODEL_DIGEST = model_digest(MODELS_DIR, "patient", None, PATIENT_FILES)
+CONFIG_CONTEXTS_DIGEST = model_digest(MODELS_DIR, None, config["contexts"])
+# Rules that read every parameter (sensitivity designs: ranges and sources) take the hash of every model file.
+ALL_MODELS_DIGEST = text_hash("".join(f"{path}\n{Path(path).read_text(encoding='utf-8')}" for path in MODEL_FILES))
+PARAMETER_TABLE_DIGEST = text_hash(table_texts(MODELS_DIR))
+CALIBRATED_DIGEST = text_hash(
+    "".join(file_hash(path) for path in sorted(Path(MODELS_DIR, "calibrated").glob("*.tsv")))
 )
 DR_DRUGS = list(config["dose_response"])
 SYNERGY_PAIRS = [
@@ -24,6 +41,8 @@ LAB_PLATES = {Path(plate["path"]).stem: plate for plate in config.get("lab_plate
 # Trial specs of config `trials` by spec id (path and arm names), loaded and checked here so that a bad
 # spec fails before any job; the exposure table exists only with them (the synergy rules then use it).
 TRIAL_SPECS = trial_specs(config)
+# What the exposure rule reads of the specs (stat3qsp.trial.exposure.exposure_inputs).
+EXPOSURE_SPEC_DIGEST = text_hash("".join(exposure_inputs(load_trial_spec(s.path)) for s in TRIAL_SPECS.values()))
 # Shard counts (config `shards`, schema defaults for missing names; `--set-scatter NAME=N` overrides).
 SHARDS = config["shards"]
 
@@ -50,8 +69,23 @@ wildcard_constraints:
 
 
 def models_dir_of(wildcards, input):
-    """The models folder, derived from the catalog input."""
-    return str(Path(input.catalog).parent)
+    """The models folder of the config."""
+    return str(Path(MODELS_DIR))
+
+
+def context_digest(wildcards):
+    """Hash of the cell model in the context of the wildcards."""
+    return model_digest(MODELS_DIR, None, [wildcards.context])
+
+
+def plate_digest(wildcards):
+    """Hash of the cell model in the context of a lab plate."""
+    return model_digest(MODELS_DIR, None, [LAB_PLATES[wildcards.plate]["context"]])
+
+
+def trial_digest(wildcards):
+    """Hash of the patient model in the contexts of the arms of one trial spec, with the population and regimens."""
+    return model_digest(MODELS_DIR, "patient", list(TRIAL_SPECS[wildcards.trial].contexts), PATIENT_FILES)
 
 
 def exposure_of(wildcards, input):

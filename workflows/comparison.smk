@@ -6,15 +6,13 @@ localrules:
 
 
 rule comparison:
-    input:
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         settings="results/comparison/settings.tsv",
         add_on_range="results/comparison/add_on_range.tsv",
     log:
         "results/logs/comparison/comparison.log",
     params:
+        model=CONFIG_CONTEXTS_DIGEST,
         models_dir=models_dir_of,
         spec=config.get("comparison"),
         hours=config["assay_hours"],

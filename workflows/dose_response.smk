@@ -1,13 +1,11 @@
 rule dose_response:
-    input:
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         table="results/dose_response/{context}__{drug}.tsv",
         fits="results/dose_response/{context}__{drug}.fit.tsv",
     log:
         "results/logs/dose_response/{context}__{drug}.log",
     params:
+        model=context_digest,
         models_dir=models_dir_of,
         grid=lambda wc: config["dose_response"][wc.drug],
         hours=config["assay_hours"],

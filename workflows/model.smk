@@ -1,7 +1,4 @@
 rule sbml:
-    input:
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         sbml="results/model/{context}.xml",
         checks="results/model/{context}.checks.txt",
@@ -9,6 +6,7 @@ rule sbml:
     log:
         "results/logs/sbml/{context}.log",
     params:
+        model=context_digest,
         models_dir=models_dir_of,
     conda:
         "envs/stat3qsp.yaml"
@@ -17,14 +15,12 @@ rule sbml:
 
 
 rule omex:
-    input:
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         "results/model/{context}.omex",
     log:
         "results/logs/omex/{context}.log",
     params:
+        model=context_digest,
         models_dir=models_dir_of,
     conda:
         "envs/stat3qsp.yaml"

@@ -40,8 +40,6 @@ localrules:
 
 rule sensitivity_morris_design:
     input:
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
         spec=lambda wildcards: SENSITIVITY["trial"]["spec"] if wildcards.family == "trial" else [],
     output:
         factors="results/sensitivity/{family}/factors.tsv",
@@ -49,6 +47,7 @@ rule sensitivity_morris_design:
     log:
         "results/logs/sensitivity/{family}/morris_design.log",
     params:
+        model=ALL_MODELS_DIGEST,
         family=lambda wildcards: family_settings(config, wildcards.family),
         models_dir=models_dir_of,
     conda:
@@ -60,14 +59,13 @@ rule sensitivity_morris_design:
 rule sensitivity_shard:
     input:
         design="results/sensitivity/{family}/{design}_design.tsv",
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
         spec=lambda wildcards: SENSITIVITY["trial"]["spec"] if wildcards.family == "trial" else [],
     output:
         "results/sensitivity/{family}/{design}/shard_{scatteritem}.tsv",
     log:
         "results/logs/sensitivity/{family}/{design}_shard_{scatteritem}.log",
     params:
+        model=ALL_MODELS_DIGEST,
         family=lambda wildcards: family_settings(config, wildcards.family),
         models_dir=models_dir_of,
     benchmark:
@@ -83,7 +81,6 @@ rule sensitivity_morris:
         factors="results/sensitivity/{family}/factors.tsv",
         design="results/sensitivity/{family}/morris_design.tsv",
         blocks=gather.sensitivity("results/sensitivity/{{family}}/morris/shard_{scatteritem}.tsv"),
-        catalog=MODEL_CATALOG,
     output:
         morris="results/sensitivity/{family}/morris.tsv",
         outputs="results/sensitivity/{family}/morris_outputs.tsv",
@@ -102,7 +99,6 @@ rule sensitivity_sobol_design:
     input:
         factors="results/sensitivity/{family}/factors.tsv",
         morris="results/sensitivity/{family}/morris.tsv",
-        catalog=MODEL_CATALOG,
     output:
         "results/sensitivity/{family}/sobol_design.tsv",
     log:
@@ -121,7 +117,6 @@ rule sensitivity_sobol:
         factors="results/sensitivity/{family}/factors.tsv",
         design="results/sensitivity/{family}/sobol_design.tsv",
         blocks=gather.sensitivity("results/sensitivity/{{family}}/sobol/shard_{scatteritem}.tsv"),
-        catalog=MODEL_CATALOG,
     output:
         sobol="results/sensitivity/{family}/sobol.tsv",
         outputs="results/sensitivity/{family}/sobol_outputs.tsv",
@@ -139,14 +134,13 @@ rule sensitivity_sobol:
 rule sensitivity_noise:
     input:
         outputs="results/sensitivity/{family}/morris_outputs.tsv",
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
         spec=lambda wildcards: SENSITIVITY["trial"]["spec"] if wildcards.family == "trial" else [],
     output:
         "results/sensitivity/{family}/noise.tsv",
     log:
         "results/logs/sensitivity/{family}/noise.log",
     params:
+        model=ALL_MODELS_DIGEST,
         family=lambda wildcards: family_settings(config, wildcards.family),
         models_dir=models_dir_of,
     conda:
@@ -189,8 +183,6 @@ rule sensitivity_summary:
 
 rule uncertainty_shard:
     input:
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
         spec=UNCERTAINTY.get("spec", []),
     output:
         endpoints="results/uncertainty/shards/{scatteritem}.endpoints.tsv",
@@ -198,6 +190,7 @@ rule uncertainty_shard:
     log:
         "results/logs/uncertainty/shard_{scatteritem}.log",
     params:
+        model=ALL_MODELS_DIGEST,
         settings=UNCERTAINTY,
         models_dir=models_dir_of,
     benchmark:
@@ -212,7 +205,6 @@ rule uncertainty:
     input:
         endpoints=gather.uncertainty("results/uncertainty/shards/{scatteritem}.endpoints.tsv"),
         parameters=gather.uncertainty("results/uncertainty/shards/{scatteritem}.parameters.tsv"),
-        catalog=MODEL_CATALOG,
     output:
         endpoints=report("results/uncertainty/endpoints.tsv", caption="report/uncertainty_table.rst", category="Uncertainty"),
         replicate_endpoints="results/uncertainty/replicate_endpoints.tsv",

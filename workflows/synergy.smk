@@ -1,12 +1,10 @@
 rule synergy_matrix_shard:
-    input:
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         "results/synergy/shards/{context}__{row}__{col}.{scatteritem}.matrix.tsv",
     log:
         "results/logs/synergy/{context}__{row}__{col}.{scatteritem}.matrix.log",
     params:
+        model=context_digest,
         models_dir=models_dir_of,
         synergy=config["synergy"],
         hours=config["assay_hours"],
@@ -26,7 +24,6 @@ localrules:
 rule synergy_matrix:
     input:
         shards=gather.synergy("results/synergy/shards/{{context}}__{{row}}__{{col}}.{scatteritem}.matrix.tsv"),
-        catalog=MODEL_CATALOG,
     output:
         "results/synergy/{context}__{row}__{col}.matrix.tsv",
     log:
@@ -43,8 +40,6 @@ rule synergy_matrix:
 rule synergy_scores:
     input:
         "results/synergy/{context}__{row}__{col}.matrix.tsv",
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
         exposure=EXPOSURE_TABLE,
     output:
         wells="results/synergy/{context}__{row}__{col}.scores.tsv",
@@ -52,6 +47,7 @@ rule synergy_scores:
     log:
         "results/logs/synergy/{context}__{row}__{col}.scores.log",
     params:
+        model=context_digest,
         models_dir=models_dir_of,
         synergy=config["synergy"],
         hours=config["assay_hours"],
@@ -104,8 +100,6 @@ rule synergy_table:
 rule lab_plate:
     input:
         plate=lambda wildcards: LAB_PLATES[wildcards.plate]["path"],
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         wells="results/lab_plates/{plate}/scores.tsv",
         summary=report("results/lab_plates/{plate}/scores.summary.tsv", caption="report/lab_plate_table.rst",
@@ -118,6 +112,7 @@ rule lab_plate:
     log:
         "results/logs/lab_plates/{plate}.log",
     params:
+        model=plate_digest,
         models_dir=models_dir_of,
         plate=lambda wildcards: LAB_PLATES[wildcards.plate],
         hours=config["assay_hours"],

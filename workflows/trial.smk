@@ -39,16 +39,17 @@ localrules:
     trial_summary,
 
 
+# Keyed by what it reads of the specs (regimens, contexts, body weight), not their files: an edit of a
+# spec's endpoints reruns that trial's jobs only, not the exposure and the synergy rules that use it.
 rule exposure:
-    input:
-        specs=[spec.path for spec in TRIAL_SPECS.values()],
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         report("results/pk/exposure.tsv", caption="report/exposure.rst", category="Virtual trials"),
     log:
         "results/logs/pk/exposure.log",
     params:
+        model=TRIAL_MODEL_DIGEST,
+        specs=[spec.path for spec in TRIAL_SPECS.values()],
+        spec_inputs=EXPOSURE_SPEC_DIGEST,
         models_dir=models_dir_of,
         seed=TRIALS.get("seed"),
     conda:
@@ -60,14 +61,13 @@ rule exposure:
 rule trial_shard:
     input:
         spec=trial_spec_of,
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         patients="results/trial/{trial}/shards/{scatteritem}.patients.tsv",
         sld="results/trial/{trial}/shards/{scatteritem}.sld.tsv",
     log:
         "results/logs/trial/{trial}/shard_{scatteritem}.log",
     params:
+        model=trial_digest,
         models_dir=models_dir_of,
         trials=TRIAL_SETTINGS,
     threads: TRIALS.get("workers", 1)
@@ -84,7 +84,6 @@ rule trial_shard:
 rule trial_gather:
     input:
         spec=trial_spec_of,
-        catalog=MODEL_CATALOG,
         patients=gather.trial("results/trial/{{trial}}/shards/{scatteritem}.patients.tsv"),
         sld=gather.trial("results/trial/{{trial}}/shards/{scatteritem}.sld.tsv"),
     output:
@@ -185,12 +184,11 @@ rule trial_summary:
         spec=trial_spec_of,
         endpoints="results/trial/{trial}/endpoints.tsv",
         replicates="results/trial/{trial}/replicate_endpoints.tsv",
-        catalog=MODEL_CATALOG,
-        models=MODEL_FILES,
     output:
         observed="results/trial/{trial}/predicted_vs_observed.tsv",
         roles="results/trial/{trial}/data_roles.tsv",
         target="results/trial/{trial}/target.tsv",
+        monte_carlo="results/trial/{trial}/monte_carlo.tsv",
         html=report(
             "results/trial/{trial}/summary.html",
             caption="report/trial_summary.rst",
@@ -201,6 +199,7 @@ rule trial_summary:
     log:
         "results/logs/trial/{trial}/summary.log",
     params:
+        model=PARAMETER_TABLE_DIGEST,
         models_dir=models_dir_of,
     conda:
         "envs/stat3qsp.yaml"

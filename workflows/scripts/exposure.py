@@ -2,5 +2,5 @@
 from stat3qsp.trial.steps import run_exposure
 from stat3qsp.config import run_logged
 
-run_logged(snakemake.log[0], run_exposure, snakemake.params.models_dir, list(snakemake.input.specs),
+run_logged(snakemake.log[0], run_exposure, snakemake.params.models_dir, list(snakemake.params.specs),
            snakemake.params.seed, snakemake.output[0])

@@ -5,4 +5,5 @@ from stat3qsp.config import run_logged
 
 run_logged(snakemake.log[0], write_trial_report_tables, snakemake.params.models_dir, snakemake.input.spec,
            snakemake.input.endpoints, snakemake.input.replicates, snakemake.output.observed,
-           snakemake.output.roles, snakemake.output.target, snakemake.output.html)
+           snakemake.output.roles, snakemake.output.target, snakemake.output.html,
+           snakemake.output.monte_carlo)

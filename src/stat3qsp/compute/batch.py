@@ -19,6 +19,8 @@ about 0.1-0.5 s, one simulation milliseconds.
   workers are processes of the ``spawn`` start method (a fresh interpreter: no inherited compiled
   model or thread of the parent); *setup* and *function* must be picklable (module-level), and each
   worker costs a fixed start-up (interpreter, imports, ``setup.build()``; about 0.5-1 s).
+- **Recycling.** libroadrunner 2.10 keeps ~125 bytes per ``simulate`` call until the process ends, so workers are
+  replaced after :data:`RECYCLE_AFTER_CHUNKS` chunks (new pools: max_tasks_per_child hangs in Python 3.11).
 - **Errors.** An exception of ``function`` (or of ``setup.build()``) is raised in the caller as
   itself, with a note naming the item (and the worker's process id); the items not yet started are
   cancelled and the workers stopped. A worker that dies (killed, out of memory, crashed in compiled
@@ -62,6 +64,8 @@ STREAM_CHUNKSIZE = 16
 """Default chunk of an iterable without a length (and no ``total``)."""
 MEMORY_EVERY = 64
 """With ``workers = 1``, the peak memory is read every this many items (and after the last)."""
+RECYCLE_AFTER_CHUNKS = 256
+"""Workers are replaced after this many chunks (at most ~16 000 patients, ~60 MB of leak; module docstring)."""
 AUTO_PROGRESS_DELAY_S = 2.0
 """With ``progress="auto"``, the bar appears only after the batch has run this long (s)."""
 _MB = 1e6
@@ -199,6 +203,8 @@ class Batch:
     failed
         Optional ``failed(result) -> bool``, evaluated in this process, which counts
         :attr:`BatchStatistics.failures` (e.g. a virtual patient whose integration failed).
+    recycle
+        Chunks after which a worker process is replaced (module docstring, Recycling); None never.
 
     Examples
     --------
@@ -209,13 +215,16 @@ class Batch:
 
     def __init__(self, setup: WorkerSetup, function: Callable[[Any, Any], Any], workers: int = 1, *,
                  chunksize: int | None = None, progress: bool | str = "auto", description: str = "",
-                 unit: str = "items", failed: Callable[[Any], bool] | None = None):
+                 unit: str = "items", failed: Callable[[Any], bool] | None = None,
+                 recycle: int | None = RECYCLE_AFTER_CHUNKS):
         if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 256:
             raise InputError(f"workers = {workers!r}; accepted: an integer in [1, 256]")
         if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
             raise InputError(f"chunksize = {chunksize!r}; accepted: an integer >= 1 or None")
+        if recycle is not None and (not isinstance(recycle, int) or recycle < 1):
+            raise InputError(f"recycle = {recycle!r}; accepted: an integer >= 1 or None")
         progress_shown(progress)
-        self.progress = progress
+        self.progress, self.recycle = progress, recycle
         self.setup, self.function, self.workers = setup, function, workers
         self.chunksize, self.description, self.unit, self.failed = chunksize, description, unit, failed
         self.statistics = BatchStatistics(workers)
@@ -279,24 +288,32 @@ class Batch:
                             f"{error}") from error
         chunks = self._chunks(items, total)
         epoch = time.time() - (time.perf_counter() - start)
-        pool = futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_start_worker, initargs=(self.setup, epoch))
-        pending: collections.deque[futures.Future] = collections.deque()
-        try:
-            for first, chunk in itertools.islice(chunks, CHUNKS_IN_FLIGHT_PER_WORKER * self.workers):
-                pending.append(pool.submit(_run_chunk, self.function, first, chunk))
-            while pending:
-                done = pending.popleft().result()
-                following = next(chunks, None)
-                if following is not None:
-                    pending.append(pool.submit(_run_chunk, self.function, *following))
-                yield done
-        except BrokenProcessPool as error:
-            raise BatchError(f"a worker process of the batch ({self.description or self.unit}) stopped without a "
-                             "Python exception (killed, out of memory, or crashed in compiled code); the batch was "
-                             "cancelled") from error
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        per_pool = math.inf if self.recycle is None else self.recycle * self.workers
+        following = next(chunks, None)
+        while following is not None:
+            pool = futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                               initializer=_start_worker, initargs=(self.setup, epoch))
+            pending: collections.deque[futures.Future] = collections.deque()
+            submitted, chunk, following = 0, following, None
+            try:
+                while chunk is not None:  # fill: the chunks in flight
+                    pending.append(pool.submit(_run_chunk, self.function, *chunk)); submitted += 1
+                    full = len(pending) >= CHUNKS_IN_FLIGHT_PER_WORKER * self.workers or submitted >= per_pool
+                    chunk = None if full else next(chunks, None)
+                while pending:
+                    done = pending.popleft().result()
+                    if submitted < per_pool and (chunk := next(chunks, None)) is not None:
+                        pending.append(pool.submit(_run_chunk, self.function, *chunk))
+                        submitted += 1
+                    elif submitted >= per_pool and following is None:
+                        following = next(chunks, None)  # the first chunk of the next generation
+                    yield done
+            except BrokenProcessPool as error:
+                raise BatchError(f"a worker process of the batch ({self.description or self.unit}) stopped without a "
+                                 "Python exception (killed, out of memory, or crashed in compiled code); the batch "
+                                 "was cancelled") from error
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _chunks(self, items: Iterator, total: int | None) -> Iterator[tuple[int, list]]:
         """``(index of the first item, items)`` of every chunk, read lazily."""

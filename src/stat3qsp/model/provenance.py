@@ -51,3 +51,34 @@ def model_provenance(models_dir: Path | str, variant: str | None = None) -> dict
 def provenance_lines(models_dir: Path | str, variant: str | None = None) -> list[str]:
     """:func:`model_provenance` as ``key: value`` header lines of a results table."""
     return [f"{key}: {value}" for key, value in model_provenance(models_dir, variant).items()]
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(models_dir: str, variant: str | None, contexts: tuple[str, ...] | None, files: tuple[str, ...],
+            stamp: tuple) -> str:
+    from stat3qsp.model.compose import compose_antimony
+    from stat3qsp.model.catalog import read_catalog
+    from stat3qsp.model.parameters import read_parameter_table
+
+    catalog = read_catalog(models_dir)
+    parameters = read_parameter_table(catalog.models_dir / "parameters.tsv")
+    chosen = sorted(catalog.contexts) if contexts is None else sorted(set(contexts))
+    texts = [compose_antimony(catalog, parameters, catalog.context(c).parameters, variant=variant) for c in chosen]
+    texts += [f"{name}\n{(Path(models_dir) / name).read_text(encoding='utf-8')}" for name in files]
+    return text_hash("\n".join(texts))
+
+
+def model_digest(models_dir: Path | str, variant: str | None = None, contexts: list[str] | None = None,
+                 files: list[str] | tuple[str, ...] = ()) -> str:
+    """Hash of what a simulation of *variant* in *contexts* reads from *models_dir*, for the workflow's rerun
+    triggers (Snakemake ``params``; :mod:`workflows/common.smk`).
+
+    It covers the composed Antimony text of the variant in each context (modules, hooks, and the values and
+    units of the parameters the modules use, with the context's overrides and the calibrated values) and
+    the text of *files* (relative to *models_dir*, e.g. ``population.yaml``); *contexts* None means every
+    context of the catalog. A change that the composed model does not see (a value of a parameter that only
+    another variant uses, a source or a bound in ``parameters.tsv``, another context's override) leaves it
+    unchanged, so the jobs that use it are not rerun.
+    """
+    folder = Path(models_dir).resolve()
+    return _digest(str(folder), variant, None if contexts is None else tuple(contexts), tuple(files), _stamp(folder))

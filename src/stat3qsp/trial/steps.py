@@ -24,6 +24,8 @@ from stat3qsp.io.shards import parse_scatteritem, shard_range
 from stat3qsp.trial.runner import DEFAULT_REPLICATES, TrialPaths, gather_trial, run_trial_shard, trial_settings
 from stat3qsp.trial.names import VARIANT
 from stat3qsp.trial.simulate import TrialSettings, check_arms
+from stat3qsp.trial import columns as tc
+from stat3qsp.trial.monte_carlo import median_standard_errors
 from stat3qsp.trial.summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
@@ -31,10 +33,11 @@ from stat3qsp.trial.spec_types import TrialSpec
 
 @dataclass(frozen=True)
 class SpecFile:
-    """A trial spec of the config: its file and the names of its arms."""
+    """A trial spec of the config: its file, the names of its arms and their contexts."""
 
     path: str
     arms: tuple[str, ...]
+    contexts: tuple[str, ...] = ()
 
 
 def trial_specs(config: dict[str, Any]) -> dict[str, SpecFile]:
@@ -60,7 +63,8 @@ def trial_specs(config: dict[str, Any]) -> dict[str, SpecFile]:
         if spec.id in found:
             raise InputError(f"{where}: {path} has the id {spec.id!r} of {found[spec.id].path}; accepted: one spec "
                              "per id")
-        found[spec.id] = SpecFile(str(path), tuple(arm.name for arm in spec.arms))
+        found[spec.id] = SpecFile(str(path), tuple(arm.name for arm in spec.arms),
+                                 tuple(sorted({arm.context for arm in spec.arms})))
     return found
 
 
@@ -115,18 +119,26 @@ def plot_counterfactuals(spec_path: str, endpoints_path: str, figure_path: str) 
 
 
 def write_trial_report_tables(models_dir: str, spec_path: str, endpoints_path: str, replicates_path: str,
-                              observed_path: str, roles_path: str, target_path: str, html_path: str) -> None:
-    """The report tables of one spec (:mod:`stat3qsp.trial.summary`) as TSV, and the three in one
-    HTML page that the Snakemake report shows inline (provenance: ``endpoints.tsv``)."""
+                              observed_path: str, roles_path: str, target_path: str, html_path: str,
+                              monte_carlo_path: str | None = None) -> None:
+    """The report tables of one spec (:mod:`stat3qsp.trial.summary`) and the Monte Carlo error of
+    its medians (:mod:`stat3qsp.trial.monte_carlo`) as TSV, and all in one HTML page that the
+    Snakemake report shows inline (provenance: ``endpoints.tsv``)."""
     spec: TrialSpec = load_trial_spec(spec_path)
     comparison = read_table(endpoints_path)
     observed = predicted_vs_observed(comparison)
     roles = data_roles(spec, read_parameter_table(Path(models_dir) / "parameters.tsv"))
-    target = target_summary(spec, comparison, read_table(replicates_path))
+    replicate_endpoints = read_table(replicates_path)
+    target = target_summary(spec, comparison, replicate_endpoints)
+    errors = median_standard_errors(replicate_endpoints)
     write_table_atomic(observed_path, observed)
     write_table_atomic(roles_path, roles)
     write_table_atomic(target_path, target)
-    write_text_atomic(html_path, summary_html(spec, roles, observed, target, failed=failed_patients(comparison)))
+    if monte_carlo_path is not None:
+        write_table_atomic(monte_carlo_path, errors)
+    replicates = int(replicate_endpoints[tc.REPLICATE].nunique()) if len(replicate_endpoints) else 0
+    write_text_atomic(html_path, summary_html(spec, roles, observed, target, failed=failed_patients(comparison),
+                                              monte_carlo=errors, replicates=replicates))
 
 
 def run_exposure(models_dir: str, spec_paths: list[str], seed: int, exposure_path: str) -> None:

@@ -168,11 +168,14 @@ def failed_patients(comparison: pd.DataFrame) -> int | None:
 
 
 def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, target: pd.DataFrame,
-                 failed: int | None = None) -> str:
+                 failed: int | None = None, monte_carlo: pd.DataFrame | None = None,
+                 replicates: int | None = None) -> str:
     """One HTML page with the three tables of this module, for the Snakemake report.
 
     *failed* is the number of virtual patients whose simulation failed (:func:`failed_patients`);
-    the page states it, 0 included, and says so when it is not known (None).
+    the page states it, 0 included, and says so when it is not known (None). *monte_carlo* (the
+    table of :func:`stat3qsp.trial.monte_carlo.median_standard_errors`) adds the Monte Carlo error
+    of every predicted median at the run's number of *replicates*.
     """
     design = spec.design
     goal = ("" if design.target_median_pfs_weeks is None else
@@ -199,7 +202,14 @@ def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, t
              "and the share of replicate trials whose Kaplan-Meier median reaches the target. reaches_target: yes if "
              "the whole interval is at or above the target, no if wholly below, uncertain otherwise. PFS is dated "
              "at the scans, so medians of single trials cluster at the scan times.</p>",
-             _table_html(target.round(3)), "</body></html>"]
+             _table_html(target.round(3))]
+    if monte_carlo is not None:
+        parts += ["<h3>Monte Carlo error of the predictions</h3>",
+                  f"<p>Medians over {replicates if replicates is not None else 'the'} replicate virtual trials of this "
+                  "run and their Monte Carlo standard error (mc_se: bootstrap over replicates; inf where a replicate's "
+                  "median PFS is not reached often enough to estimate it). More replicates (config trials.replicates, "
+                  "config/full.yaml) shrink it as 1/sqrt(replicates).</p>", _table_html(monte_carlo.round(4))]
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 
