@@ -80,7 +80,6 @@ def project(tmp_path_factory) -> Path:
     return tmp
 
 
-@pytest.mark.slow
 def test_an_edit_of_one_spec_reruns_only_that_trial(project):
     _edit(project / "trials" / "ner_rux_mtnbc.yaml", "n_patients: 20", "n_patients: 21")
     jobs = [(rule, outputs) for rule, outputs in _jobs(project) if rule != "all"]
@@ -90,7 +89,6 @@ def test_an_edit_of_one_spec_reruns_only_that_trial(project):
     _snakemake(project, "--touch")
 
 
-@pytest.mark.slow
 def test_a_value_only_the_patient_model_reads_reruns_the_trial_jobs_not_the_cell_assays(project):
     cells = model_digest(project / "models", None, ["her2_trastuzumab_resistant"])
     _edit(project / "models" / "parameters.tsv", "rux_CL_F\t17.7\t", "rux_CL_F\t18.7\t")
@@ -101,7 +99,6 @@ def test_a_value_only_the_patient_model_reads_reruns_the_trial_jobs_not_the_cell
     _snakemake(project, "--touch")
 
 
-@pytest.mark.slow
 def test_a_signalling_value_reruns_the_cell_assays(project):
     _edit(project / "models" / "parameters.tsv", "tras_koff\t0.1\t", "tras_koff\t0.11\t")
     rules = {rule for rule, _ in _jobs(project)}
