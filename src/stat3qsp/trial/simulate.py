@@ -12,7 +12,9 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
   on average and uniform time (``early_discontinuation``), informative where
   ``models/population.yaml`` says so (``informative_dropout``: fast growers leave more often,
   :func:`stat3qsp.trial.population.dropout_probability`), and scans at the spec's schedule shifted by a
-  uniform scan window (``models/population.yaml``, ``scan_window_weeks``).
+  uniform scan window (``models/population.yaml``, ``scan_window_weeks``). Under the spec's
+  ``analysis.early_clinical_progression: event``, an early leaver whose tumour, followed on to the first
+  scan, would have progressed there is a clinical progression (a PFS event when leaving); others censored.
 - **Assessment** (:mod:`stat3qsp.trial.recist`): RECIST 1.1 with the spec's thresholds and censoring on
   the simulated SLD. New lesions are not modelled, so progression is target-lesion growth only. A
   patient without measurable disease is followed through the same tumour burden, read as
@@ -65,7 +67,7 @@ DEFAULT_HORIZON_WEEKS = 104.0
 """Follow-up of every virtual patient (2 years)."""
 
 # Extra columns of the patients table (beyond trial_columns.PATIENT_COLUMNS).
-MEASURABLE = "measurable"
+MEASURABLE = tc.MEASURABLE
 """True if the patient has measurable disease (target lesions)."""
 BASELINE_SLD = "baseline_sld_mm"
 """Baseline sum of longest diameters (mm)."""
@@ -103,8 +105,8 @@ class TrialSettings:
     arms
         Names of the arms to run; None for all.
     follow_after_progression
-        Simulate every scan up to the horizon, also after progression (SLD for plots and
-        benchmarks); RECIST still counts scans only up to the first PD. Default: stop at PD.
+        Simulate every scan up to the horizon, also after progression (SLD for plots, benchmarks);
+        RECIST still counts scans only up to the first PD. Default: stop at PD.
     """
 
     replicates: int = 200
@@ -156,6 +158,7 @@ class PatientRecord:
     values: dict[str, float] = field(default_factory=dict)
     status: str = tc.OK
     failure_reason: str = ""
+    clinical_progression: bool = False
 
 
 @dataclass
@@ -233,7 +236,7 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         return recist.classify_scans(baseline, read, rules=rules)[-1] == tc.PD
 
     sld = np.full(conduct.scan_weeks.size, np.nan)
-    status, reason = tc.OK, ""
+    status, reason, clinical = tc.OK, "", False
     n_on = int(on_study.sum())
     if n_on:
         dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
@@ -243,18 +246,33 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         except SimulationError as error:
             sld[:] = np.nan
             status, reason = tc.FAILED, str(error)
+    elif spec.analysis.clinical_progression_is_event and conduct.scan_weeks.size:
+        status, reason, clinical = _clinical_progression(simulator, virtual, arm, conduct, rules)
     if status == tc.OK and simulator.retried:
         status, reason = tc.RETRIED, "; ".join(simulator.retried)
     return PatientRecord(
         replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
         baseline_sld_mm=virtual.baseline_sld_mm, sld_mm=sld, body_weight_kg=virtual.body_weight_kg,
         doubling_days=volume_doubling_days(virtual.values["tumour_rate_scale"], virtual.untreated_growth_rate),
-        draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason)
+        draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason,
+        clinical_progression=clinical)
+
+
+def _clinical_progression(simulator: PatientSimulator, virtual, arm: Arm, conduct: Conduct,
+                          rules: recist.RecistRules) -> tuple[str, str, bool]:
+    """``(status, reason, progressed)`` of an early leaver: progressed if its tumour would have shown RECIST
+    progression at the first scan (``progressed_by_first_scan``); that scan is not recorded."""
+    dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
+    try:
+        first = simulator.scans(virtual, dosing, conduct.scan_weeks[:1] * HOURS_PER_WEEK)
+    except SimulationError as error:
+        return tc.FAILED, str(error), False
+    read = assessed_sld(first, virtual.baseline_sld_mm, conduct.measurable)
+    return tc.OK, "", recist.classify_scans(virtual.baseline_sld_mm, read, rules=rules)[-1] == tc.PD
 
 
 def growth_deviate(simulator: PatientSimulator, virtual) -> float:
-    """The patient's standard normal deviate of the growth scale (0 if the growth scale does not
-    vary between patients)."""
+    """The patient's standard normal deviate of the growth scale (0 if it does not vary)."""
     population = simulator.population
     if RATE_SCALE not in population.parameter_ids:
         return 0.0
