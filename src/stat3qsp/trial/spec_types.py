@@ -173,13 +173,13 @@ class Arm:
 
 @dataclass(frozen=True)
 class Citation:
-    """The publication a spec follows."""
+    """The publication a spec follows (``registry_id`` None for an unregistered trial)."""
 
     authors: str
     title: str
     journal: str
     year: int
-    registry_id: str
+    registry_id: str | None = None
     volume: str | None = None
     pages: str | None = None
     doi: str | None = None
