@@ -7,14 +7,12 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
 - **Biology** (:mod:`stat3qsp.trial.population`, :mod:`stat3qsp.trial.patient`): body weight from the spec, the
   distributed parameters of ``models/population.yaml`` centred on the arm's context, accepted when
   plausible; the untreated steady state of the patient's cells is the pre-treatment state.
-- **Trial conduct** (:func:`draw_conduct`): measurable disease with the spec's probability
-  (``population.measurable_disease_fraction``), early discontinuation with the spec's probability
-  on average and uniform time (``early_discontinuation``), informative where
-  ``models/population.yaml`` says so (``informative_dropout``: fast growers leave more often,
-  :func:`stat3qsp.trial.population.dropout_probability`), and scans at the spec's schedule shifted by a
-  uniform scan window (``models/population.yaml``, ``scan_window_weeks``). Under the spec's
-  ``analysis.early_clinical_progression: event``, an early leaver whose tumour, followed on to the first
-  scan, would have progressed there is a clinical progression (a PFS event when leaving); others censored.
+- **Trial conduct** (:func:`draw_conduct`): measurable disease (``population.measurable_disease_fraction``),
+  early discontinuation with the spec's probability on average, uniform in time and before the patient's
+  own first scan (``early_discontinuation``), informative where ``models/population.yaml`` says so (fast
+  growers leave more often, :func:`stat3qsp.trial.population.dropout_probability`), scans at the spec's
+  schedule shifted by a uniform scan window (``scan_window_weeks``). Under ``analysis.early_clinical_progression:
+  event`` an early leaver whose tumour would have progressed at the first scan has a PFS event when leaving.
 - **Assessment** (:mod:`stat3qsp.trial.recist`): RECIST 1.1 with the spec's thresholds and censoring on
   the simulated SLD. New lesions are not modelled, so progression is target-lesion growth only. A
   patient without measurable disease is followed through the same tumour burden, read as
@@ -187,12 +185,14 @@ def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Ge
     early = spec.early_discontinuation
     leaves = bool(rng.random() < dropout_probability(early.fraction, population.dropout_growth_log_odds,
                                                      growth_deviate))
-    leave_time = float(rng.uniform(early.time_min_weeks, early.time_max_weeks))
+    share = float(rng.random())
     low, high = population.scan_window_weeks
     scans = scheduled + rng.uniform(low, high, size=scheduled.size)
     if scans.size and (scans[0] <= 0 or np.any(np.diff(scans) <= 0)):
         raise InputError(f"scan window {population.scan_window_weeks} weeks gives scan times {scans.tolist()}; "
                          "accepted: a window narrower than the scan interval and the first scan")
+    last = min(early.time_max_weeks, float(scans[0])) if scans.size else early.time_max_weeks  # leave before it
+    leave_time = early.time_min_weeks + share * max(0.0, last - early.time_min_weeks)
     return Conduct(measurable, leave_time if leaves else np.nan, scans)
 
 
