@@ -93,7 +93,7 @@ def test_trial_endpoints_per_replicate_and_arm():
     ])
     table = ep.trial_endpoints(patients)
     assert list(table.columns) == list(tc.ENDPOINT_COLUMNS)
-    assert len(table) == 2 * len(tc.ENDPOINT_NAMES)
+    assert len(table) == 2 * len(tc.TREATED_ENDPOINT_NAMES)
     value = table.set_index([tc.REPLICATE, tc.ENDPOINT])[tc.VALUE]
     assert value[(0, tc.ORR)] == pytest.approx(2 / 5)
     assert value[(0, tc.CBR)] == pytest.approx(3 / 5)

@@ -170,7 +170,8 @@ def test_vectorised_matches_per_patient():
     table = assess_patients(baseline, weeks, sld, new_lesion=new, death_weeks=death,
                             discontinuation_weeks=disc, rules=CONFIRM)
     assert list(table.columns) == [tc.PFS_WEEKS, tc.EVENT, tc.BEST_RESPONSE, tc.BEST_PCT_CHANGE,
-                                   tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.N_SCANS, tc.RESPONSE_WEEKS]
+                                   tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.N_SCANS, tc.RESPONSE_WEEKS,
+                                   tc.CLINICAL_PROGRESSION]
     for i in range(n):
         one = assess_patient(baseline[i], weeks, sld[i], new_lesion=new[i],
                              death_weeks=None if math.isnan(death[i]) else death[i],

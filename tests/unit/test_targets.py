@@ -23,8 +23,10 @@ def test_project_targets_never_use_nct02066532_outcomes():
     growth = targets[0]
     assert (str(growth.spec_path), growth.arm, growth.endpoint, growth.observed) == (
         EGF, "lapatinib_monotherapy", tc.MEDIAN_PFS_WEEKS, 8.1)
-    nct = [t for t in targets if "NCT02066532" in str(t.spec_path)]
-    assert [t.arm for t in nct] == ["trastuzumab_first_line"]  # Vogel 2002's external arm only
+    assert not [t for t in targets if "NCT02066532" in str(t.spec_path)]  # validation only
+    kill = targets[1]
+    assert (str(kill.spec_path), kill.arm, kill.endpoint, kill.observed) == (
+        "trials/vogel2002.yaml", "trastuzumab_standard_dose", tc.ORR, 0.35)  # Vogel 2002, its own spec
     assert all(t.accepted is not None for t in targets if t.kind == "plausibility")
 
 
@@ -62,7 +64,7 @@ def test_a_validation_endpoint_is_refused_as_a_target(tmp_path):
     path = tmp_path / "targets.yaml"
     path.write_text(yaml.safe_dump({
         "growth": {"spec": "trials/NCT02066532.yaml", "arm": "ruxolitinib_trastuzumab", "endpoint": "median_pfs_weeks"},
-        "kill": {"spec": "trials/NCT02066532.yaml", "arm": "trastuzumab_first_line", "endpoint": "orr"}}))
+        "kill": {"spec": "trials/vogel2002.yaml", "arm": "trastuzumab_standard_dose", "endpoint": "orr"}}))
     with pytest.raises(InputError, match="role calibration"):
         ct.read_targets(path)
     path.write_text(yaml.safe_dump({"growth": {"spec": EGF}}))

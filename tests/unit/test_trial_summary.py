@@ -49,10 +49,10 @@ def test_data_roles_of_the_project_calibrate_on_external_data_and_validate_on_th
     roles = data_roles(SPEC, table)
     calibration = roles[roles[tc.ROLE] == "calibration"]
     assert calibration[tc.USED_FOR].str.contains("tumour_kill_scale").any()
-    assert calibration[tc.DATA].str.contains("trastuzumab_first_line: orr").any()
+    assert not calibration[tc.DATA].str.contains("NCT02066532").any()
     validation = roles[roles[tc.ROLE] == "validation"][tc.DATA]
     combination = validation.str.startswith("NCT02066532 ruxolitinib_trastuzumab")
-    assert combination.sum() == 4 and validation[~combination].str.startswith("NCT02066532 historical_control").all()
+    assert combination.sum() == 6 and validation[~combination].str.startswith("NCT02066532 historical_control").all()
 
 
 def test_predicted_vs_observed_says_yes_no_and_formats_rates_in_percent():

@@ -42,10 +42,19 @@ def test_real_spec_validates_and_parses():
     assert {e.role for e in main.endpoints} == {"validation"}
     assert main.endpoint(tc.PFS_6MO).approximate and main.endpoint(tc.PFS_6MO).lo is None
     assert spec.arm("historical_control").endpoint(tc.MEDIAN_PFS_WEEKS).role == "validation"  # not fitted any more
-    first_line = spec.arm("trastuzumab_first_line")  # Vogel 2002: calibrates the tumour kill scale
+    assert spec.analysis.clinical_progression_is_event and spec.analysis.populations == ("treated", "evaluable")
+    assert main.endpoint(tc.ORR_EVALUABLE).observed == 0.0714 and main.endpoint(tc.ORR_EVALUABLE).n == 14
+
+
+def test_vogel_spec_has_its_own_conduct_and_calibrates_the_kill_scale():
+    spec = load_trial_spec("trials/vogel2002.yaml")  # Vogel 2002: calibrates the tumour kill scale
+    first_line = spec.arm("trastuzumab_standard_dose")
+    assert spec.citation.registry_id is None and spec.citation.pmid == "11821453"
     assert (first_line.context, first_line.counterfactual, first_line.drugs[0].interval.days) == ("her2_amplified",
                                                                                                   False, 7)
-    assert [(e.name, e.role) for e in first_line.endpoints] == [(tc.ORR, "calibration")]
+    assert [(e.name, e.role) for e in first_line.endpoints] == [(tc.ORR, "calibration"), (tc.CBR, "validation")]
+    assert spec.assessment.scan_weeks(40.0).tolist() == [8.0, 16.0, 24.0, 32.0, 40.0]
+    assert spec.early_discontinuation.fraction == 0.0 and spec.recist.confirmation_required
 
 
 def test_counterfactual_arms():

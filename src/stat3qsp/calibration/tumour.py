@@ -10,7 +10,7 @@ scales of ``models/tumour/sld.ant``::
   monotherapy arm of EGF104900, scan-dated, :mod:`stat3qsp.calibration.targets`);
 - ``tumour_kill_scale`` ``k`` (drug effect, Claret's KD), fitted to the objective response rate of
   first-line trastuzumab monotherapy (Vogel et al. 2002; arm :data:`KILL_CALIBRATION_ARM` of
-  trials/NCT02066532.yaml, trastuzumab-sensitive HER2-amplified disease).
+  trials/vogel2002.yaml, trastuzumab-sensitive HER2-amplified disease).
 
 The observed results of NCT02066532 itself are never used: they are validation data.
 
@@ -68,8 +68,8 @@ CALIBRATION_ARM = "historical_control"
 """Arm of trials/NCT02066532.yaml standing for the design's historical control (single-agent
 HER2-directed therapy after trastuzumab); no longer a calibration target (the growth scale is
 fitted on the EGF104900 lapatinib arm itself), kept as the sensitivity analyses' control arm."""
-KILL_CALIBRATION_ARM = "trastuzumab_first_line"
-"""Arm of the trial spec whose ORR (role calibration) calibrates the kill scale."""
+KILL_CALIBRATION_ARM = "trastuzumab_standard_dose"
+"""Arm of trials/vogel2002.yaml whose ORR (role calibration) calibrates the kill scale."""
 CALIBRATION_SEED = 20100301
 """Seed of the calibration patients (fixed; independent of trial seeds)."""
 GRID_WEEKS = 1.0
@@ -79,7 +79,7 @@ PROBE_KILL_SCALE = 0.01
 small enough that SLD stays far from floating-point underflow)."""
 CALIBRATION_NOTE = ("calibration targets (calibration/tumour/targets.yaml) are matched without trial conduct "
                     "(stat3qsp.calibration.targets): EGF104900 lapatinib_monotherapy's median PFS at its scheduled scans "
-                    "without scan window, trastuzumab_first_line's ORR by continuous assessment; as predicted here, with "
+                    "without scan window, Vogel 2002's trastuzumab ORR by continuous assessment; as predicted here, with "
                     "the spec's scan window and early discontinuation, they are not exactly what was fitted")
 """Header note of every endpoints table of a spec with calibration arms."""
 

@@ -50,7 +50,7 @@ def assess(records: list[PatientRecord], spec: TrialSpec) -> tuple[pd.DataFrame,
     return patients, pd.DataFrame(rows, columns=list(SLD_COLUMNS))
 
 
-_NULLABLE_OUTCOMES = (tc.EVENT, tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.N_SCANS)
+_NULLABLE_OUTCOMES = (tc.EVENT, tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.N_SCANS, tc.CLINICAL_PROGRESSION)
 """Boolean and count outcomes, nullable in a patients table with failed patients."""
 
 
@@ -63,8 +63,12 @@ def _outcomes(records: list[PatientRecord], spec: TrialSpec) -> pd.DataFrame:
     scans = np.vstack([r.conduct.scan_weeks for r in records])
     sld = np.vstack([r.sld_mm for r in records])
     discontinuation = np.array([r.conduct.discontinuation_weeks for r in records])
+    clinical = np.array([r.conduct.discontinuation_weeks if r.clinical_progression else np.nan for r in records])
+    if not spec.analysis.clinical_progression_is_event:
+        clinical[:] = np.nan
     return recist.assess_patients(baseline, scans, assessed_sld(sld, baseline, measurable),
-                                  discontinuation_weeks=discontinuation, rules=spec.recist)
+                                  discontinuation_weeks=discontinuation, clinical_progression_weeks=clinical,
+                                  rules=spec.recist)
 
 
 def summarise(patients: pd.DataFrame, spec: TrialSpec, settings: TrialSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,7 +76,7 @@ def summarise(patients: pd.DataFrame, spec: TrialSpec, settings: TrialSettings) 
     from the patients table of :func:`assess` (of all replicates, or of shards concatenated)."""
     from stat3qsp.trial import endpoints as ep  # here, not at the top: the batch workers need no lifelines
 
-    per_replicate = ep.trial_endpoints(patients)
+    per_replicate = ep.trial_endpoints(patients, populations=spec.analysis.populations)
     summary = ep.prediction_summary(per_replicate)
     names = {arm.name for arm in selected_arms(spec, settings)}
     observed = ep.observed_table(spec)

@@ -49,8 +49,12 @@ FAILURE_REASON = "failure_reason"
 attempt and of the retry with tighter integrator settings; for ``retried``, the error of the first
 attempt; empty for ``ok``."""
 
+CLINICAL_PROGRESSION = "clinical_progression"
+"""True if the patient's PFS ends in a clinical progression: off study before the first scan with a
+tumour that would have shown RECIST progression at it, under the spec's analysis rule
+``early_clinical_progression: event`` (:mod:`stat3qsp.trial.recist`, :mod:`stat3qsp.trial.simulate`)."""
 OUTCOME_COLUMNS = (PFS_WEEKS, EVENT, BEST_RESPONSE, BEST_PCT_CHANGE, CLINICAL_BENEFIT, DISCONTINUED_EARLY,
-                   N_SCANS, RESPONSE_WEEKS)
+                   N_SCANS, RESPONSE_WEEKS, CLINICAL_PROGRESSION)
 """The RECIST columns of the patients table (:func:`stat3qsp.recist.assess_patients`), in order."""
 PATIENT_COLUMNS = (REPLICATE, ARM, PATIENT, *OUTCOME_COLUMNS, STATUS, FAILURE_REASON)
 """All columns of the patients table, in order."""
@@ -112,8 +116,29 @@ CBR = "cbr"
 MEDIAN_DOR_WEEKS = "median_dor_weeks"
 """Kaplan-Meier median duration of response in weeks, among responders (CR or PR), from the first
 scan showing the response to progression or censoring; NaN without responders."""
-ENDPOINT_NAMES = (MEDIAN_PFS_WEEKS, PFS_6MO, ORR, CBR, MEDIAN_DOR_WEEKS)
+TREATED_ENDPOINT_NAMES = (MEDIAN_PFS_WEEKS, PFS_6MO, ORR, CBR, MEDIAN_DOR_WEEKS)
+"""Endpoints of the treated population (every patient of the arm), in reporting order."""
+ORR_EVALUABLE = "orr_evaluable"
+"""ORR among the response-evaluable patients: measurable disease and at least one counted
+post-baseline scan (population ``evaluable``)."""
+CBR_EVALUABLE = "cbr_evaluable"
+"""CBR among the response-evaluable patients (as :data:`ORR_EVALUABLE`)."""
+EVALUABLE_ENDPOINT_NAMES = (ORR_EVALUABLE, CBR_EVALUABLE)
+"""Endpoints of the evaluable population, computed when the spec's analysis lists it."""
+ENDPOINT_NAMES = TREATED_ENDPOINT_NAMES + EVALUABLE_ENDPOINT_NAMES
 """All endpoint names, in reporting order."""
+RATE_ENDPOINT_NAMES = (PFS_6MO, ORR, CBR, ORR_EVALUABLE, CBR_EVALUABLE)
+"""Endpoints that are fractions."""
+# --- analysis populations (spec field analysis.populations) -----------------------------------
+TREATED = "treated"
+"""Every patient of the arm (Kearney 2021: all patients, whatever their compliance)."""
+EVALUABLE = "evaluable"
+"""Patients with measurable disease and at least one counted post-baseline scan (RECIST response-
+evaluable; Kearney 2021's 14 of 26)."""
+POPULATIONS = (TREATED, EVALUABLE)
+"""Analysis populations."""
+MEASURABLE = "measurable"
+"""Patients table: True if the patient has measurable disease (target lesions)."""
 
 # --- replicate summary and comparison table ---------------------------------------------------
 PREDICTED = "predicted"

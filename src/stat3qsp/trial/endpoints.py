@@ -162,7 +162,7 @@ def response_durations(pfs_weeks: ArrayLike, events: ArrayLike,
 
 
 def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEKS,
-                    confidence: float = 0.95) -> pd.DataFrame:
+                    confidence: float = 0.95, populations: tuple[str, ...] = (tc.TREATED,)) -> pd.DataFrame:
     """Endpoints of every replicate trial and arm in a patients table.
 
     Parameters
@@ -176,6 +176,12 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
         Landmark of ``pfs_6mo`` (26 weeks).
     confidence
         Confidence level of the per-trial intervals.
+    populations
+        Analysis populations (:data:`stat3qsp.trial.columns.POPULATIONS`): ``treated`` gives the
+        endpoints above over every patient; ``evaluable`` adds ``orr_evaluable`` and
+        ``cbr_evaluable``, the ORR and CBR among the patients with measurable disease
+        (``measurable``) and at least one counted scan (``n_scans`` >= 1), columns the table must
+        then have.
 
     Returns
     -------
@@ -183,6 +189,10 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
         Columns :data:`stat3qsp.trial_columns.ENDPOINT_COLUMNS`, one row per replicate, arm and
         endpoint (in :data:`~stat3qsp.trial_columns.ENDPOINT_NAMES` order).
     """
+    evaluable = tc.EVALUABLE in populations
+    if evaluable and not {tc.MEASURABLE, tc.N_SCANS} <= set(patients.columns):
+        raise InputError(f"patients table lacks {tc.MEASURABLE} or {tc.N_SCANS}; accepted: both columns for the "
+                         f"{tc.EVALUABLE!r} population")
     missing = [c for c in _REQUIRED_PATIENT_COLUMNS if c not in patients.columns]
     if missing:
         raise InputError(f"patients table lacks column(s) {', '.join(missing)}; accepted: a table with "
@@ -204,7 +214,17 @@ def trial_endpoints(patients: pd.DataFrame, landmark_weeks: float = PFS_6MO_WEEK
         responders = int(group[tc.BEST_RESPONSE].isin(_RESPONDERS).sum())
         values[tc.MEDIAN_DOR_WEEKS] = _median_dor(group, confidence)
         counts = {tc.MEDIAN_DOR_WEEKS: responders}
-        rows.extend((replicate, arm, name, *values[name], counts.get(name, n), n_failed) for name in tc.ENDPOINT_NAMES)
+        names = list(tc.TREATED_ENDPOINT_NAMES)
+        if evaluable:
+            response = group[group[tc.MEASURABLE].astype(bool) & (group[tc.N_SCANS].astype(float) >= 1)]
+            m = len(response)
+            values[tc.ORR_EVALUABLE] = proportion_ci(int(response[tc.BEST_RESPONSE].isin(_RESPONDERS).sum()), m,
+                                                     confidence)
+            values[tc.CBR_EVALUABLE] = proportion_ci(int(response[tc.CLINICAL_BENEFIT].astype(bool).sum()), m,
+                                                     confidence)
+            counts.update({tc.ORR_EVALUABLE: m, tc.CBR_EVALUABLE: m})
+            names += list(tc.EVALUABLE_ENDPOINT_NAMES)
+        rows.extend((replicate, arm, name, *values[name], counts.get(name, n), n_failed) for name in names)
     return pd.DataFrame(rows, columns=list(tc.ENDPOINT_COLUMNS))
 
 

@@ -35,13 +35,12 @@ from numpy.typing import ArrayLike
 
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
-from stat3qsp.trial.recist_inputs import (_check_baseline, _check_times, _as_flags, _per_patient, _optional)
+from stat3qsp.trial.recist_inputs import (_check_baseline, _check_times, _as_flags, _per_patient, _optional, _confirm,
+                                         _CODE_CR, _CODE_PR, _CODE_SD, _CODE_PD, _CODE_NONE)
 
 _TOL = 1e-9
 """Absolute tolerance (mm, weeks) on inclusive boundaries, to absorb floating-point rounding."""
 
-_CODE_CR, _CODE_PR, _CODE_SD, _CODE_PD = 0, 1, 2, 3
-_CODE_NONE = -1
 _LABELS = np.array([tc.CR, tc.PR, tc.SD, tc.PD, tc.NE], dtype=object)
 """Label per code; index -1 (no counted scan) maps to NE."""
 
@@ -171,7 +170,7 @@ def classify_scans(baseline_mm: float, sld_mm: ArrayLike, new_lesion: ArrayLike 
 
 def assess_patient(baseline_mm: float, scan_weeks: ArrayLike, sld_mm: ArrayLike, *,
                    new_lesion: ArrayLike | None = None, death_weeks: float | None = None,
-                   discontinuation_weeks: float | None = None,
+                   discontinuation_weeks: float | None = None, clinical_progression_weeks: float | None = None,
                    rules: RecistRules = RecistRules()) -> PatientAssessment:
     """RECIST outcome of one patient; see :func:`assess_patients` for the rules.
 
@@ -189,6 +188,8 @@ def assess_patient(baseline_mm: float, scan_weeks: ArrayLike, sld_mm: ArrayLike,
         Time of death on study, or None.
     discontinuation_weeks
         Time the patient went off study (last follow-up), or None if still on study.
+    clinical_progression_weeks
+        Time of a clinical progression (without a PD scan) counted as a PFS event, or None.
     rules
         RECIST thresholds.
 
@@ -199,7 +200,8 @@ def assess_patient(baseline_mm: float, scan_weeks: ArrayLike, sld_mm: ArrayLike,
     sld = np.asarray(sld_mm, dtype=float)[None, :]
     table, codes = _assess(np.array([baseline_mm], dtype=float), np.asarray(scan_weeks, dtype=float), sld,
                            None if new_lesion is None else np.asarray(new_lesion)[None, :],
-                           _optional(death_weeks), _optional(discontinuation_weeks), rules)
+                           _optional(death_weeks), _optional(discontinuation_weeks), rules,
+                           _optional(clinical_progression_weeks))
     row = table.iloc[0]
     return PatientAssessment(
         responses=tuple(None if c == _CODE_NONE else str(_LABELS[c]) for c in codes[0]),
@@ -224,6 +226,7 @@ def progression_free_survival(baseline_mm: float, scan_weeks: ArrayLike, sld_mm:
 def assess_patients(baseline_mm: ArrayLike, scan_weeks: ArrayLike, sld_mm: ArrayLike, *,
                     new_lesion: ArrayLike | None = None, death_weeks: ArrayLike | None = None,
                     discontinuation_weeks: ArrayLike | None = None,
+                    clinical_progression_weeks: ArrayLike | None = None,
                     rules: RecistRules = RecistRules()) -> pd.DataFrame:
     """RECIST outcomes of many patients at once (vectorised over patients).
 
@@ -241,7 +244,9 @@ def assess_patients(baseline_mm: ArrayLike, scan_weeks: ArrayLike, sld_mm: Array
     - **Censoring** without an event: at the last progression-free counted scan; a patient with no
       counted scan (off study before the first scan) is censored at last follow-up, taken to be
       ``discontinuation_weeks`` (Kearney 2021, statistical analysis). Clinical progression without a
-      PD scan is therefore censored, as in the paper.
+      PD scan is censored too, unless it is given in ``clinical_progression_weeks``: then it is a PFS
+      event at that time, like a death on study (``clinical_progression`` True when it is the event;
+      the trial spec's ``analysis.early_clinical_progression``, :mod:`stat3qsp.trial.simulate`).
     - **Clinical benefit**: best response CR or PR, or SD with a counted progression-free scan
       strictly later than ``rules.cbr_min_sd_weeks`` (SD duration measured from registration,
       RECIST 1.1, 'Duration of stable disease').
@@ -264,6 +269,9 @@ def assess_patients(baseline_mm: ArrayLike, scan_weeks: ArrayLike, sld_mm: Array
         Time of death per patient, shape ``(n,)``, NaN if alive (default: nobody died).
     discontinuation_weeks
         Time off study per patient, shape ``(n,)``, NaN if still on study (default: all on study).
+    clinical_progression_weeks
+        Time of a clinical progression counted as an event per patient, shape ``(n,)``, NaN for none
+        (default: none); like a death, it counts only at or before ``discontinuation_weeks``.
     rules
         RECIST thresholds.
 
@@ -271,8 +279,9 @@ def assess_patients(baseline_mm: ArrayLike, scan_weeks: ArrayLike, sld_mm: Array
     -------
     pandas.DataFrame
         One row per patient (index 0..n-1) with columns ``pfs_weeks, event, best_response,
-        best_pct_change, clinical_benefit, discontinued_early, n_scans, response_weeks`` (names in
-        :mod:`stat3qsp.trial.columns`). The caller adds replicate, arm and patient.
+        best_pct_change, clinical_benefit, discontinued_early, n_scans, response_weeks,
+        clinical_progression`` (names in :mod:`stat3qsp.trial.columns`). The caller adds replicate,
+        arm and patient.
 
     Raises
     ------
@@ -287,20 +296,24 @@ def assess_patients(baseline_mm: ArrayLike, scan_weeks: ArrayLike, sld_mm: Array
         raise InputError(f"sld_mm has shape {sld.shape}; accepted: (n_patients, n_scans) = ({n}, m)")
     death = _per_patient(death_weeks, n, "death_weeks")
     disc = _per_patient(discontinuation_weeks, n, "discontinuation_weeks")
+    clinical = _per_patient(clinical_progression_weeks, n, "clinical_progression_weeks")
     new = None if new_lesion is None else np.asarray(new_lesion)
-    table, _ = _assess(base, np.asarray(scan_weeks, dtype=float), sld, new, death, disc, rules)
+    table, _ = _assess(base, np.asarray(scan_weeks, dtype=float), sld, new, death, disc, rules, clinical)
     return table
 
 
 def _assess(base: np.ndarray, scan_weeks: np.ndarray, sld: np.ndarray, new_lesion: np.ndarray | None,
-            death: np.ndarray, disc: np.ndarray, rules: RecistRules) -> tuple[pd.DataFrame, np.ndarray]:
+            death: np.ndarray, disc: np.ndarray, rules: RecistRules,
+            clinical: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Core of :func:`assess_patients`; also returns the per-scan codes of counted scans."""
     n, m = sld.shape
     base = _check_baseline(base)
     times = _check_times(scan_weeks, (n, m))
+    clinical = np.full(n, np.nan) if clinical is None else clinical
     if np.any(sld < 0):
         raise InputError("sld_mm has negative values; accepted: SLD >= 0 mm, NaN for a scan not done")
-    for name, values in (("death_weeks", death), ("discontinuation_weeks", disc)):
+    for name, values in (("death_weeks", death), ("discontinuation_weeks", disc),
+                         ("clinical_progression_weeks", clinical)):
         if np.any(values < 0):
             raise InputError(f"{name} has negative values; accepted: weeks >= 0 or NaN")
     new = _as_flags(new_lesion, (n, m), "new_lesion")
@@ -318,7 +331,9 @@ def _assess(base: np.ndarray, scan_weeks: np.ndarray, sld: np.ndarray, new_lesio
     rows = np.arange(n)
     t_pd = np.where(is_pd.any(axis=1), times[rows, is_pd.argmax(axis=1)] if m else np.inf, np.inf)
     death_counts = ~np.isnan(death) & ~(disc < death)
-    t_event = np.minimum(t_pd, np.where(death_counts, death, np.inf))
+    clinical_counts = ~np.isnan(clinical) & ~(disc < clinical)
+    t_clinical = np.where(clinical_counts, clinical, np.inf)
+    t_event = np.minimum(np.minimum(t_pd, np.where(death_counts, death, np.inf)), t_clinical)
     event = np.isfinite(t_event)
     progression_free = counted & ~is_pd
     has_pf = progression_free.any(axis=1)
@@ -352,6 +367,7 @@ def _assess(base: np.ndarray, scan_weeks: np.ndarray, sld: np.ndarray, new_lesio
         tc.DISCONTINUED_EARLY: n_scans == 0,
         tc.N_SCANS: n_scans,
         tc.RESPONSE_WEEKS: onset.astype(float),
+        tc.CLINICAL_PROGRESSION: np.isfinite(t_clinical) & (t_clinical == t_event),
     })
     return table, codes
 
@@ -370,24 +386,3 @@ def _classify(base: np.ndarray, sld: np.ndarray, new: np.ndarray, done: np.ndarr
         partial = sld <= base[:, None] * (1.0 + rules.pr_threshold_percent / 100.0) + _TOL
     codes = np.select([progression, complete, partial], [_CODE_PD, _CODE_CR, _CODE_PR], default=_CODE_SD)
     return np.where(done, codes, _CODE_NONE)
-
-
-def _confirm(codes: np.ndarray, times: np.ndarray, min_weeks: float) -> np.ndarray:
-    """Downgrade unconfirmed CR/PR (RECIST 1.1, 'Confirmation').
-
-    A response at scan j is confirmed by the best counted response at a later scan at least
-    ``min_weeks`` later; the confirmed level is the worse of the two (CR then PR counts as PR). A
-    CR or PR without a CR/PR confirmation counts as SD.
-    """
-    confirmed = codes.copy()
-    worst = len(_LABELS)
-    for j in range(codes.shape[1]):
-        responding = (codes[:, j] == _CODE_CR) | (codes[:, j] == _CODE_PR)
-        later = codes[:, j + 1:]
-        eligible = (later != _CODE_NONE) & (times[:, j + 1:] - times[:, [j]] >= min_weeks - _TOL)
-        best_later = np.where(eligible, later, worst).min(axis=1, initial=worst)
-        level = np.where(best_later <= _CODE_PR, np.maximum(codes[:, j], best_later), _CODE_SD)
-        confirmed[:, j] = np.where(responding, level, codes[:, j])
-    return confirmed
-
-

@@ -45,3 +45,33 @@ def _per_patient(values: ArrayLike | None, n: int, name: str) -> np.ndarray:
 
 def _optional(value: float | None) -> np.ndarray:
     return np.array([np.nan if value is None else float(value)])
+
+
+_CODE_CR, _CODE_PR, _CODE_SD, _CODE_PD = 0, 1, 2, 3
+_CODE_NONE = -1
+"""Per-scan response codes of :mod:`stat3qsp.trial.recist` (-1: scan not counted)."""
+_N_CODES = 5
+"""Number of response labels (CR, PR, SD, PD, NE)."""
+_TOL_CONFIRM = 1e-9
+"""Tolerance (weeks) on the confirmation interval, as recist's ``_TOL``."""
+
+
+def _confirm(codes: np.ndarray, times: np.ndarray, min_weeks: float) -> np.ndarray:
+    """Downgrade unconfirmed CR/PR (RECIST 1.1, 'Confirmation').
+
+    A response at scan j is confirmed by the best counted response at a later scan at least
+    ``min_weeks`` later; the confirmed level is the worse of the two (CR then PR counts as PR). A
+    CR or PR without a CR/PR confirmation counts as SD.
+    """
+    confirmed = codes.copy()
+    worst = _N_CODES
+    for j in range(codes.shape[1]):
+        responding = (codes[:, j] == _CODE_CR) | (codes[:, j] == _CODE_PR)
+        later = codes[:, j + 1:]
+        eligible = (later != _CODE_NONE) & (times[:, j + 1:] - times[:, [j]] >= min_weeks - _TOL_CONFIRM)
+        best_later = np.where(eligible, later, worst).min(axis=1, initial=worst)
+        level = np.where(best_later <= _CODE_PR, np.maximum(codes[:, j], best_later), _CODE_SD)
+        confirmed[:, j] = np.where(responding, level, codes[:, j])
+    return confirmed
+
+

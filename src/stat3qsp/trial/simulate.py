@@ -7,12 +7,12 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
 - **Biology** (:mod:`stat3qsp.trial.population`, :mod:`stat3qsp.trial.patient`): body weight from the spec, the
   distributed parameters of ``models/population.yaml`` centred on the arm's context, accepted when
   plausible; the untreated steady state of the patient's cells is the pre-treatment state.
-- **Trial conduct** (:func:`draw_conduct`): measurable disease with the spec's probability
-  (``population.measurable_disease_fraction``), early discontinuation with the spec's probability
-  on average and uniform time (``early_discontinuation``), informative where
-  ``models/population.yaml`` says so (``informative_dropout``: fast growers leave more often,
-  :func:`stat3qsp.trial.population.dropout_probability`), and scans at the spec's schedule shifted by a
-  uniform scan window (``models/population.yaml``, ``scan_window_weeks``).
+- **Trial conduct** (:func:`draw_conduct`): measurable disease (``population.measurable_disease_fraction``),
+  early discontinuation with the spec's probability on average, uniform in time and before the patient's
+  own first scan (``early_discontinuation``), informative where ``models/population.yaml`` says so (fast
+  growers leave more often, :func:`stat3qsp.trial.population.dropout_probability`), scans at the spec's
+  schedule shifted by a uniform scan window (``scan_window_weeks``). Under ``analysis.early_clinical_progression:
+  event`` an early leaver whose tumour would have progressed at the first scan has a PFS event when leaving.
 - **Assessment** (:mod:`stat3qsp.trial.recist`): RECIST 1.1 with the spec's thresholds and censoring on
   the simulated SLD. New lesions are not modelled, so progression is target-lesion growth only. A
   patient without measurable disease is followed through the same tumour burden, read as
@@ -65,7 +65,7 @@ DEFAULT_HORIZON_WEEKS = 104.0
 """Follow-up of every virtual patient (2 years)."""
 
 # Extra columns of the patients table (beyond trial_columns.PATIENT_COLUMNS).
-MEASURABLE = "measurable"
+MEASURABLE = tc.MEASURABLE
 """True if the patient has measurable disease (target lesions)."""
 BASELINE_SLD = "baseline_sld_mm"
 """Baseline sum of longest diameters (mm)."""
@@ -103,8 +103,8 @@ class TrialSettings:
     arms
         Names of the arms to run; None for all.
     follow_after_progression
-        Simulate every scan up to the horizon, also after progression (SLD for plots and
-        benchmarks); RECIST still counts scans only up to the first PD. Default: stop at PD.
+        Simulate every scan up to the horizon, also after progression (SLD for plots, benchmarks);
+        RECIST still counts scans only up to the first PD. Default: stop at PD.
     """
 
     replicates: int = 200
@@ -156,6 +156,7 @@ class PatientRecord:
     values: dict[str, float] = field(default_factory=dict)
     status: str = tc.OK
     failure_reason: str = ""
+    clinical_progression: bool = False
 
 
 @dataclass
@@ -184,12 +185,14 @@ def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Ge
     early = spec.early_discontinuation
     leaves = bool(rng.random() < dropout_probability(early.fraction, population.dropout_growth_log_odds,
                                                      growth_deviate))
-    leave_time = float(rng.uniform(early.time_min_weeks, early.time_max_weeks))
+    share = float(rng.random())
     low, high = population.scan_window_weeks
     scans = scheduled + rng.uniform(low, high, size=scheduled.size)
     if scans.size and (scans[0] <= 0 or np.any(np.diff(scans) <= 0)):
         raise InputError(f"scan window {population.scan_window_weeks} weeks gives scan times {scans.tolist()}; "
                          "accepted: a window narrower than the scan interval and the first scan")
+    last = min(early.time_max_weeks, float(scans[0])) if scans.size else early.time_max_weeks  # leave before it
+    leave_time = early.time_min_weeks + share * max(0.0, last - early.time_min_weeks)
     return Conduct(measurable, leave_time if leaves else np.nan, scans)
 
 
@@ -233,7 +236,7 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         return recist.classify_scans(baseline, read, rules=rules)[-1] == tc.PD
 
     sld = np.full(conduct.scan_weeks.size, np.nan)
-    status, reason = tc.OK, ""
+    status, reason, clinical = tc.OK, "", False
     n_on = int(on_study.sum())
     if n_on:
         dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
@@ -243,18 +246,33 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         except SimulationError as error:
             sld[:] = np.nan
             status, reason = tc.FAILED, str(error)
+    elif spec.analysis.clinical_progression_is_event and conduct.scan_weeks.size:
+        status, reason, clinical = _clinical_progression(simulator, virtual, arm, conduct, rules)
     if status == tc.OK and simulator.retried:
         status, reason = tc.RETRIED, "; ".join(simulator.retried)
     return PatientRecord(
         replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
         baseline_sld_mm=virtual.baseline_sld_mm, sld_mm=sld, body_weight_kg=virtual.body_weight_kg,
         doubling_days=volume_doubling_days(virtual.values["tumour_rate_scale"], virtual.untreated_growth_rate),
-        draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason)
+        draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason,
+        clinical_progression=clinical)
+
+
+def _clinical_progression(simulator: PatientSimulator, virtual, arm: Arm, conduct: Conduct,
+                          rules: recist.RecistRules) -> tuple[str, str, bool]:
+    """``(status, reason, progressed)`` of an early leaver: progressed if its tumour would have shown RECIST
+    progression at the first scan (``progressed_by_first_scan``); that scan is not recorded."""
+    dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
+    try:
+        first = simulator.scans(virtual, dosing, conduct.scan_weeks[:1] * HOURS_PER_WEEK)
+    except SimulationError as error:
+        return tc.FAILED, str(error), False
+    read = assessed_sld(first, virtual.baseline_sld_mm, conduct.measurable)
+    return tc.OK, "", recist.classify_scans(virtual.baseline_sld_mm, read, rules=rules)[-1] == tc.PD
 
 
 def growth_deviate(simulator: PatientSimulator, virtual) -> float:
-    """The patient's standard normal deviate of the growth scale (0 if the growth scale does not
-    vary between patients)."""
+    """The patient's standard normal deviate of the growth scale (0 if it does not vary)."""
     population = simulator.population
     if RATE_SCALE not in population.parameter_ids:
         return 0.0

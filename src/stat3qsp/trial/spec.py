@@ -32,7 +32,7 @@ from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.trial.recist import RecistRules
-from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, ObservedKM, Citation, RegistryRecord, BodyWeight, Population, Design, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec)
+from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, ObservedKM, Citation, RegistryRecord, BodyWeight, Population, Design, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec, Analysis)
 
 SCHEMA_PATH = Path(str(resources.files("stat3qsp.trial") / "schema.yaml"))
 """The trial-spec JSON Schema, ``src/stat3qsp/trial/schema.yaml`` in the source tree."""
@@ -51,7 +51,7 @@ _TIME_UNITS: dict[str, float] = {
 """Accepted time units -> hours per unit."""
 
 _QUANTITY = re.compile(r"^\s*(?P<amount>[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$")
-_RATE_ENDPOINTS = (tc.PFS_6MO, tc.ORR, tc.CBR)
+_RATE_ENDPOINTS = tc.RATE_ENDPOINT_NAMES
 _RATE_TOLERANCE = 0.005
 """Largest accepted difference between a rate and count/n (rates are reported rounded)."""
 
@@ -174,7 +174,39 @@ def _build(d: Mapping[str, Any]) -> TrialSpec:
         early_discontinuation=_early_discontinuation(d["early_discontinuation"]),
         arms=arms, purpose=d.get("purpose", "replication"),
         registry_record=RegistryRecord(**d["registry_record"]) if "registry_record" in d else None,
-        follow_up=parse_interval(d["follow_up"], "$.follow_up") if "follow_up" in d else None)
+        follow_up=parse_interval(d["follow_up"], "$.follow_up") if "follow_up" in d else None,
+        analysis=_analysis(d.get("analysis"), arms))
+
+
+_EARLY_RULES = ("event", "censored")
+_PROGRESSION_MODELS = ("progressed_by_first_scan",)
+
+
+def _analysis(a: Mapping[str, Any] | None, arms: tuple[Arm, ...]) -> Analysis:
+    """The analysis section (schema-checked), checked beyond the schema: ``treated`` listed, known
+    rule and model (also when built without the schema), and evaluable endpoints observed only when
+    the evaluable population is analysed."""
+    where = "$.analysis"
+    analysis = Analysis() if a is None else Analysis(
+        early_clinical_progression=a["early_clinical_progression"], model=a["clinical_progression_model"],
+        populations=tuple(a["populations"]), source=a["source"])
+    if analysis.early_clinical_progression not in _EARLY_RULES:
+        raise InputError(f"{where}.early_clinical_progression: {analysis.early_clinical_progression!r} is not "
+                         f"accepted; accepted: one of {', '.join(_EARLY_RULES)}")
+    if analysis.model not in _PROGRESSION_MODELS:
+        raise InputError(f"{where}.clinical_progression_model: {analysis.model!r} is not accepted; accepted: "
+                         f"one of {', '.join(_PROGRESSION_MODELS)}")
+    unknown = [p for p in analysis.populations if p not in tc.POPULATIONS]
+    if unknown or tc.TREATED not in analysis.populations or len(set(analysis.populations)) < len(analysis.populations):
+        raise InputError(f"{where}.populations: {list(analysis.populations)!r}; accepted: {tc.TREATED!r}, "
+                         f"optionally with {tc.EVALUABLE!r}, each once")
+    if tc.EVALUABLE not in analysis.populations:
+        for i, arm in enumerate(arms):
+            named = [e.name for e in arm.endpoints if e.name in tc.EVALUABLE_ENDPOINT_NAMES]
+            if named:
+                raise InputError(f"$.arms[{i}].endpoints.{named[0]}: an endpoint of the evaluable population, "
+                                 f"which {where}.populations does not list; accepted: add {tc.EVALUABLE!r} there")
+    return analysis
 
 
 def _population(p: Mapping[str, Any]) -> Population:

@@ -173,13 +173,13 @@ class Arm:
 
 @dataclass(frozen=True)
 class Citation:
-    """The publication a spec follows."""
+    """The publication a spec follows (``registry_id`` None for an unregistered trial)."""
 
     authors: str
     title: str
     journal: str
     year: int
-    registry_id: str
+    registry_id: str | None = None
     volume: str | None = None
     pages: str | None = None
     doi: str | None = None
@@ -309,6 +309,23 @@ class EarlyDiscontinuation:
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """The spec's ``analysis``: whether early clinical progression is a PFS event (``event``) or
+    censored (``censored``), which early leavers are clinical progressions (``model``), and the
+    analysis populations (``treated``, optionally ``evaluable``) whose endpoints are computed."""
+
+    early_clinical_progression: str = "censored"
+    model: str = "progressed_by_first_scan"
+    populations: tuple[str, ...] = ("treated",)
+    source: str = "default: no analysis section in the spec"
+
+    @property
+    def clinical_progression_is_event(self) -> bool:
+        """True if an early clinical progression ends PFS in an event."""
+        return self.early_clinical_progression == "event"
+
+
+@dataclass(frozen=True)
 class TrialSpec:
     """A validated, parsed trial specification.
 
@@ -331,6 +348,7 @@ class TrialSpec:
     purpose: str = "replication"
     registry_record: RegistryRecord | None = None
     follow_up: Interval | None = None
+    analysis: Analysis = Analysis()
 
     @property
     def forward_prediction(self) -> bool:
