@@ -30,7 +30,7 @@ full:
 
 test: $(STAMP)
 	$(BIN)/ruff check --select F --quiet src tests benchmarks
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=15
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules
 
