@@ -40,7 +40,7 @@ from stat3qsp.calibration.store import signalling_evaluation
 from stat3qsp.errors import InputError
 from stat3qsp.hypotheses import analysis
 from stat3qsp.hypotheses import columns as hc
-from stat3qsp.hypotheses.scoring import bootstrap_endpoints, km_median, score_endpoints
+from stat3qsp.hypotheses.scoring import SCORED_ENDPOINTS, bootstrap_endpoints, km_median, score_endpoints
 from stat3qsp.io.paths import check_output_folder
 from stat3qsp.io.tables import atomic_folder, write_table_atomic, write_text_atomic
 from stat3qsp.hypotheses.summary import summary_html
@@ -137,7 +137,8 @@ def evaluate(name: str, modules: tuple[str, ...], folder: Path, spec: TrialSpec,
     overrides = spec_overrides(spec, folder, modules)
     patients, sld = simulate_pool(folder, spec, (SCORED_ARM, CONTROL_ARM), settings, overrides)
     scored = spec.arm(SCORED_ARM)
-    observed = {e.name: float(e.observed) for e in scored.endpoints}
+    # The treated-population endpoints (SCORED_ENDPOINTS); the evaluable ones are not bootstrapped yet.
+    observed = {e.name: float(e.observed) for e in scored.endpoints if e.name in SCORED_ENDPOINTS}
     boot = bootstrap_endpoints(patients[patients[tc.ARM] == SCORED_ARM], scored.n_patients, settings.bootstrap,
                                np.random.default_rng(settings.seed))
     scores = score_endpoints(boot, observed, scored.n_patients)

@@ -222,7 +222,7 @@ class UncertaintyRunner:
             records += [simulate_patient(self.simulator, self.spec, arm, replicate, i, s.seed, s.horizon_weeks)
                         for i in range(s.patients or arm.n_patients)]
         patients, _ = assess(records, self.spec)
-        return ep.trial_endpoints(patients).assign(**{sc.UNCERTAINTY: label})
+        return ep.trial_endpoints(patients, populations=self.spec.analysis.populations).assign(**{sc.UNCERTAINTY: label})
 
 
 def _run_replicate(runner: UncertaintyRunner, replicate: int) -> tuple[pd.DataFrame, list[dict]]:
