@@ -160,3 +160,22 @@ def test_profile_interval_of_a_parabola():
     assert low_closed and high_closed
     _, high_open, _, closed = profile_interval(table[table["log10_value"] <= 1.1], 0.0)
     assert not closed and np.log10(high_open) == pytest.approx(1.1)
+
+
+def test_a_fit_on_a_subset_of_datasets_is_completed_for_the_validation(problem_yaml, fast_objective):
+    """The ``fast`` fit estimates the observation parameters of two datasets only; the validation stage
+    fits the others at the fitted model parameters (it refused the estimate before) and never moves a fitted value."""
+    from stat3qsp.calibration.signalling.workflow import _training_vector
+    from stat3qsp.errors import InputError
+
+    training = load_objective(problem_yaml)
+    values = {p: 10.0 ** fast_objective.x_nominal[j] for j, p in enumerate(fast_objective.x_ids)}
+    assert set(values) < set(training.x_ids)
+    x = _training_vector(training, values)
+    for j, pid in enumerate(training.x_ids):
+        if j in training.dynamic:
+            assert x[j] == pytest.approx(np.log10(values[pid]))
+    assert training.nllh(x) <= training.nllh(training.x_nominal) + 1e-9
+    model_parameter = training.x_ids[training.dynamic[0]]
+    with pytest.raises(InputError, match=model_parameter):
+        _training_vector(training, {p: v for p, v in values.items() if p != model_parameter})
