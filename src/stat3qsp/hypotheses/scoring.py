@@ -28,6 +28,7 @@ import pandas as pd
 
 from stat3qsp.errors import InputError
 from stat3qsp.trial import columns as tc
+from stat3qsp.trial import endpoints as ep
 from stat3qsp.trial.endpoints import PFS_6MO_WEEKS
 from stat3qsp.trial.predictive import predictive_tails
 
@@ -38,8 +39,6 @@ PROPORTIONS = (tc.PFS_6MO, tc.ORR, tc.CBR)
 """Endpoints that are shares of the trial's patients (window ``1 / (2 n)``)."""
 SCORED_ENDPOINTS = (tc.MEDIAN_PFS_WEEKS, tc.PFS_6MO, tc.ORR, tc.CBR)
 """Endpoints the bootstrap computes (the duration of response needs responders, rare here)."""
-_TIE = 1e-9
-"""Survival within this of 0.5 counts as 0.5 (the rule of :mod:`stat3qsp.trial.endpoints`)."""
 
 
 def km_curve(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,17 +52,8 @@ def km_curve(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def km_median(durations: np.ndarray, events: np.ndarray) -> float:
-    """Median of :func:`km_curve`, ``inf`` if not reached; on a flat segment at exactly 0.5, the midpoint
-    of the segment (:func:`stat3qsp.trial.endpoints.km_median`)."""
-    times, curve = km_curve(durations, events)
-    reached = np.flatnonzero(curve <= 0.5 + _TIE)
-    if not reached.size:
-        return np.inf
-    median = times[reached[0]]
-    below = np.flatnonzero(curve < 0.5 - _TIE)
-    if curve[reached[0]] >= 0.5 - _TIE and below.size:
-        median = (median + times[below[0]]) / 2.0
-    return float(median)
+    """Median of :func:`km_curve` by the rule of :func:`stat3qsp.trial.endpoints.curve_median`."""
+    return ep.curve_median(*km_curve(durations, events))
 
 
 def km_survival_at(durations: np.ndarray, events: np.ndarray, time: float) -> float:

@@ -359,17 +359,22 @@ def _median(fitter: KaplanMeierFitter | None) -> tuple[float, float, float]:
     if fitter is None:
         return (np.nan, np.nan, np.nan)
     limits = median_survival_times(fitter.confidence_interval_)
-    times = fitter.survival_function_.index.to_numpy(float)
-    curve = fitter.survival_function_.iloc[:, 0].to_numpy(float)
+    median = curve_median(fitter.survival_function_.index.to_numpy(float),
+                          fitter.survival_function_.iloc[:, 0].to_numpy(float))
+    return (median, float(limits.iloc[0, 0]), float(limits.iloc[0, 1]))
+
+
+def curve_median(times: np.ndarray, curve: np.ndarray) -> float:
+    """Median of a survival curve ``S(times)`` (module docstring): the first time with ``S <= 0.5``,
+    ``inf`` if none; on a flat segment at exactly 0.5 (within 1e-9), the midpoint of that segment."""
     reached = np.flatnonzero(curve <= 0.5 + _TIE_TOLERANCE)
     if reached.size == 0:
-        median = np.inf
-    else:
-        median = times[reached[0]]
-        below = np.flatnonzero(curve < 0.5 - _TIE_TOLERANCE)
-        if curve[reached[0]] >= 0.5 - _TIE_TOLERANCE and below.size:
-            median = (median + times[below[0]]) / 2.0
-    return (float(median), float(limits.iloc[0, 0]), float(limits.iloc[0, 1]))
+        return float(np.inf)
+    median = times[reached[0]]
+    below = np.flatnonzero(curve < 0.5 - _TIE_TOLERANCE)
+    if curve[reached[0]] >= 0.5 - _TIE_TOLERANCE and below.size:
+        median = (median + times[below[0]]) / 2.0
+    return float(median)
 
 
 def _survival_at(fitter: KaplanMeierFitter | None, time: float) -> tuple[float, float, float]:

@@ -7,7 +7,7 @@ bootstrap over replicates (``B`` resamples of the ``R`` replicate values with re
 standard deviation of their medians; Efron & Tibshirani 1993, An Introduction to the Bootstrap,
 ch. 6). The quick workflow configuration runs few replicates, and the report states this error
 next to the sizes used; the fast-versus-full validation of the multiscale method
-(:mod:`stat3qsp.trial.multiscale_check`) compares medians with it.
+(:func:`stat3qsp.trial.multiscale.compare_methods`) is to compare medians with it.
 
 A replicate whose Kaplan-Meier median is not reached has ``inf``; it ranks above every finite
 value. A bootstrap median that is ``inf`` makes the error ``inf`` (the median is not estimable
