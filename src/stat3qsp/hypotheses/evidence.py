@@ -21,13 +21,10 @@ refitted with the same number of calibration patients, the calibration's fixed s
 :data:`REFIT_HORIZON_WEEKS`. The growth scale is searched first within a factor :data:`RATE_BRACKET_FACTOR`
 of the parent models' calibrated value, then, if the target is not crossed there, within the calibration's
 own bracket. With a few dozen calibration patients the fitted shares move in steps of 1/n, so the growth
-target (a share progressed by a scan) is met only to that step, and the solve can find very different growth
-scales for samples that meet it equally well: a hypothesis that adds a distributed covariate draws other
-calibration patients (each candidate has one more deviate, so a rejected candidate shifts the patient's
-later ones), and with 24 patients per arm ``er_crosstalk``, whose calibration patients are all HR-negative
-and so behave as baseline's, refits to about twice baseline's growth scale. The quick configuration's
-refit is therefore a check of the targets, not a precise calibration; ``config/full.yaml`` refits on 200
-patients per arm.
+target (a share progressed by a scan) is met only to that step, and samples that meet it equally well can
+have very different growth scales: the hypotheses are refitted on the same calibration patients (their
+covariates drawn from a stream of their own, ``separate_stream`` of :mod:`stat3qsp.trial.population`), so
+the differences between refits are the modules'. ``config/full.yaml`` refits on 200 patients per arm.
 """
 from __future__ import annotations
 

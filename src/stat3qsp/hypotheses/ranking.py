@@ -118,10 +118,13 @@ def evaluate(name: str, modules: tuple[str, ...], folder: Path, spec: TrialSpec,
              forward: TrialSpec | None = None) -> dict:
     """Ranking row (without ``delta_log_score``), patients, subgroups, biomarkers and forward rows of one
     combination (module docstring)."""
+    clock = [time.process_time()]
     nll, estimated, measurements = cache(signalling, folder)
     added = sum(len(read_hypothesis(folder, m).parameters) for m in modules)
     k = estimated + added
+    clock.append(time.process_time())
     fit = refit_tumour(folder, targets, settings.calibration_patients, start_rate)
+    clock.append(time.process_time())
     scales = {RATE_SCALE: fit.rate_scale, KILL_SCALE: fit.kill_scale}
     overrides = {**scales, **spec_overrides(spec, folder, modules)}
     patients, sld = simulate_pool(folder, spec, (SCORED_ARM, CONTROL_ARM), settings.patients, settings.seed,
@@ -155,6 +158,8 @@ def evaluate(name: str, modules: tuple[str, ...], folder: Path, spec: TrialSpec,
         forward_patients, _ = simulate_pool(folder, forward, FORWARD_ARMS, settings.patients, settings.seed,
                                             settings.workers, {**scales, **spec_overrides(forward, folder, modules)})
         result["forward"] = analysis.forward_table(name, forward_patients)
+    clock.append(time.process_time())
+    result["cpu"] = np.diff(clock)  # main-process CPU s: signalling, refit, pools and scores
     return result
 
 
@@ -212,6 +217,8 @@ def rank_hypotheses(models_dir: Path | str, spec_path: Path | str, signalling_sp
                   f"calibration_patients_per_arm: {settings.calibration_patients}",
                   f"signalling_evaluations: {cache.evaluations} (one per hepatocyte model digest)",
                   f"wall_time_s: {time.perf_counter() - began:.1f}",
+                  "main_process_cpu_s: signalling {:.1f}, tumour refits {:.1f}, pools and scores {:.1f}".format(
+                      *np.sum([r["cpu"] for r in results], axis=0)),
                   "note: NCT02066532 had 26 evaluable patients; a difference of the log score below about 2 is weak "
                   "evidence, and the pool is small (docs/hypotheses.md)"]
         write_table_atomic(staging / "ranking.tsv", ranking.reset_index(drop=True), header)
