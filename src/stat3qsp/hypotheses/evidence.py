@@ -42,7 +42,7 @@ from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.model.provenance import file_hash, text_hash
 from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
 
-RATE_BRACKET_FACTOR = 2.0
+RATE_BRACKET_FACTOR = 1.5
 """First search bracket of the growth scale: the parent's calibrated value divided and multiplied by this."""
 REFIT_XTOL = 0.03
 """Tolerance of the refit on ``log(scale)`` (3% of the scale; the calibration's own is 0.1%, far finer than

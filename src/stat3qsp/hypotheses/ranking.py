@@ -81,7 +81,7 @@ class RankingSettings:
     bootstrap: int = 1000
     seed: int = 1
     workers: int = 1
-    calibration_patients: int = 16
+    calibration_patients: int = 12
 
     def __post_init__(self) -> None:
         for name, low, high in (("patients", 2, 5000), ("bootstrap", 10, 100000), ("seed", 0, 2**63 - 1),

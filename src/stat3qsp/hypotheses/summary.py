@@ -33,7 +33,7 @@ def best_sentence(ranking: pd.DataFrame, n_observed: int) -> str:
             f"{best[hc.TRIAL_LOG_SCORE]:.2f}), {gap:.2f} above the next, {second[hc.HYPOTHESIS]}: a Bayes factor of "
             f"{math.exp(gap):.1f}, {strength} evidence. The trial had {n_observed} evaluable patients, and every "
             "score comes from a small pool of virtual patients (each hypothesis with its tumour scales refitted to "
-            "the same calibration targets on a few dozen calibration patients), so the order of hypotheses within "
+            "the same calibration targets on the same, few, calibration patients), so the order of hypotheses within "
             "about 2 log units is not established.")
 
 
