@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from stat3qsp.calibration import targets as ct
 from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator
@@ -147,3 +148,31 @@ def test_the_bootstrap_gives_the_trial_runners_endpoints_on_the_same_patients(se
     for endpoint in numpy_values.columns:
         np.testing.assert_allclose(numpy_values[endpoint].to_numpy(float), runner[endpoint].to_numpy(float),
                                    rtol=1e-12, equal_nan=True, err_msg=endpoint)
+
+
+def test_separate_stream_must_be_the_last_distributed_parameters(derived, tmp_path):
+    from stat3qsp.errors import InputError
+    from stat3qsp.io.yamlfiles import read_yaml
+    from stat3qsp.model.parameters import read_parameter_table
+    from stat3qsp.trial.population import read_population
+
+    folder = derived["adcc"]
+    table = read_parameter_table(folder / "parameters.tsv")
+    assert read_population(folder / "population.yaml", table).separate == ("adcc_effector_level",)
+    raw = read_yaml(folder / "population.yaml", "population file")
+    raw["separate_stream"] = [next(iter(raw["parameters"]))]
+    (tmp_path / "population.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(InputError, match="separate_stream.*accepted: the last distributed parameters"):
+        read_population(tmp_path / "population.yaml", table)
+
+
+def test_the_summary_says_how_each_hypothesis_met_its_targets():
+    from stat3qsp.hypotheses import columns as hc
+    from stat3qsp.hypotheses.summary import calibration_sentence
+
+    fits = pd.DataFrame({hc.HYPOTHESIS: ["a", "a", "b"], "target": ["growth", "kill", "growth"],
+                         "arm": ["lap", "tras", "lap"], "endpoint": ["median_pfs_weeks", "orr", "median_pfs_weeks"],
+                         "observed": [8.1, 0.35, 8.1], "simulated": [10.0, 0.3333, 8.0]})
+    assert calibration_sentence("a", fits) == ("Refitted to the population's calibration targets: median_pfs_weeks of "
+                                               "lap 10 against 8.1; orr of tras 0.333 against 0.35.")
+    assert calibration_sentence("c", fits) == ""
