@@ -1,5 +1,6 @@
 """The committed tumour scales (models/calibrated/tumour.tsv, `stat3qsp calibrate tumour`) still meet their
-targets: 400 virtual patients per target arm, so it sits with the slow tests."""
+targets: 400 virtual patients per target arm, minutes of CPU, so it is marked long (`make test-long`, run by
+.ci/run). `make test` keeps the coarse check at 100 patients (tests/unit/test_tumour.py)."""
 from __future__ import annotations
 
 import pytest
@@ -9,6 +10,8 @@ from stat3qsp.io.tables import read_table
 from stat3qsp.trial.spec import load_trial_spec
 
 from tiny import ROOT
+
+pytestmark = pytest.mark.long
 
 MODELS = ROOT / "models"
 TUMOUR_TARGETS = ROOT / "calibration" / "tumour" / "targets.yaml"
