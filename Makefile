@@ -1,7 +1,6 @@
 # Two commands: `make run` (set-up, then the whole workflow on $(CONFIG), by default the quick
 # config/config.yaml, with the HTML report) and `make test` (set-up, then the tests, snakemake --lint
-# and a dry run; the tests marked long are `make test-long`). `make full` is `make run CONFIG=config/full.yaml`
-# (publication sizes).
+# and a dry run). `make full` is `make run CONFIG=config/full.yaml` (publication sizes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +10,7 @@ CONFIG ?= config/config.yaml
 # UTF-8 mode whatever the machine's locale (config and schema files contain "µ").
 export PYTHONUTF8 := 1
 
-.PHONY: run full test test-long test-unit setup bench clean
+.PHONY: run full test test-unit setup bench clean
 
 setup: $(STAMP)
 
@@ -31,14 +30,9 @@ full:
 
 test: $(STAMP)
 	$(BIN)/ruff check --select F --quiet src tests benchmarks
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=15 -m "not long"
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=15
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules
-
-# The long re-checks (marked long: the 400-patient tumour targets, 1 against 3 shards of every stage);
-# .ci/run runs them after `make test`.
-test-long: $(STAMP)
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=5 -m long
 
 # Fast unit tests only (tests/unit without the tests marked slow).
 test-unit: $(STAMP)

@@ -2,8 +2,7 @@
 
 The end-to-end test runs the trial, synergy, sensitivity (Morris) and uncertainty stages of a tiny
 config with 1 and 3 shards of each kind (``--set-scatter``; 3 shards of 2 replicate trials leave one empty)
-and compares the gathered tables byte for byte. It takes two full runs, so it is marked long (`make test-long`,
-run by .ci/run); the pure functions of the shards are tested in `make test`.
+and compares the gathered tables byte for byte.
 """
 from __future__ import annotations
 
@@ -111,7 +110,6 @@ def _run(workdir: Path, shards: int) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-@pytest.mark.long
 def test_one_or_three_shards_give_identical_tables(tmp_path):
     runs = {}
     for shards in (1, 3):
