@@ -17,7 +17,9 @@ Intervals
     ``sqrt(n / (n - p))``, refitted from the estimate), seeded by the caller's generator.
 
 Each row of the result names the parameter, its unit, the context's value, the estimate, the
-interval, the method of the interval, the residual SD and the number of wells.
+interval, the method of the interval, ``at_bound`` (the estimate sits on a table bound: the plate
+asks for a value the table does not allow, and the interval is one-sided), the residual SD and the
+number of wells.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ the efficacy limit of its context (the share of HER2 signalling it cannot block)
 have no separate Emax or Hill parameters; their maximal effect and steepness follow from the
 signalling model. Other parameters can be named instead."""
 FIT_COLUMNS = ("block_id", "drug", "parameter", "unit", "context_value", "estimate", "lo", "hi", "interval",
-               "level", "residual_sd", "n_wells")
+               "level", "at_bound", "residual_sd", "n_wells")
 """Columns of the model-fit table (``OUT.model_fit.tsv``)."""
 WALD, BOOTSTRAP = "wald", "bootstrap"
 """Interval methods."""
@@ -144,7 +146,8 @@ def fit_model_to_block(model, context: str, drug_r: str, drug_c: str, conc_r_nm:
     for (drug, pid), s, x, lo, hi in zip(pairs, scales, best.x, lo_x, hi_x):
         rows.append({"block_id": block_id, "drug": drug, "parameter": pid, "unit": model.parameters[pid].unit,
                      "context_value": s.start, "estimate": s.value(x), "lo": s.value(lo), "hi": s.value(hi),
-                     "interval": method, "level": level, "residual_sd": float(np.sqrt(s2)), "n_wells": n})
+                     "interval": method, "level": level, "at_bound": bool(np.isclose(x, s.lo) or np.isclose(x, s.hi)),
+                     "residual_sd": float(np.sqrt(s2)), "n_wells": n})
     return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
 
 
