@@ -136,3 +136,13 @@ def test_verb_refuses_fit_options_out_of_place(tmp_path, extra, message):
                 fit_model=False, fit_parameters=None, fit_bootstrap=0, exposure=None)
     with pytest.raises(InputError, match=message):
         synergy_verb.run(argparse.Namespace(**{**base, **extra}))
+
+
+def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate(model, plate):
+    kwargs = dict(parameters=[("ruxolitinib", "rux_JAK_IC50")], n_bootstrap=4)
+    fits = [fit_model_to_block(model, CONTEXT, "ruxolitinib", "lapatinib", RUX, LAP, plate[1], 72.0,
+                               rng=np.random.default_rng(3), **kwargs) for _ in range(2)]
+    pd.testing.assert_frame_equal(fits[0], fits[1])
+    row = fits[0].iloc[0]
+    assert row["interval"] == "bootstrap" and row["lo"] < row["hi"]
+    assert 100.0 <= row["lo"] <= row["hi"] <= 700.0  # inside the table bounds
