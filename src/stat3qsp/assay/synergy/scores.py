@@ -233,9 +233,10 @@ def zip_scores(conc_r: np.ndarray, conc_c: np.ndarray, inhibition: np.ndarray, b
        base_c[j] / 100``; the delta score is ``zip_fit - reference``.
 
     A line with a single nonzero dose is not fitted (its observed values are used). drc's
-    unconstrained LL.4 may rise or fall from its start; here both a rising and a falling curve
-    (:func:`stat3qsp.assay.hill.fit_ll4`, with its bounds on slope and ic50) are fitted and the
-    lower residual sum of squares is kept.
+    unconstrained LL.4 may rise or fall from its start; here a rising curve
+    (:func:`stat3qsp.assay.hill.fit_ll4`, with its bounds on slope and ic50) is fitted, and where
+    the line's mean lies below its start or the rising fit is flat, also a falling one; the lower
+    residual sum of squares is kept.
 
     Returns
     -------
@@ -358,8 +359,10 @@ def _zip_line(doses: np.ndarray, observed: np.ndarray, start: float) -> np.ndarr
     """LL.4 through ``(0, start)`` to a free asymptote, rising or falling, whichever fits better."""
     if doses.size < 3:
         return observed.astype(float)
-    fits = [fit_ll4(doses, observed, increasing=True, bottom=start),
-            fit_ll4(doses, observed, increasing=False, top=start)]
+    rising = fit_ll4(doses, observed, increasing=True, bottom=start)
+    if float(np.mean(observed[1:])) >= start and rising.top - start > 1e-9 * (1.0 + abs(start)):
+        return rising.predict(doses)  # a line above its start that a rising curve follows: no falling fit needed
+    fits = [rising, fit_ll4(doses, observed, increasing=False, top=start)]
     best = min(fits, key=lambda f: float(np.sum((f.predict(doses) - observed) ** 2)))
     return best.predict(doses)
 
