@@ -21,8 +21,8 @@ Bliss (Bliss 1939, Ann Appl Biol 26:585)
 Loewe (Loewe 1953, Arzneimittelforschung 3:285)
     ``reference = y`` solving ``conc_r / X_r(y) + conc_c / X_c(y) = 1``, ``X`` the inverse of a
     drug's single-agent curve. Where ``y`` is beyond what one drug alone can reach (``X``
-    infinite) that drug's term is 0 and the well is flagged ``loewe_undefined``; see
-    :func:`score_matrix`.
+    infinite) that drug's term is 0 and the well is flagged ``loewe_undefined``; fitted mode uses
+    SynergyFinder 3's solver and fallback instead; see :func:`score_matrix`.
 ZIP (Yadav et al. 2015, Comput Struct Biotechnol J 13:504)
     ``reference = y1 + y2 - y1 * y2 / 100`` from the single-agent *curves*, and the observed side
     smoothed by LL.4 fits along rows and columns; see :func:`zip_scores`.
@@ -124,9 +124,11 @@ def score_matrix(conc_r: ArrayLike, conc_c: ArrayLike, inhibition: ArrayLike, *,
     Loewe rule where one drug cannot reach the reference effect ``y`` (``y`` at or above its top
     asymptote, so ``X(y)`` is infinite): that drug's term ``c / X(y)`` is 0, i.e. its dose adds
     nothing beyond its maximal effect, and the well's ``loewe_undefined`` is True. The reference is
-    then the other drug's own effect at its own dose. SynergyFinder (``CalculateLoewe``) instead
-    falls back, when its Newton solver fails, to ``max(y_r(c_r + c_c), y_c(c_r + c_c))``, which adds
-    concentrations of different drugs; this is not done here. Both cap the reference at 100.
+    then the other drug's own effect at its own dose. Fitted mode follows SynergyFinder 3 instead
+    (:func:`_loewe_grid`): where neither drug alone reaches the *observed* effect the reference is
+    ``max(y_r(c_r + c_c), y_c(c_r + c_c))`` (flagged), and the isobole is solved on SynergyFinder's
+    100-step grid of effects. Exact mode never adds concentrations of different drugs and caps the
+    reference at 100.
 
     Raises
     ------
