@@ -100,6 +100,8 @@ rule synergy_table:
 rule lab_plate:
     input:
         plate=lambda wildcards: LAB_PLATES[wildcards.plate]["path"],
+        # With trials configured, the clinical exposure marks the clinically reachable wells on the figures.
+        exposure=EXPOSURE_TABLE,
     output:
         wells="results/lab_plates/{plate}/scores.tsv",
         summary=report("results/lab_plates/{plate}/scores.summary.tsv", caption="report/lab_plate_table.rst",
@@ -116,6 +118,7 @@ rule lab_plate:
         models_dir=models_dir_of,
         plate=lambda wildcards: LAB_PLATES[wildcards.plate],
         hours=config["assay_hours"],
+        exposure=exposure_of,
     conda:
         "envs/stat3qsp.yaml"
     script:

@@ -107,9 +107,17 @@ def test_loewe_additive_surface_scores_zero_in_exact_mode():
 
 
 def test_loewe_additive_surface_scores_near_zero_in_fitted_mode():
+    """Fitted mode solves the isobole as SynergyFinder's .SolveLoewe does: the best of 100 effects
+    evenly spaced between the lowest and highest fitted asymptote, so within one step of the root."""
     scores = synergy.score_matrix(CONC_R, CONC_C, loewe_surface(), methods=("loewe",))
-    np.testing.assert_allclose(scores.wells["loewe_score"], 0.0, atol=1e-5)
     assert scores.fit_r.ic50 == pytest.approx(IC50_R, rel=1e-6)
+    lo = min(scores.fit_r.bottom, scores.fit_c.bottom)
+    hi = max(scores.fit_r.top, scores.fit_c.top)
+    step = (hi - lo) / 99
+    ref = scores.grid("loewe_reference")[1:, 1:]
+    np.testing.assert_allclose((ref - lo) / step, np.round((ref - lo) / step), atol=1e-6)  # on the grid
+    assert np.max(np.abs(scores.grid("loewe_score"))) <= step
+    assert abs(scores.summary["loewe"]) < 0.1 * step
 
 
 def test_loewe_where_one_drug_cannot_reach_the_effect():

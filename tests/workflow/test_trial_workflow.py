@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from stat3qsp.assay import columns as col
+from stat3qsp.errors import InputError
 from stat3qsp.trial import columns as tc
+from stat3qsp.trial.steps import trial_specs
 
 from tiny import ROOT, run_snakemake, tiny
 
@@ -123,12 +125,13 @@ def test_tiny_trial_exposure_marks_the_clinical_synergy_wells(tiny_trial):
 @pytest.mark.parametrize("name", REAL_SPECS)
 def test_cli_and_workflow_write_byte_identical_trial_tables(tiny_trial, tmp_path, name):
     """One trial driver (stat3qsp.trial.runner): `stat3qsp trial` with the workflow's settings writes the
-    same four tables, byte for byte, as the workflow's shard and gather rules."""
+    same four tables, byte for byte, as the workflow's shard and gather rules (on one worker, the workflow
+    on two: the worker count does not change a byte either)."""
     trials = TINY["trials"]
     out = tmp_path / name
     result = subprocess.run([sys.executable, "-m", "stat3qsp.cli.app", "--models", str(ROOT / "models"), "trial",
                              str(ROOT / "trials" / f"{name}.yaml"), "--replicates", str(trials["replicates"]),
-                             "--patients", str(trials["patients"]), "--seed", str(trials["seed"]), "--workers", "2",
+                             "--patients", str(trials["patients"]), "--seed", str(trials["seed"]), "--workers", "1",
                              "-o", str(out)], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     workflow = tiny_trial[0] / "results" / "trial" / name
@@ -148,20 +151,34 @@ def test_trial_stage_rerun_has_nothing_to_do(tiny_trial):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(
-    "break_spec, message",
-    [
-        (lambda spec: spec["arms"][0]["drugs"][0].update(dose="25 kg"), "$.arms[0].drugs[0].dose"),
-        (lambda spec: spec["assessment"].pop("first_scan"), "$.assessment"),
-        (lambda spec: spec["arms"][0].update(context="lung"), "context"),
-    ],
-)
-def test_malformed_spec_fails_before_any_job_naming_the_field(tmp_path, break_spec, message):
+BROKEN_SPECS = [
+    (lambda spec: spec["arms"][0]["drugs"][0].update(dose="25 kg"), "$.arms[0].drugs[0].dose"),
+    (lambda spec: spec["assessment"].pop("first_scan"), "$.assessment"),
+    (lambda spec: spec["arms"][0].update(context="lung"), "context"),
+]
+
+
+def _broken_spec(path: Path, break_spec) -> Path:
     spec = yaml.safe_load((ROOT / "trials" / "NCT02066532.yaml").read_text(encoding="utf-8"))
     spec = yaml.safe_load(yaml.safe_dump(spec))  # no shared anchors: break one place only
     break_spec(spec)
-    path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("break_spec, message", BROKEN_SPECS)
+def test_malformed_spec_is_refused_naming_the_config_entry_and_the_field(tmp_path, break_spec, message):
+    """What the workflow calls on every spec of the config before any job (workflows/trial.smk)."""
+    path = _broken_spec(tmp_path / "bad.yaml", break_spec)
+    with pytest.raises(InputError) as error:
+        trial_specs({**TINY, "trials": {**TINY["trials"], "specs": [str(path)]}})
+    assert str(error.value).startswith("config trials.specs[0]: ") and message in str(error.value)
+
+
+def test_malformed_spec_fails_before_any_job_naming_the_field(tmp_path):
+    """Through Snakemake, for one of the malformed specs above: the one error, and no output."""
+    break_spec, message = BROKEN_SPECS[0]
+    path = _broken_spec(tmp_path / "bad.yaml", break_spec)
     result = _run(tmp_path, {**TINY, "trials": {**TINY["trials"], "specs": [str(path)]}})
     assert result.returncode != 0
     output = result.stderr + result.stdout

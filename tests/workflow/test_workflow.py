@@ -7,6 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from stat3qsp.config import check_config, validate_config
+from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
+
 from tiny import ROOT, TINY, run_snakemake
 
 
@@ -15,11 +19,9 @@ def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("workflow")
-    result = _run(workdir, TINY)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir
+def tiny_run(tiny_workflow) -> Path:
+    """The session's one tiny workflow run (tests/workflow/conftest.py)."""
+    return tiny_workflow
 
 
 def test_tiny_workflow_writes_validated_sbml_and_sweeps(tiny_run):
@@ -56,18 +58,33 @@ def test_report_is_written(tiny_run):
     assert (tiny_run / "results/report.html").stat().st_size > 10000
 
 
-@pytest.mark.parametrize(
-    "change, message",
-    [
-        ({"contexts": ["lung"]}, "unknown context 'lung'"),
-        ({"dose_response": {"aspirin": {"low": "1 nM", "high": "2 nM", "points": 3}}}, "unknown drug 'aspirin'"),
-        ({"dose_response": {"ruxolitinib": {"low": "1", "high": "2 nM", "points": 3}}}, "low"),
-        ({"assay_hours": -1}, "assay_hours"),
-        ({"colour": "blue"}, "colour"),
-        ({"synergy": {**TINY["synergy"], "pairs": [{"row": "trastuzumab", "col": "aspirin"}]}}, "synergy.pairs[0].col"),
-    ],
-)
-def test_bad_config_fails_before_any_job(tmp_path, change, message):
+BAD_CONFIGS = [
+    ({"contexts": ["lung"]}, "unknown context 'lung'"),
+    ({"dose_response": {"aspirin": {"low": "1 nM", "high": "2 nM", "points": 3}}}, "unknown drug 'aspirin'"),
+    ({"dose_response": {"ruxolitinib": {"low": "1", "high": "2 nM", "points": 3}}}, "low"),
+    ({"assay_hours": -1}, "assay_hours"),
+    ({"colour": "blue"}, "colour"),
+    ({"synergy": {**TINY["synergy"], "pairs": [{"row": "trastuzumab", "col": "aspirin"}]}}, "synergy.pairs[0].col"),
+]
+
+
+@pytest.mark.parametrize("change, message", BAD_CONFIGS)
+def test_bad_config_is_refused_in_one_line(change, message):
+    """The checks the Snakefile and workflows/common.smk run before any job, on the config as Snakemake
+    builds it (config/config.yaml, updated by the test's --configfile)."""
+    from snakemake.utils import update_config, validate
+
+    config = read_yaml(ROOT / "config" / "config.yaml", "workflow config")
+    update_config(config, {**TINY, **change})
+    with pytest.raises(InputError) as error:
+        validate_config(config, str(ROOT / "config" / "schema.yaml"), [], validate)
+        check_config(config)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    """Through Snakemake, for one of the bad configs above: the one error, and no output."""
+    change, message = BAD_CONFIGS[0]
     result = _run(tmp_path, {**TINY, **change})
     assert result.returncode != 0
     assert message in result.stderr + result.stdout

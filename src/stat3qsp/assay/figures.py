@@ -95,7 +95,7 @@ def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFr
         ax.set_xlabel(f"{drug_c} (nM)")
         ax.set_ylabel(f"{drug_r} (nM)")
         if region is not None and region.any():
-            _clinical_box(ax, region)
+            clinical_box(ax, region)
     _isobologram(axes[1, 0], via[col.INHIBITION].to_numpy().reshape(shape), conc_r, conc_c, drug_r, drug_c)
     if all(ranges):
         _clinical_rectangle(axes[1, 0], *ranges)
@@ -115,8 +115,12 @@ def synergy_figure(matrix: pd.DataFrame, wells: pd.DataFrame, summary: pd.DataFr
     plt.close(fig)
 
 
-def _clinical_box(ax, region: np.ndarray) -> None:
-    """Dashed box around the clinically reachable wells (a rectangle of the dose grid) of a heatmap."""
+def clinical_box(ax, region: np.ndarray) -> None:
+    """Dashed box around the clinically reachable wells (a rectangle of the dose grid) of a heatmap.
+
+    The one drawing of the region: the model sweep figures (:func:`synergy_figure`) and the lab
+    plate figures (:mod:`stat3qsp.assay.plate_figures`, :func:`stat3qsp.assay.synergy.compare.comparison_figure`)
+    call it with the mask of :func:`stat3qsp.assay.clinical_region.clinical_wells`."""
     rows, cols = np.nonzero(region)
     ax.add_patch(plt.Rectangle((cols.min() - 0.5, rows.min() - 0.5), cols.max() - cols.min() + 1,
                                rows.max() - rows.min() + 1, fill=False, lw=2, ls="--", color="#1b9e77",

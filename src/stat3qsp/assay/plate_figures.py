@@ -3,7 +3,8 @@
 Panels: the single-agent dose-response curves (replicate points, means, LL.4 fits), the response
 heatmap, one synergy heatmap per score method with SynergyFinder's most synergistic 3 x 3 area
 boxed (:func:`stat3qsp.assay.synergy.scores.most_synergistic_area`), and the 3D surface of the
-ZIP score (else the first method's) over log10 doses.
+ZIP score (else the first method's) over log10 doses. When the plate's drugs and context are
+known and clinical exposure is given, the clinically reachable wells are boxed on every heatmap.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from stat3qsp.assay import columns as col  # noqa: E402
+from stat3qsp.assay.figures import clinical_box  # noqa: E402
 from stat3qsp.assay.hill import fit_ll4  # noqa: E402
 from stat3qsp.assay.synergy.scores import SCORE_METHODS, most_synergistic_area  # noqa: E402
 
@@ -36,8 +38,14 @@ def save_formats(fig, stem: Path | str, formats=FORMATS, dpi: int = 110) -> list
 """File formats written for every figure."""
 
 
-def plate_figure(block, wells: pd.DataFrame, summary: dict, stem: Path | str) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg`` for one block; returns the paths written."""
+def plate_figure(block, wells: pd.DataFrame, summary: dict, stem: Path | str,
+                 clinical_region: np.ndarray | None = None) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` for one block; returns the paths written.
+
+    *clinical_region* (the block's clinically reachable wells,
+    :func:`stat3qsp.assay.synergy.compare.clinical_region_of`) is boxed on every heatmap with
+    :func:`stat3qsp.assay.figures.clinical_box`, as on the model's sweep figures.
+    """
     methods = [m for m in SCORE_METHODS if m + col.SCORE_SUFFIX in wells.columns]
     shape = (block.conc_r.size, block.conc_c.size)
     n_panels = 3 + len(methods)
@@ -47,6 +55,7 @@ def plate_figure(block, wells: pd.DataFrame, summary: dict, stem: Path | str) ->
     _curves(ax, block)
     ax = fig.add_subplot(rows, 4, 2)
     _heatmap(fig, ax, block.inhibition, block, "response (% inhibition)", "viridis", centre=False)
+    _mark_clinical(ax, clinical_region)
     for k, method in enumerate(methods):
         ax = fig.add_subplot(rows, 4, 3 + k)
         grid = wells[method + col.SCORE_SUFFIX].to_numpy(dtype=float).reshape(shape)
@@ -55,6 +64,7 @@ def plate_figure(block, wells: pd.DataFrame, summary: dict, stem: Path | str) ->
         if f"{method}_lo" in summary:
             title += f", [{summary[method + '_lo']:.2f}, {summary[method + '_hi']:.2f}]"
         _heatmap(fig, ax, grid, block, title + ")", "RdBu_r", centre=True)
+        _mark_clinical(ax, clinical_region)
         if min(shape) >= 3 and np.any(np.isfinite(grid)):
             area = most_synergistic_area(grid)
             ax.add_patch(Rectangle((area.col_start - 0.5, area.row_start - 0.5), area.col_stop - area.col_start,
@@ -65,6 +75,12 @@ def plate_figure(block, wells: pd.DataFrame, summary: dict, stem: Path | str) ->
         _surface(ax, wells[shown + col.SCORE_SUFFIX].to_numpy(dtype=float).reshape(shape), block, shown)
     fig.suptitle(f"block {block.block_id}: {block.drug_row} x {block.drug_col}", fontsize=10)
     return save_formats(fig, stem, FORMATS)
+
+
+def _mark_clinical(ax, region: np.ndarray | None) -> None:
+    if region is not None and np.any(region):
+        clinical_box(ax, region)
+        ax.legend(loc="upper left", fontsize=6, frameon=False)
 
 
 def _curves(ax, block) -> None:

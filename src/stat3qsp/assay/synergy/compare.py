@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from stat3qsp.assay import columns as col
+from stat3qsp.assay.clinical_region import clinical_wells
 from stat3qsp.assay.hill import fit_ll4
 from stat3qsp.assay.synergy.scores import SCORE_METHODS, score_matrix
 from stat3qsp.assay.synergy.sweep import simulate_matrix
@@ -37,6 +38,8 @@ RESIDUAL = "residual"
 """Observed minus model % inhibition of a well."""
 CONC_R_NM, CONC_C_NM = "conc_r_nM", "conc_c_nM"
 """A well's concentrations converted to nM."""
+CLINICAL_WELL = "clinically_reachable"
+"""True where both drugs' nM doses are within their widened clinical ranges (with an exposure table)."""
 FIT_COLUMNS = ("block_id", "drug", "source", "ic50_nM", "ic50_lo", "ic50_hi", "emax", "emax_lo", "emax_hi",
                "hill", "hill_lo", "hill_hi", "r2")
 """Columns of the single-agent fit table."""
@@ -51,12 +54,33 @@ def catalog_drug(name: str, catalog) -> str:
                      "(rename drug_row/drug_col in the plate)")
 
 
-def compare_block(block, model, context: str, hours: float, methods=("bliss", "zip")) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-well comparison table and single-agent fit table of one block (module docstring)."""
-    catalog = model.catalog
+def plate_grid_nm(block, catalog) -> tuple[str, str, np.ndarray, np.ndarray]:
+    """The block's catalog drug names and its row and column concentrations in nM."""
     drug_r, drug_c = catalog_drug(block.drug_row, catalog), catalog_drug(block.drug_col, catalog)
     nm_r = np.array([to_nanomolar(f"{float(c)!r}{block.conc_r_unit}", drug_r, catalog) for c in block.conc_r])
     nm_c = np.array([to_nanomolar(f"{float(c)!r}{block.conc_c_unit}", drug_c, catalog) for c in block.conc_c])
+    return drug_r, drug_c, nm_r, nm_c
+
+
+def clinical_region_of(block, catalog, clinical: dict | None) -> np.ndarray | None:
+    """The block's clinically reachable wells (:func:`stat3qsp.assay.clinical_region.clinical_wells` on its nM
+    grid), or None without clinical ranges for both of its drugs."""
+    if not clinical:
+        return None
+    drug_r, drug_c, nm_r, nm_c = plate_grid_nm(block, catalog)
+    ranges = clinical.get(drug_r), clinical.get(drug_c)
+    return clinical_wells(nm_r, nm_c, *ranges)[0] if all(ranges) else None
+
+
+def compare_block(block, model, context: str, hours: float, methods=("bliss", "zip"),
+                  clinical: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-well comparison table and single-agent fit table of one block (module docstring).
+
+    With *clinical* (drug -> :class:`stat3qsp.assay.clinical_region.ClinicalRange`) the table has a
+    ``clinically_reachable`` column: True where the well is clinically reachable (:func:`clinical_region_of`).
+    """
+    catalog = model.catalog
+    drug_r, drug_c, nm_r, nm_c = plate_grid_nm(block, catalog)
     matrix = simulate_matrix(model, context, drug_r, drug_c, nm_r, nm_c, hours)
     model_y = 100.0 - matrix[VIABILITY].to_numpy(dtype=float).reshape(block.inhibition.shape)
     observed = block.inhibition
@@ -65,6 +89,9 @@ def compare_block(block, model, context: str, hours: float, methods=("bliss", "z
     table = pd.DataFrame({col.BLOCK_ID: block.block_id, col.CONC_R: r_grid.ravel(), col.CONC_C: c_grid.ravel(),
                           CONC_R_NM: nr_grid.ravel(), CONC_C_NM: nc_grid.ravel(), col.INHIBITION: observed.ravel(),
                           MODEL_INHIBITION: model_y.ravel(), RESIDUAL: (observed - model_y).ravel()})
+    region = clinical_region_of(block, catalog, clinical)
+    if region is not None:
+        table[CLINICAL_WELL] = region.ravel()
     methods = [m for m in methods if m in SCORE_METHODS]
     if methods:
         plate_scores = score_matrix(nm_r, nm_c, observed, methods=methods)
@@ -93,12 +120,14 @@ def _fit_row(conc: np.ndarray, series: np.ndarray) -> dict[str, float]:
 
 
 def comparison_figure(block, table: pd.DataFrame, path_stem, formats=("png", "svg")) -> list:
-    """Observed, model and residual % inhibition heatmaps of one block (plate units on the axes)."""
+    """Observed, model and residual % inhibition heatmaps of one block (plate units on the axes); the
+    clinically reachable wells boxed where the table has a ``clinically_reachable`` column."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from stat3qsp.assay.figures import clinical_box
     from stat3qsp.assay.plate_figures import save_formats
 
     shape = block.inhibition.shape
@@ -120,4 +149,6 @@ def comparison_figure(block, table: pd.DataFrame, path_stem, formats=("png", "sv
         ax.set_ylabel(f"{block.drug_row} ({block.conc_r_unit})", fontsize=8)
         ax.set_title(title, fontsize=8)
         fig.colorbar(image, ax=ax, shrink=0.8)
+        if CLINICAL_WELL in table and table[CLINICAL_WELL].any():
+            clinical_box(ax, table[CLINICAL_WELL].to_numpy(dtype=bool).reshape(shape))
     return save_formats(fig, path_stem, formats)

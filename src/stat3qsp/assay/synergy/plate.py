@@ -11,6 +11,8 @@ Outputs
     columns of :mod:`stat3qsp.assay.synergy.sensitivity`, and with ``bootstrap`` ``<key>_lo,
     <key>_hi`` per numeric value plus ``n_bootstrap, bootstrap_level, bootstrap_resampling``.
     ``--plot DIR``: ``DIR/<block_id>.png`` and ``.svg`` (:func:`stat3qsp.assay.plate_figures.plate_figure`).
+    With a context: ``OUT.model.tsv`` and ``OUT.drug_fits.tsv`` (:mod:`stat3qsp.assay.synergy.compare`),
+    with ``fit_model`` ``OUT.model_fit.tsv`` (:mod:`stat3qsp.assay.synergy.model_fit`).
 """
 from __future__ import annotations
 
@@ -73,7 +75,9 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
                 response: str = synergy_io.INHIBITION, seed: int = 0, bootstrap: int = 0,
                 level: float = DEFAULT_LEVEL, plot_dir: Path | str | None = None, context: str | None = None,
                 models_dir: Path | str | None = None, hours: float = 72.0, clip: bool = False,
-                clipped: list[tuple[int, float]] | None = None) -> PlateResult:
+                clipped: list[tuple[int, float]] | None = None, exposure: Path | str | None = None,
+                fit_model: bool = False, fit_parameters: Sequence[str] | None = None,
+                fit_bootstrap: int = 0) -> PlateResult:
     """Score every block of a plate CSV, optionally with bootstrap intervals and figures.
 
     Parameters
@@ -105,6 +109,17 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
         Models folder for the comparison (default: the project's).
     hours : float
         Assay time of the simulated plate (h).
+    exposure : path-like, optional
+        Exposure table (``results/pk/exposure.tsv``, :func:`stat3qsp.trial.exposure.exposure_table`);
+        with ``context``, the clinically reachable wells are boxed on the block figures and flagged in
+        ``OUT.model.tsv`` (column ``clinically_reachable``).
+    fit_model : bool
+        With ``context``: fit the model's drug-effect parameters to each block
+        (:mod:`stat3qsp.assay.synergy.model_fit`) and write ``OUT.model_fit.tsv``.
+    fit_parameters : sequence of str, optional
+        Parameter ids to fit instead of the drugs' defaults (``EFFECT_PARAMETERS``).
+    fit_bootstrap : int
+        Residual-bootstrap refits for the fit's intervals (0: Wald intervals), seeded by ``seed``.
 
     Returns
     -------
@@ -115,6 +130,11 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
         raise InputError(f"bootstrap {bootstrap} is not accepted; accepted: 0 (no bootstrap) or >= 2 plates")
     if not 0 < level < 1:
         raise InputError(f"bootstrap level {level!r} is not in (0, 1); accepted e.g. 0.9 or 0.95")
+    if (fit_model or exposure is not None) and context is None:
+        raise InputError("fitting the model or marking the clinical region needs the plate's context "
+                         "(--compare-model --context CONTEXT)")
+    if fit_bootstrap < 0 or fit_bootstrap == 1:
+        raise InputError(f"fit bootstrap {fit_bootstrap} is not accepted; accepted: 0 (Wald intervals) or >= 2 refits")
     blocks = synergy_io.read_matrix_csv(matrix_csv, response=response, clip=clip, clipped=clipped)
     score = block_scorer(methods, seed)
     wells, summaries = [], []
@@ -133,11 +153,14 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
     out_summary = synergy_io.summary_path(out_tsv)
     all_wells, summary = pd.concat(wells, ignore_index=True), pd.DataFrame(summaries)
     texts = {out_tsv: table_text(all_wells), out_summary: table_text(summary)}
-    comparisons = []
+    comparisons, regions = [], [None] * len(blocks)
     if context is not None:
-        comparisons = _compare(blocks, matrix_csv, context, models_dir, hours, methods)
+        fit = dict(parameters=fit_parameters, n_bootstrap=fit_bootstrap, seed=seed) if fit_model else None
+        comparisons, regions, model_fits = _compare(blocks, matrix_csv, context, models_dir, hours, methods, exposure, fit)
         texts[_sibling(out_tsv, "model")] = table_text(pd.concat([c[0] for c in comparisons], ignore_index=True))
         texts[_sibling(out_tsv, "drug_fits")] = table_text(pd.concat([c[1] for c in comparisons], ignore_index=True))
+        if fit_model:
+            texts[_sibling(out_tsv, "model_fit")] = table_text(pd.concat(model_fits, ignore_index=True))
     write_texts_atomic(texts)
     figures: list[Path] = []
     if plot_dir is not None:
@@ -145,8 +168,8 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
 
         plot_dir = Path(plot_dir)
         plot_dir.mkdir(parents=True, exist_ok=True)
-        for block, block_wells, block_summary in zip(blocks, wells, summaries):
-            figures += plate_figure(block, block_wells, block_summary, plot_dir / _safe(block.block_id))
+        for block, block_wells, block_summary, region in zip(blocks, wells, summaries, regions):
+            figures += plate_figure(block, block_wells, block_summary, plot_dir / _safe(block.block_id), region)
         if comparisons:
             from stat3qsp.assay.synergy.compare import comparison_figure
 
@@ -165,29 +188,54 @@ def _sibling(out_tsv: Path, kind: str) -> Path:
     return out_tsv.with_name(f"{stem}.{kind}.tsv")
 
 
-def _compare(blocks, matrix_csv, context, models_dir, hours, methods) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    from stat3qsp.assay.synergy.compare import compare_block
+def _compare(blocks, matrix_csv, context, models_dir, hours, methods, exposure, fit) -> tuple[list, list, list]:
+    """Per block: (comparison table, drug fits), the clinical region (or None) and the model fit (or nothing)."""
+    from stat3qsp.assay.clinical_region import clinical_ranges
+    from stat3qsp.assay.synergy.compare import clinical_region_of, compare_block, plate_grid_nm
+    from stat3qsp.assay.synergy.model_fit import fit_model_to_block
+    from stat3qsp.io.tables import read_table
     from stat3qsp.model.simulator import load_model
 
     model = load_model(models_dir) if models_dir is not None else load_model()
     model.catalog.context(context)
-    out = []
+    clinical = clinical_ranges(read_table(exposure)) if exposure is not None else None
+    out, regions, fits = [], [], []
     for block in blocks:
         try:
-            out.append(compare_block(block, model, context, hours, methods=methods))
+            out.append(compare_block(block, model, context, hours, methods=methods, clinical=clinical))
+            regions.append(clinical_region_of(block, model.catalog, clinical))
+            if fit is not None:
+                drug_r, drug_c, nm_r, nm_c = plate_grid_nm(block, model.catalog)
+                named = fit["parameters"]
+                pairs = [(_drug_of(p, (drug_r, drug_c), model.catalog), p) for p in named] if named else None
+                fits.append(fit_model_to_block(model, context, drug_r, drug_c, nm_r, nm_c, block.inhibition, hours,
+                                               parameters=pairs, block_id=block.block_id,
+                                               n_bootstrap=fit["n_bootstrap"],
+                                               rng=np.random.default_rng(fit["seed"])))
         except InputError as exc:
             raise InputError(f"{matrix_csv}: block {block.block_id!r} (from data row {block.first_row}): {exc}") from exc
-    return out
+    return out, regions, fits
+
+
+def _drug_of(parameter: str, drugs: tuple[str, str], catalog) -> str:
+    """The plate drug whose parameter prefix (of its concentration parameter, e.g. ``rux_``) the id carries."""
+    for drug in drugs:
+        prefix = catalog.drugs[drug].concentration_parameter.split("_")[0]
+        if prefix in parameter.split("_"):
+            return drug
+    return "context"
 
 
 def run_lab_plate(plate: dict, wells_tsv: Path | str, figures_dir: Path | str, models_dir: Path | str,
-                  hours: float) -> PlateResult:
+                  hours: float, exposure: Path | str | None = None) -> PlateResult:
     """One ``lab_plates`` entry of the config (path, context, response, bootstrap, seed) end to end.
 
     The workflow's rule ``lab_plate`` calls this; it is :func:`score_plate` with the comparison
-    switched on and the schema's defaults (``bootstrap`` 200, ``seed`` 1).
+    switched on and the schema's defaults (``bootstrap`` 200, ``seed`` 1); with the exposure table
+    (trials configured) the clinically reachable wells are marked.
     """
     Path(wells_tsv).parent.mkdir(parents=True, exist_ok=True)
     return score_plate(plate["path"], wells_tsv, methods=DEFAULT_METHODS, response=plate["response"],
                        seed=int(plate.get("seed", 1)), bootstrap=int(plate.get("bootstrap", 200)),
-                       plot_dir=figures_dir, context=plate["context"], models_dir=models_dir, hours=hours)
+                       plot_dir=figures_dir, context=plate["context"], models_dir=models_dir, hours=hours,
+                       exposure=exposure)

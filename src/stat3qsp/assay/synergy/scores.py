@@ -21,8 +21,8 @@ Bliss (Bliss 1939, Ann Appl Biol 26:585)
 Loewe (Loewe 1953, Arzneimittelforschung 3:285)
     ``reference = y`` solving ``conc_r / X_r(y) + conc_c / X_c(y) = 1``, ``X`` the inverse of a
     drug's single-agent curve. Where ``y`` is beyond what one drug alone can reach (``X``
-    infinite) that drug's term is 0 and the well is flagged ``loewe_undefined``; see
-    :func:`score_matrix`.
+    infinite) that drug's term is 0 and the well is flagged ``loewe_undefined``; fitted mode uses
+    SynergyFinder 3's solver and fallback instead; see :func:`score_matrix`.
 ZIP (Yadav et al. 2015, Comput Struct Biotechnol J 13:504)
     ``reference = y1 + y2 - y1 * y2 / 100`` from the single-agent *curves*, and the observed side
     smoothed by LL.4 fits along rows and columns; see :func:`zip_scores`.
@@ -62,6 +62,7 @@ ZIP = "zip"
 """Zero interaction potency."""
 SCORE_METHODS = (HSA, BLISS, LOEWE, ZIP)
 """Methods of :func:`score_matrix`."""
+_LOEWE_GRID_STEPS = 100  # SynergyFinder's .SolveLoewe nsteps (R/calculate_synergy_score.R line 864)
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,11 @@ def score_matrix(conc_r: ArrayLike, conc_c: ArrayLike, inhibition: ArrayLike, *,
     Loewe rule where one drug cannot reach the reference effect ``y`` (``y`` at or above its top
     asymptote, so ``X(y)`` is infinite): that drug's term ``c / X(y)`` is 0, i.e. its dose adds
     nothing beyond its maximal effect, and the well's ``loewe_undefined`` is True. The reference is
-    then the other drug's own effect at its own dose. SynergyFinder (``CalculateLoewe``) instead
-    falls back, when its Newton solver fails, to ``max(y_r(c_r + c_c), y_c(c_r + c_c))``, which adds
-    concentrations of different drugs; this is not done here. Both cap the reference at 100.
+    then the other drug's own effect at its own dose. Fitted mode follows SynergyFinder 3 instead
+    (:func:`_loewe_grid`): where neither drug alone reaches the *observed* effect the reference is
+    ``max(y_r(c_r + c_c), y_c(c_r + c_c))`` (flagged), and the isobole is solved on SynergyFinder's
+    100-step grid of effects. Exact mode never adds concentrations of different drugs and caps the
+    reference at 100.
 
     Raises
     ------
@@ -154,10 +157,13 @@ def score_matrix(conc_r: ArrayLike, conc_c: ArrayLike, inhibition: ArrayLike, *,
         elif method == BLISS:
             ref = y1[:, None] + y2[None, :] - y1[:, None] * y2[None, :] / 100.0
         elif method == LOEWE:
-            ref, undefined = _loewe_grid(cr, cc, curve_r, curve_c)
+            ref, undefined = _loewe_grid(cr, cc, curve_r, curve_c, y if reference == FITTED else None)
             extra[col.LOEWE_UNDEFINED] = np.where(both, undefined, False).ravel()
         else:
-            fit_grid, ref = zip_scores(cr, cc, y, curve_r.value(cr), curve_c.value(cc))
+            base_r, base_c = curve_r.value(cr), curve_c.value(cc)
+            fit_grid, ref = zip_scores(cr, cc, y, base_r, base_c,
+                                       y[:, 0] if reference == FITTED else base_r,
+                                       y[0, :] if reference == FITTED else base_c)
             extra[col.ZIP_FIT] = np.where(both, fit_grid, y).ravel()
         ref = np.where(both, ref, y)
         observed = np.asarray(extra[col.ZIP_FIT]).reshape(y.shape) if method == ZIP else y
@@ -209,26 +215,30 @@ def _loewe_reference(c1: float, c2: float, curve1: "_Curve", curve2: "_Curve") -
 
 
 def zip_scores(conc_r: np.ndarray, conc_c: np.ndarray, inhibition: np.ndarray, base_r: np.ndarray,
-               base_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               base_c: np.ndarray, line_r: np.ndarray | None = None,
+               line_c: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """SynergyFinder's ZIP procedure: smoothed observed surface and ZIP reference.
 
-    Follows ``CalculateZIP`` of the synergyfinder R package (Zheng, He, Tang; v2, file
-    R/calculate_synergy_score.R), which implements Yadav et al. 2015:
+    Follows ``ZIP`` of the synergyfinder R package 3.7.3 (SynergyFinder 3; Zheng et al. 2022,
+    file R/calculate_synergy_score.R lines 332-412), which implements Yadav et al. 2015:
 
     1. ``base_r[i]``, ``base_c[j]``: single-agent % inhibition of the row drug at ``conc_r[i]``
        and of the column drug at ``conc_c[j]`` (fitted LL.4 curves, or exact curves).
-    2. For each column ``j >= 1`` the observed ``inhibition[1:, j]`` is fitted against
-       ``conc_r[1:]`` with an LL.4 curve whose bottom is fixed at ``base_c[j]`` (the column drug
-       alone) and top at 100; its fitted values form ``col_fit[1:, j]``.
-    3. Likewise each row ``i >= 1``: ``inhibition[i, 1:]`` against ``conc_c[1:]`` with bottom
-       ``base_r[i]`` and top 100 gives ``row_fit[i, 1:]``.
+    2. For each column ``j >= 1`` the observed ``inhibition[:, j]`` (zero dose included) is
+       fitted against ``conc_r`` with an LL.4 curve that starts at ``line_c[j]`` (the column drug
+       alone: SynergyFinder's ``condition_baseline``, the *observed* well; default ``base_c``)
+       and ends at a free asymptote (SynergyFinder's ``Emax = NA``); its fitted values form
+       ``col_fit[1:, j]``.
+    3. Likewise each row ``i >= 1``: ``inhibition[i, :]`` against ``conc_c``, starting at
+       ``line_r[i]``, gives ``row_fit[i, 1:]``.
     4. ``zip_fit = (row_fit + col_fit) / 2``; ``reference = base_r[i] + base_c[j] - base_r[i] *
        base_c[j] / 100``; the delta score is ``zip_fit - reference``.
 
-    A row or column with a single nonzero dose is not fitted (its observed values are used), as in
-    SynergyFinder. Known differences: the LL.4 fit rises with dose (slope > 0; drc may also fit a
-    falling curve between the fixed asymptotes), and where the fixed bottom is >= 100 the fit is
-    the constant bottom.
+    A line with a single nonzero dose is not fitted (its observed values are used). drc's
+    unconstrained LL.4 may rise or fall from its start; here a rising curve
+    (:func:`stat3qsp.assay.hill.fit_ll4`, with its bounds on slope and ic50) is fitted, and where
+    the line's mean lies below its start or the rising fit is flat, also a falling one; the lower
+    residual sum of squares is kept.
 
     Returns
     -------
@@ -236,12 +246,14 @@ def zip_scores(conc_r: np.ndarray, conc_c: np.ndarray, inhibition: np.ndarray, b
         ``zip_fit`` and ``reference``, each ``(n_r, n_c)``; row 0 and column 0 are NaN.
     """
     n_r, n_c = inhibition.shape
+    line_r = base_r if line_r is None else line_r
+    line_c = base_c if line_c is None else line_c
     col_fit = np.full((n_r, n_c), np.nan)
     row_fit = np.full((n_r, n_c), np.nan)
     for j in range(1, n_c):
-        col_fit[1:, j] = _zip_line(conc_r[1:], inhibition[1:, j], float(base_c[j]))
+        col_fit[1:, j] = _zip_line(conc_r, inhibition[:, j], float(line_c[j]))[1:]
     for i in range(1, n_r):
-        row_fit[i, 1:] = _zip_line(conc_c[1:], inhibition[i, 1:], float(base_r[i]))
+        row_fit[i, 1:] = _zip_line(conc_c, inhibition[i, :], float(line_r[i]))[1:]
     reference = base_r[:, None] + base_c[None, :] - base_r[:, None] * base_c[None, :] / 100.0
     reference[0, :] = np.nan
     reference[:, 0] = np.nan
@@ -303,21 +315,58 @@ def most_synergistic_area(scores_2d: ArrayLike, size: int = 3) -> SynergisticAre
     return best
 
 
-def _loewe_grid(cr: np.ndarray, cc: np.ndarray, curve_r: _Curve, curve_c: _Curve) -> tuple[np.ndarray, np.ndarray]:
+def _loewe_grid(cr: np.ndarray, cc: np.ndarray, curve_r: _Curve, curve_c: _Curve,
+                observed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Loewe references of the wells with both drugs; ``observed`` given: SynergyFinder's fallback.
+
+    SynergyFinder 3 (R/calculate_synergy_score.R lines 643-654) first asks whether either drug
+    alone can reach the *observed* response of the well; where neither can (the observed value is
+    above both top asymptotes), its reference is ``max(y_r(c_r + c_c), y_c(c_r + c_c))`` instead
+    of the isobole solution. With ``observed`` (fitted mode) that rule is applied and the well is
+    flagged ``loewe_undefined``; without it (exact mode) every well is solved on the isobole.
+    Fitted mode also solves the isobole as SynergyFinder does (:func:`_loewe_on_grid`: the best of
+    100 effects evenly spaced between the lowest and highest asymptote of the two fits), exact
+    mode to machine precision (:func:`_loewe_reference`).
+    """
     ref = np.full((cr.size, cc.size), np.nan)
     undefined = np.zeros((cr.size, cc.size), dtype=bool)
+    if observed is not None:
+        fits = [curve.fit for curve in (curve_r, curve_c)]
+        y_test = np.linspace(min(f.bottom for f in fits), max(f.top for f in fits), _LOEWE_GRID_STEPS)
     for i in range(1, cr.size):
         for j in range(1, cc.size):
-            ref[i, j], undefined[i, j] = _loewe_reference(float(cr[i]), float(cc[j]), curve_r, curve_c)
+            if observed is not None and np.isinf(curve_r.dose(float(observed[i, j]))) \
+                    and np.isinf(curve_c.dose(float(observed[i, j]))):
+                total = np.array([cr[i] + cc[j]])
+                ref[i, j] = max(float(curve_r.value(total)[0]), float(curve_c.value(total)[0]))
+                undefined[i, j] = True
+                continue
+            if observed is not None:
+                ref[i, j], undefined[i, j] = _loewe_on_grid(float(cr[i]), float(cc[j]), curve_r, curve_c, y_test)
+            else:
+                ref[i, j], undefined[i, j] = _loewe_reference(float(cr[i]), float(cc[j]), curve_r, curve_c)
     return ref, undefined
 
 
-def _zip_line(doses: np.ndarray, observed: np.ndarray, bottom: float) -> np.ndarray:
-    if doses.size < 2:
+def _loewe_on_grid(c1: float, c2: float, curve1: _Curve, curve2: _Curve, y_test: np.ndarray) -> tuple[float, bool]:
+    """SynergyFinder's ``.SolveLoewe`` (R/calculate_synergy_score.R lines 864-901): of the test
+    effects ``y_test``, the first that minimises ``|c1 / X1(y) + c2 / X2(y) - 1|``."""
+    dist = np.array([abs(_ratio(c1, curve1.dose(float(v))) + _ratio(c2, curve2.dose(float(v))) - 1.0)
+                     for v in y_test])
+    root = float(y_test[int(np.argmin(dist))])
+    return root, bool(np.isinf(curve1.dose(root)) or np.isinf(curve2.dose(root)))
+
+
+def _zip_line(doses: np.ndarray, observed: np.ndarray, start: float) -> np.ndarray:
+    """LL.4 through ``(0, start)`` to a free asymptote, rising or falling, whichever fits better."""
+    if doses.size < 3:
         return observed.astype(float)
-    if bottom >= 100.0:
-        return np.full(doses.shape, bottom)
-    return fit_ll4(doses, observed, increasing=True, bottom=bottom, top=100.0).predict(doses)
+    rising = fit_ll4(doses, observed, increasing=True, bottom=start)
+    if float(np.mean(observed[1:])) >= start and rising.top - start > 1e-9 * (1.0 + abs(start)):
+        return rising.predict(doses)  # a line above its start that a rising curve follows: no falling fit needed
+    fits = [rising, fit_ll4(doses, observed, increasing=False, top=start)]
+    best = min(fits, key=lambda f: float(np.sum((f.predict(doses) - observed) ** 2)))
+    return best.predict(doses)
 
 
 def _ratio(c: float, x: float) -> float:
