@@ -1,7 +1,18 @@
 # Competing hypotheses (models/hypotheses/, stat3qsp.hypotheses.ranking): every combination of the config's
-# `hypotheses` block scored on the signalling data (PEtab, AIC/BIC) and on a small virtual NCT02066532 trial,
-# with subgroup, biomarker and forward-prediction tables; the ranking figure and summary go into the report.
+# `hypotheses` block scored on the signalling data (PEtab, AIC/BIC), refitted to the tumour calibration targets
+# and scored on a small virtual NCT02066532 trial, with subgroup, biomarker and forward-prediction tables; the
+# ranking figure and summary go into the report.
 HYPOTHESES = config.get("hypotheses", {})
+
+
+def _target_specs(path):
+    """The trial specs that the tumour calibration targets of *path* read (inputs of the per-hypothesis refit)."""
+    from stat3qsp.io.yamlfiles import read_yaml
+
+    raw = read_yaml(path, "calibration targets") or {}
+    entries = [raw.get("growth"), raw.get("kill"), *(raw.get("checks") or [])]
+    return sorted({e["spec"] for e in entries if isinstance(e, dict) and "spec" in e})
+
 
 # Targets of this stage, for `rule all` of the Snakefile.
 HYPOTHESES_TARGETS = (
@@ -21,6 +32,8 @@ rule hypotheses:
         spec=HYPOTHESES.get("spec", []),
         forward=HYPOTHESES.get("forward_spec", []),
         signalling=CALIBRATION_SPEC,
+        targets=TUMOUR_CALIBRATION_SPEC,
+        target_specs=_target_specs(TUMOUR_CALIBRATION_SPEC),
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
     output:
@@ -30,7 +43,7 @@ rule hypotheses:
             category="Hypotheses",
             labels={"figure": "ranking table"},
         ),
-        tables=[f"results/hypotheses/{name}" for name in ("subgroups.tsv", "biomarkers.tsv", "patients.tsv", "forward.tsv")],
+        tables=[f"results/hypotheses/{name}" for name in ("subgroups.tsv", "biomarkers.tsv", "patients.tsv", "forward.tsv", "calibration.tsv")],
         summary=report(
             "results/hypotheses/summary.html",
             caption="report/hypotheses_summary.rst",

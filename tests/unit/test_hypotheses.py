@@ -216,3 +216,27 @@ def test_unknown_hypotheses_and_shared_parameters_are_refused(tmp_path):
     with pytest.raises(InputError, match="twin.*adcc_effector_level.*also defined by hypothesis .adcc"):
         compose_hypothesis_models(models, ("adcc", "twin"), tmp_path / "y")
     assert not (tmp_path / "y").exists()
+
+
+def test_a_module_covariate_leaves_every_patients_other_values_unchanged(derived):
+    """Common random numbers across hypotheses: the modules' deviates come from their own stream, so an
+    er_crosstalk patient (HR-negative here: the module's own value 0) is the baseline patient, candidate for
+    candidate, and a pi3k_bypass patient has baseline's values wherever the same candidate is accepted."""
+    from stat3qsp.trial.population import BIOLOGY_STREAM, patient_generator
+    from stat3qsp.trial.spec_types import BodyWeight
+
+    weight = BodyWeight(70.0, 0.0, 40.0, 120.0, "test")
+    simulators = {name: PatientSimulator(derived[name]) for name in ("baseline", "er_crosstalk", "pi3k_bypass")}
+    assert simulators["er_crosstalk"].population.separate == ("HR_positive",)
+    same_candidate = 0
+    for i in range(6):
+        patients = {name: sim.draw_patient("her2_trastuzumab_resistant", patient_generator(7, 0, i, BIOLOGY_STREAM), weight)
+                    for name, sim in simulators.items()}
+        base = patients["baseline"]
+        assert patients["er_crosstalk"].draws == base.draws and patients["er_crosstalk"].values["HR_positive"] == 0.0
+        assert {k: v for k, v in patients["er_crosstalk"].values.items() if k != "HR_positive"} == base.values
+        pi3k = patients["pi3k_bypass"]
+        if pi3k.draws == base.draws:
+            same_candidate += 1
+            assert {k: v for k, v in pi3k.values.items() if k != "PIK3CA_mutant"} == base.values
+    assert same_candidate >= 3

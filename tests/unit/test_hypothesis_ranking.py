@@ -104,11 +104,25 @@ def test_a_tiny_ranking_writes_the_interface_columns(tmp_path):
     output = tmp_path / "hypotheses"
     ranking = rank_hypotheses(MODELS, ROOT / "trials" / "NCT02066532.yaml",
                               ROOT / "calibration" / "sobotta2017" / "spec.yaml", output,
-                              ("baseline", "pi3k_bypass"), RankingSettings(patients=4, bootstrap=20), figures=False)
+                              ("baseline", "pi3k_bypass"), RankingSettings(patients=4, bootstrap=20, calibration_patients=6),
+                              figures=False)
     table = read_table(output / "ranking.tsv")
     endpoints = ["median_pfs_weeks", "pfs_6mo", "orr", "cbr"]
     assert list(table.columns[:7]) == ["hypothesis", "modules", "n_parameters", "fit_nll", "aic", "bic", "trial_log_score"]
     assert [f"predictive_p_{e}" for e in endpoints] == list(table.columns[7:11])
+    # the evaluable endpoints are scored too, but only the four treated ones are summed in the log score
+    assert {"predictive_p_orr_evaluable", "predictive_p_cbr_evaluable"} <= set(table.columns)
+    treated = table[[f"log_probability_{e}" for e in endpoints]].sum(axis=1)
+    assert np.allclose(table["trial_log_score"], treated)
+    # each hypothesis refitted to the calibration targets, in its own derived models folder
+    for name in ("baseline", "pi3k_bypass"):
+        fitted = read_table(output / "models" / name / "calibrated" / "tumour.tsv").set_index("parameterId")["value"]
+        row = table.set_index("hypothesis").loc[name]
+        assert row["tumour_rate_scale"] == pytest.approx(fitted["tumour_rate_scale"])
+        assert row["tumour_kill_scale"] == pytest.approx(fitted["tumour_kill_scale"])
+        assert abs(row["kill_target_residual"]) <= 1 / 6 + 1e-9   # the latent ORR to a step of one of 6 patients
+    calibration = read_table(output / "calibration.tsv")
+    assert set(calibration["target"]) == {"growth", "kill"} and len(calibration) == 4
     rows = ranking.set_index(hc.HYPOTHESIS)
     # the PI3K module acts in the tumour only: the hepatocyte fit is the same, AIC pays for its 2 parameters
     assert rows.loc["pi3k_bypass", hc.FIT_NLL] == pytest.approx(rows.loc["baseline", hc.FIT_NLL], rel=1e-9)

@@ -67,13 +67,20 @@ def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scal
 
 
 def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: Path | str, n_patients: int = 400,
-                     command: str = "stat3qsp calibrate tumour") -> targets.TargetFit:
+                     command: str = "stat3qsp calibrate tumour", kinds: tuple[str, ...] | None = None,
+                     **solve) -> targets.TargetFit:
     """Fit the tumour's growth and kill scales to the targets of *targets_path*
     (:func:`stat3qsp.calibration.targets.calibrate_targets`) and write the generated table *output*,
     with the fit of every target (simulated against observed) in its header. Written to the models'
-    committed table, the two rows of ``parameters.tsv`` are set to ``calibrated``."""
+    committed table, the two rows of ``parameters.tsv`` are set to ``calibrated``.
+
+    *kinds* keeps only the targets of those kinds (growth and kill are always fitted; e.g. the hypothesis
+    ranking leaves out the plausibility bounds, which need another arm's patients); *solve* goes to
+    :func:`~stat3qsp.calibration.targets.calibrate_targets` (``rate_bracket``, ``kill_bracket``, ``xtol``)."""
     chosen = targets.read_targets(targets_path)
-    fit = targets.calibrate_targets(chosen, n_patients=n_patients, models_dir=models_dir)
+    if kinds is not None:
+        chosen = chosen[:2] + [t for t in chosen[2:] if t.kind in kinds]
+    fit = targets.calibrate_targets(chosen, n_patients=n_patients, models_dir=models_dir, **solve)
     growth, kill = fit.rows.iloc[0], fit.rows.iloc[1]
     where = f"{n_patients} patients per arm, seed {fit.seed}"
     rows = [

@@ -2,7 +2,9 @@
 data and a virtual NCT02066532 trial, through :func:`stat3qsp.hypotheses.ranking.rank_hypotheses`.
 
 Writes, in the output folder (whole or not at all): ``ranking.tsv``, ``subgroups.tsv``, ``biomarkers.tsv``,
-``patients.tsv``, ``forward.tsv``, ``figures/`` and ``models/<hypothesis>/`` (the derived models folders).
+``patients.tsv``, ``forward.tsv``, ``calibration.tsv`` (each hypothesis's tumour refit against the calibration
+targets), ``figures/`` and ``models/<hypothesis>/`` (the derived models folders, each with its refitted
+``calibrated/tumour.tsv``).
 ``--compose-only`` writes only the derived models folders (``<output>/<name>/``), which every other verb
 takes as ``--models``. The workflow's ``hypotheses`` rule calls the same function with the config's ``hypotheses`` block; with the
 same settings both give the same tables.
@@ -22,8 +24,9 @@ def register(verbs) -> None:
     parser = verbs.add_parser(
         "hypotheses", help="rank competing hypotheses (models/hypotheses/) on the same data and trial",
         description="Compose each hypothesis or combination of models/hypotheses/, evaluate the signalling fit "
-                    "(PEtab, AIC/BIC) and a small virtual trial of the spec (predictive p and log score of "
-                    "every observed endpoint), and write the ranking with subgroup and biomarker tables.")
+                    "(PEtab, AIC/BIC), refit its tumour growth and kill scales to the calibration targets, score a "
+                    "small virtual trial of the spec (predictive p and log score of every observed endpoint), and "
+                    "write the ranking with subgroup and biomarker tables.")
     parser.add_argument("--hypothesis", action="append", default=None, metavar="NAME[+NAME...]",
                         help="a hypothesis or a combination joined by '+', e.g. paracrine_il6+adcc (repeatable; "
                              f"default: {' '.join(DEFAULT_COMBINATIONS)})")
@@ -37,6 +40,12 @@ def register(verbs) -> None:
                              "trials/ner_rux_mtnbc.yaml (default: none)")
     parser.add_argument("--patients", type=int, default=_DEFAULTS.patients,
                         help=f"virtual patients per arm in each pool (default {_DEFAULTS.patients})")
+    parser.add_argument("--calibration-patients", type=int, default=_DEFAULTS.calibration_patients,
+                        help="calibration patients per target arm of each hypothesis's tumour refit (default "
+                             f"{_DEFAULTS.calibration_patients})")
+    parser.add_argument("--targets", type=Path, default=Path("calibration/tumour/targets.yaml"),
+                        help="tumour calibration targets refitted for every hypothesis (default "
+                             "calibration/tumour/targets.yaml)")
     parser.add_argument("--bootstrap", type=int, default=_DEFAULTS.bootstrap,
                         help=f"bootstrap trials drawn from each pool (default {_DEFAULTS.bootstrap})")
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed, help=f"seed (default {_DEFAULTS.seed})")
@@ -61,9 +70,10 @@ def run(args: argparse.Namespace) -> None:
             print(path)
         return
 
-    settings = RankingSettings(args.patients, args.bootstrap, args.seed, args.workers)
+    settings = RankingSettings(args.patients, args.bootstrap, args.seed, args.workers, args.calibration_patients)
     ranking = rank_hypotheses(args.models, args.spec, args.signalling_spec, args.output,
                               tuple(args.hypothesis or DEFAULT_COMBINATIONS), settings, args.forward,
-                              figures=not args.no_figures)
-    shown = [hc.HYPOTHESIS, hc.N_PARAMETERS, hc.FIT_NLL, hc.AIC, hc.TRIAL_LOG_SCORE, hc.DELTA_LOG_SCORE]
+                              figures=not args.no_figures, targets=args.targets)
+    shown = [hc.HYPOTHESIS, hc.N_PARAMETERS, hc.FIT_NLL, hc.AIC, hc.GROWTH_RESIDUAL, hc.KILL_RESIDUAL, hc.TRIAL_LOG_SCORE,
+             hc.DELTA_LOG_SCORE]
     print(ranking[shown].to_string(index=False))

@@ -3,8 +3,10 @@
 ranking.tsv (one row per hypothesis or combination, best ``trial_log_score`` first)
     ``hypothesis, modules, n_parameters, fit_nll, aic, bic, trial_log_score``, one
     ``predictive_p_<endpoint>`` per observed endpoint of the trial's scored arm (NCT02066532:
-    ``median_pfs_weeks, pfs_6mo, orr, cbr``), then ``log_probability_<endpoint>`` per endpoint,
-    ``control_median_pfs_weeks`` and ``delta_log_score`` (against the best row).
+    ``median_pfs_weeks, pfs_6mo, orr, cbr, orr_evaluable, cbr_evaluable``), then
+    ``log_probability_<endpoint>`` per endpoint, ``control_median_pfs_weeks``, the hypothesis's own tumour
+    calibration (``tumour_rate_scale, tumour_kill_scale, growth_target_residual, kill_target_residual``) and
+    ``delta_log_score`` (against the best row).
 subgroups.tsv (one row per hypothesis, arm and subgroup)
     ``hypothesis, arm, subgroup, n_patients, median_pfs_weeks, orr``
 biomarkers.tsv (one row per hypothesis and baseline feature)
@@ -29,15 +31,27 @@ AIC = "aic"
 BIC = "bic"
 """``n_parameters ln(n_measurements) + 2 fit_nll``."""
 TRIAL_LOG_SCORE = "trial_log_score"
-"""Sum over the observed endpoints of the log predictive probability of the observation
+"""Sum over the observed treated-population endpoints (:data:`stat3qsp.hypotheses.scoring.TREATED_ENDPOINTS`)
+of the log predictive probability of the observation
 (:func:`stat3qsp.hypotheses.scoring.log_predictive_probability`); higher is better."""
 PREDICTIVE_P_PREFIX = "predictive_p_"
 """Prefix of the two-sided posterior-predictive p of each observed endpoint (:mod:`stat3qsp.trial.predictive`)."""
 LOG_PROBABILITY_PREFIX = "log_probability_"
 """Prefix of the log predictive probability of each observed endpoint."""
 CONTROL_MEDIAN_PFS = "control_median_pfs_weeks"
-"""Predicted median PFS of the trastuzumab-alone control arm (the tumour growth scale's calibration
-anchor is 8 weeks): how far a hypothesis moves the calibrated population."""
+"""Predicted median PFS of the trastuzumab-alone control arm of the scored trial (NCT02066532's historical
+control, a stand-in of 8 weeks), at the hypothesis's refitted scales."""
+RATE_SCALE = "tumour_rate_scale"
+"""The hypothesis's growth scale, refitted to the growth target (calibration/tumour/targets.yaml) on its own
+derived models folder (:func:`stat3qsp.hypotheses.evidence.refit_tumour`)."""
+KILL_SCALE = "tumour_kill_scale"
+"""The hypothesis's kill scale, refitted to the kill target."""
+GROWTH_RESIDUAL = "growth_target_residual"
+"""Simulated minus observed growth target at the refitted scales: the median PFS (weeks) of the EGF104900
+lapatinib arm, scan-dated at its scheduled scans (the fit matches the share progressed by the week-8 scan, so
+a median on the next scan date can remain)."""
+KILL_RESIDUAL = "kill_target_residual"
+"""Simulated minus observed kill target at the refitted scales: latent ORR of Vogel 2002's trastuzumab arm."""
 DELTA_LOG_SCORE = "delta_log_score"
 """``trial_log_score`` minus the best row's (0 for the best; a log Bayes factor of the trial data)."""
 
@@ -77,4 +91,4 @@ def ranking_columns(endpoints: tuple[str, ...] | list[str]) -> list[str]:
     """Columns of ranking.tsv for the observed *endpoints*, in order."""
     return [HYPOTHESIS, MODULES, N_PARAMETERS, FIT_NLL, AIC, BIC, TRIAL_LOG_SCORE,
             *(PREDICTIVE_P_PREFIX + e for e in endpoints), *(LOG_PROBABILITY_PREFIX + e for e in endpoints),
-            CONTROL_MEDIAN_PFS, DELTA_LOG_SCORE]
+            CONTROL_MEDIAN_PFS, RATE_SCALE, KILL_SCALE, GROWTH_RESIDUAL, KILL_RESIDUAL, DELTA_LOG_SCORE]

@@ -4,9 +4,13 @@ and log predictive probability.
 A hypothesis is scored on a pool of simulated virtual patients of the trial's arm (a few dozen by
 default; the ranking's ``patients``). Replicate virtual trials of the trial's size ``n`` are drawn from
 the pool with replacement (``bootstrap`` of them; Efron's bootstrap of the predictive distribution), and
-each gives the trial's endpoints with the definitions of :mod:`stat3qsp.trial.endpoints` (Kaplan-Meier
-median PFS with its flat-segment rule, KM survival at 26 weeks, CR + PR share, clinical-benefit share),
-computed here in numpy because the lifelines fit of a trial costs milliseconds (tested against it).
+each gives the trial's endpoints with the definitions of :func:`stat3qsp.trial.endpoints.trial_endpoints`
+(Kaplan-Meier median PFS by its :func:`~stat3qsp.trial.endpoints.curve_median` rule, KM survival at 26
+weeks, CR + PR share, clinical-benefit share, and the ORR and CBR of the response-evaluable patients:
+measurable disease and at least one counted scan; NaN in a bootstrap trial without any), computed here in
+numpy because the lifelines fit of a trial costs milliseconds: a bootstrap trial is exactly the patients
+table of one replicate that ``trial_endpoints`` would be given (the rows of its drawn patients), and on it
+both give the same values (tested, :func:`bootstrap_draws`).
 
 For an observed endpoint ``y`` and the bootstrap endpoints ``v_1..v_B``:
 
@@ -35,10 +39,14 @@ from stat3qsp.trial.predictive import predictive_tails
 MEDIAN_WINDOW_WEEKS = 1.0
 """Half-width of the window of an observed median PFS (weeks). assumed: medians of a 9-weekly scanned
 trial sit on scan and dropout times a week or more apart, and the observation is reported to 0.1 week."""
-PROPORTIONS = (tc.PFS_6MO, tc.ORR, tc.CBR)
-"""Endpoints that are shares of the trial's patients (window ``1 / (2 n)``)."""
-SCORED_ENDPOINTS = (tc.MEDIAN_PFS_WEEKS, tc.PFS_6MO, tc.ORR, tc.CBR)
-"""Endpoints the bootstrap computes (the duration of response needs responders, rare here)."""
+PROPORTIONS = (tc.PFS_6MO, tc.ORR, tc.CBR, tc.ORR_EVALUABLE, tc.CBR_EVALUABLE)
+"""Endpoints that are shares of the trial's patients (window ``1 / (2 n)``, ``n`` the endpoint's denominator)."""
+TREATED_ENDPOINTS = (tc.MEDIAN_PFS_WEEKS, tc.PFS_6MO, tc.ORR, tc.CBR)
+"""Endpoints of every treated patient: the ones summed in the trial log score."""
+SCORED_ENDPOINTS = TREATED_ENDPOINTS + tc.EVALUABLE_ENDPOINT_NAMES
+"""Endpoints the bootstrap computes (the duration of response needs responders, rare here). The evaluable
+ORR and CBR count the same responses as ``orr`` and ``cbr`` among fewer patients, so they get a predictive p
+and a log probability but are not added to the trial log score (that would count the one PR twice)."""
 
 
 def km_curve(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,8 +73,39 @@ def km_survival_at(durations: np.ndarray, events: np.ndarray, time: float) -> fl
     return float(curve[before[-1]]) if before.size else 1.0
 
 
+def bootstrap_draws(pool_size: int, n: int, bootstrap: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices of *bootstrap* trials of *n* patients drawn with replacement from a pool, shape ``(bootstrap, n)``."""
+    return rng.integers(0, pool_size, size=(bootstrap, n))
+
+
+def usable(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients of a pool that the endpoints count (failed simulations left out)."""
+    return patients[patients[tc.STATUS] != tc.FAILED] if tc.STATUS in patients else patients
+
+
+def draws_endpoints(ok: pd.DataFrame, draws: np.ndarray) -> pd.DataFrame:
+    """Endpoints (:data:`SCORED_ENDPOINTS`; the evaluable ones only if *ok* has ``measurable`` and
+    ``n_scans``) of the bootstrap trials *draws* (rows of :func:`bootstrap_draws`) of the usable patients *ok*."""
+    pfs, event = ok[tc.PFS_WEEKS].to_numpy(float), ok[tc.EVENT].to_numpy(bool)
+    response = ok[tc.BEST_RESPONSE].isin((tc.CR, tc.PR)).to_numpy()
+    benefit = ok[tc.CLINICAL_BENEFIT].astype(bool).to_numpy()
+    evaluable = None
+    if {tc.MEASURABLE, tc.N_SCANS} <= set(ok.columns):
+        evaluable = ok[tc.MEASURABLE].astype(bool).to_numpy() & (ok[tc.N_SCANS].astype(float).to_numpy() >= 1)
+    rows = []
+    for draw in draws:
+        row = [km_median(pfs[draw], event[draw]), km_survival_at(pfs[draw], event[draw], PFS_6MO_WEEKS),
+               response[draw].mean(), benefit[draw].mean()]
+        if evaluable is not None:
+            chosen = draw[evaluable[draw]]
+            row += [response[chosen].mean(), benefit[chosen].mean()] if chosen.size else [np.nan, np.nan]
+        rows.append(row)
+    names = SCORED_ENDPOINTS if evaluable is not None else TREATED_ENDPOINTS
+    return pd.DataFrame(rows, columns=list(names))
+
+
 def bootstrap_endpoints(patients: pd.DataFrame, n: int, bootstrap: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Endpoints (:data:`SCORED_ENDPOINTS`) of *bootstrap* trials of *n* patients drawn with replacement
+    """Endpoints (:func:`draws_endpoints`) of *bootstrap* trials of *n* patients drawn with replacement
     from *patients* (rows of a patients table of one arm; failed patients left out).
 
     Raises
@@ -76,17 +115,10 @@ def bootstrap_endpoints(patients: pd.DataFrame, n: int, bootstrap: int, rng: np.
     """
     if not (isinstance(n, int) and n >= 1 and isinstance(bootstrap, int) and bootstrap >= 1):
         raise InputError(f"n = {n!r}, bootstrap = {bootstrap!r}; accepted: integers >= 1")
-    ok = patients[patients[tc.STATUS] != tc.FAILED] if tc.STATUS in patients else patients
+    ok = usable(patients)
     if ok.empty:
         raise InputError("no simulated patient to draw bootstrap trials from; accepted: a pool of at least one")
-    pfs, event = ok[tc.PFS_WEEKS].to_numpy(float), ok[tc.EVENT].to_numpy(bool)
-    response = ok[tc.BEST_RESPONSE].isin((tc.CR, tc.PR)).to_numpy()
-    benefit = ok[tc.CLINICAL_BENEFIT].astype(bool).to_numpy()
-    rows = []
-    for draw in rng.integers(0, len(ok), size=(bootstrap, n)):
-        rows.append((km_median(pfs[draw], event[draw]), km_survival_at(pfs[draw], event[draw], PFS_6MO_WEEKS),
-                     response[draw].mean(), benefit[draw].mean()))
-    return pd.DataFrame(rows, columns=list(SCORED_ENDPOINTS))
+    return draws_endpoints(ok, bootstrap_draws(len(ok), n, bootstrap, rng))
 
 
 def window(endpoint: str, n: int) -> float:
@@ -105,10 +137,12 @@ def log_predictive_probability(values: np.ndarray, observed: float, half_width: 
     return float(np.log((hits + 0.5) / (values.size + 1.0)))
 
 
-def score_endpoints(boot: pd.DataFrame, observed: dict[str, float], n: int) -> dict[str, tuple[float, float]]:
-    """``{endpoint: (predictive_p, log predictive probability)}`` of each observed endpoint."""
+def score_endpoints(boot: pd.DataFrame, observed: dict[str, float], n: int | dict[str, int]) -> dict[str, tuple[float, float]]:
+    """``{endpoint: (predictive_p, log predictive probability)}`` of each observed endpoint; *n* is the
+    trial's size or, per endpoint, its denominator (e.g. 14 response-evaluable of 26 patients)."""
     out = {}
     for endpoint, value in observed.items():
         values = boot[endpoint].to_numpy(float)
-        out[endpoint] = (predictive_tails(values, value)[2], log_predictive_probability(values, value, window(endpoint, n)))
+        size = n.get(endpoint) if isinstance(n, dict) else n
+        out[endpoint] = (predictive_tails(values, value)[2], log_predictive_probability(values, value, window(endpoint, size)))
     return out

@@ -3,8 +3,9 @@
 Sentences generated from the tables, so they stay true when the model changes: which hypothesis best
 explains the trial and by how much (the difference of trial log scores is a log Bayes factor; with the
 trial's 26 patients and a pool of a few dozen virtual patients per hypothesis, a difference below about 2,
-a factor of about 7, is weak evidence), and per hypothesis its claim and what it predicts for the
-forward-prediction trial (neratinib + ruxolitinib in EGFR-high TNBC, seed 003).
+a factor of about 7, is weak evidence), and per hypothesis its claim, how well its own tumour refit met the
+population's calibration targets, and what it predicts for the forward-prediction trial (neratinib +
+ruxolitinib in EGFR-high TNBC, seed 003).
 """
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def best_sentence(ranking: pd.DataFrame, n_observed: int) -> str:
     return (f"{best[hc.HYPOTHESIS]} explains the observed NCT02066532 endpoints best (trial log score "
             f"{best[hc.TRIAL_LOG_SCORE]:.2f}), {gap:.2f} above the next, {second[hc.HYPOTHESIS]}: a Bayes factor of "
             f"{math.exp(gap):.1f}, {strength} evidence. The trial had {n_observed} evaluable patients, and every "
-            "score comes from a small pool of virtual patients with the tumour scales calibrated on the baseline "
-            "model, so the order of hypotheses within about 2 log units is not established.")
+            "score comes from a small pool of virtual patients (each hypothesis with its tumour scales refitted to "
+            "the same calibration targets on the same, few, calibration patients), so the order of hypotheses within "
+            "about 2 log units is not established.")
 
 
 def forward_sentence(name: str, forward: pd.DataFrame, treated: str, control: str) -> str:
@@ -46,10 +48,23 @@ def forward_sentence(name: str, forward: pd.DataFrame, treated: str, control: st
             f"{100 * a[hc.ORR]:.0f}% against {100 * b[hc.ORR]:.0f}% ({int(a[hc.N_PATIENTS])} virtual patients per arm).")
 
 
+def calibration_sentence(name: str, fits: pd.DataFrame | None) -> str:
+    """How well hypothesis *name*'s tumour refit met the calibration targets (rows of calibration.tsv)."""
+    if fits is None or not (fits[hc.HYPOTHESIS] == name).any():
+        return ""
+    rows = fits[fits[hc.HYPOTHESIS] == name]
+    parts = [f"{r.endpoint} of {r.arm} {r.simulated:.3g} against {r.observed:.3g}" for r in rows.itertuples()
+             if r.target in ("growth", "kill")]
+    checks = [f"{r.endpoint} of {r.arm} {r.simulated:.3g} against {r.observed:.3g}" for r in rows.itertuples()
+              if r.target == "check"]
+    text = f"Refitted to the population's calibration targets: {'; '.join(parts)}"
+    return text + (f" (checks, not fitted: {'; '.join(checks)})." if checks else ".")
+
+
 def summary_html(ranking: pd.DataFrame, forward: pd.DataFrame, claims: dict[str, str], n_observed: int,
-                 treated: str, control: str) -> str:
-    """The page: the best-hypothesis sentence, one paragraph per hypothesis (claim and forward prediction),
-    and the ranking table."""
+                 treated: str, control: str, fits: pd.DataFrame | None = None) -> str:
+    """The page: the best-hypothesis sentence, one paragraph per hypothesis (claim, calibration fit and
+    forward prediction), and the ranking table."""
     shown = [c for c in ranking.columns if not c.startswith(hc.LOG_PROBABILITY_PREFIX)]
     parts = ["<html><head><meta charset='utf-8'></head><body>", "<h2>Competing hypotheses</h2>",
              f"<p>{html.escape(best_sentence(ranking, n_observed))}</p>", "<ul>"]
@@ -57,6 +72,7 @@ def summary_html(ranking: pd.DataFrame, forward: pd.DataFrame, claims: dict[str,
         modules = [m for m in name.split("+")]
         claim = " ".join(claims.get(m, "") for m in modules)
         parts.append(f"<li><b>{html.escape(name)}</b>: {html.escape(claim)} "
+                     f"{html.escape(calibration_sentence(name, fits))} "
                      f"{html.escape(forward_sentence(name, forward, treated, control))}</li>")
     parts += ["</ul>", ranking[shown].round(4).to_html(index=False, na_rep="", border=0), "</body></html>"]
     return "\n".join(parts) + "\n"

@@ -14,7 +14,9 @@ A hypothesis is a folder ``models/hypotheses/<name>/`` of the models folder hold
 A combination of hypotheses (a tuple of names, written ``a+b`` on the command line and in tables) is
 composed by :func:`compose_hypothesis_models` into a *derived models folder*: a copy of the models
 folder whose ``catalog.yaml`` lists the modules under ``extra_modules``, whose ``parameters.tsv`` has
-their rows appended and whose ``population.yaml`` has their distributions appended. Every stage
+their rows appended and whose ``population.yaml`` has their distributions appended, drawn from a stream of
+their own (``separate_stream``, :mod:`stat3qsp.trial.population`: every virtual patient keeps the values the
+models folder gives it, common random numbers across hypotheses). Every stage
 (model, calibration, trial) then runs the hypothesis model as it runs any models folder, with its
 own provenance hashes. Nothing here names a hypothesis: a sixth one is a sixth folder.
 """
@@ -165,9 +167,13 @@ def compose_hypothesis_models(models_dir: Path | str, modules: tuple[str, ...] |
         write_text_atomic(staging / PARAMETERS_FILE, table)
         population = read_yaml(staging / POPULATION_FILE, "population file") or {}
         distributions = dict(population.get("parameters") or {})
+        separate = list(population.get("separate_stream") or [])
         for hypothesis in chosen:
             distributions.update(hypothesis.population)
+            separate += list(hypothesis.population)
         population["parameters"] = distributions
+        if separate:  # the modules' deviates from their own stream: the other parameters' draws stay the same
+            population["separate_stream"] = separate
         write_text_atomic(staging / POPULATION_FILE,
                           _derived_note(modules) + yaml.safe_dump(population, sort_keys=False))
     return output

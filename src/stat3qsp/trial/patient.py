@@ -258,9 +258,9 @@ class PatientSimulator:
         weight = float(body_weight.sample(rng, 1)[0])
         centres = self.context_values(context)
         table = self.model.parameters
-        n, covariates = len(self.population.distributions), {}
+        deviates, covariates = self.population.deviate_source(rng), {}
         for draw in range(1, self.population.acceptance.max_draws + 1):
-            values = candidate_values(self.population, centres, rng.standard_normal(n), covariates)
+            values = candidate_values(self.population, centres, deviates(), covariates)
             if not within_bounds(values, table):
                 continue
             growth, state = self.preequilibrate(context, values)

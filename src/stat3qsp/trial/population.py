@@ -21,7 +21,10 @@ Each candidate is one vector ``z`` of standard normal deviates, one per paramete
 so the same virtual patient (same ``z``) can be placed in contexts with different centres. Where
 ``correlations`` are given (pairs with a correlation ``rho`` of their deviates), ``z = L u`` with
 ``u ~ N(0, I)`` and ``L`` the Cholesky factor of the correlation matrix; the marginals stay as
-above. Without them the deviates are independent.
+above. Without them the deviates are independent. The parameters listed under ``separate_stream`` (the
+last ones in file order; a hypothesis's covariates, :mod:`stat3qsp.model.hypotheses`) take their deviates
+from a stream of their own (spawned from the patient's biology stream): adding them leaves every other
+parameter's deviates, and so the candidates, unchanged (common random numbers across hypotheses).
 
 Informative early discontinuation (``informative_dropout``): a patient leaves before the first scan
 with probability ``expit(a + b z_g)``, ``z_g`` the patient's deviate of the growth scale
@@ -130,6 +133,16 @@ class PopulationModel:
     scan_window_weeks: tuple[float, float]
     cholesky: np.ndarray | None = None
     dropout_growth_log_odds: float = 0.0
+    separate: tuple[str, ...] = ()
+
+    def deviate_source(self, rng: np.random.Generator):
+        """A function that gives the deviates ``u`` of one candidate after another from a patient's stream
+        *rng* (module docstring: the ``separate`` parameters' from a stream spawned from it)."""
+        n, own = len(self.distributions), len(self.separate)
+        if not own:
+            return lambda: rng.standard_normal(n)
+        child = rng.spawn(1)[0]
+        return lambda: np.concatenate([rng.standard_normal(n - own), child.standard_normal(own)])
 
     def distribution(self, parameter_id: str) -> ParameterDistribution:
         """The distribution of *parameter_id*; InputError if it does not vary between patients."""
@@ -165,7 +178,8 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
     """
     path = Path(path)
     raw = read_yaml(path, "population file") or {}
-    accepted, optional = {"parameters", "acceptance", "scan_window_weeks"}, {"correlations", "informative_dropout"}
+    accepted = {"parameters", "acceptance", "scan_window_weeks"}
+    optional = {"correlations", "informative_dropout", "separate_stream"}
     if not isinstance(raw, dict) or not accepted <= set(raw) <= accepted | optional:
         raise InputError(f"{path}: top-level keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: "
                          f"{sorted(accepted)} and optionally {sorted(optional)}")
@@ -209,7 +223,11 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
     if not isinstance(slope, (int, float)) or not math.isfinite(slope) or not str(dropout.get("source", "")).strip():
         raise InputError(f"{path}: informative_dropout = {dropout!r}; accepted: growth_log_odds_per_sd (a number) "
                          "and source")
-    return PopulationModel(tuple(distributions), acceptance, window, cholesky, float(slope))
+    separate = tuple(raw.get("separate_stream") or ())
+    if separate and list(separate) != ids[len(ids) - len(separate):]:
+        raise InputError(f"{path}: separate_stream = {list(separate)!r}; accepted: the last distributed parameters, "
+                         "in file order")
+    return PopulationModel(tuple(distributions), acceptance, window, cholesky, float(slope), separate)
 
 
 def _cholesky(pairs: list, ids: list[str], where: str) -> np.ndarray | None:

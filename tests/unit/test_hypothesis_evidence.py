@@ -1,0 +1,178 @@
+"""The calibration evidence of a hypothesis (stat3qsp.hypotheses.evidence, pool, scoring): the signalling cache
+is keyed by the digest of what the PEtab observables depend on, the tumour refit moves the growth target of a
+module that changes growth back to the target, the pool's pSTAT3 comes from the accepting pre-equilibration,
+and the numpy bootstrap gives the trial runner's endpoints (stat3qsp.trial.endpoints) on the same patients."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from stat3qsp.calibration import targets as ct
+from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator
+from stat3qsp.hypotheses.evidence import REFIT_HORIZON_WEEKS, SignallingCache, calibrated_scales, hepatocyte_digest, refit_tumour
+from stat3qsp.hypotheses.pool import simulate_pool
+from stat3qsp.hypotheses.scoring import bootstrap_draws, draws_endpoints
+from stat3qsp.model.hypotheses import compose_hypothesis_models
+from stat3qsp.trial import columns as tc
+from stat3qsp.trial import endpoints as ep
+from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.spec import load_trial_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "models"
+SIGNALLING = ROOT / "calibration" / "sobotta2017" / "spec.yaml"
+TARGETS = ROOT / "calibration" / "tumour" / "targets.yaml"
+
+
+@pytest.fixture(scope="module")
+def derived(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("evidence")
+    return {name: compose_hypothesis_models(MODELS, modules, root / name)
+            for name, modules in (("baseline", ()), ("pi3k_bypass", ("pi3k_bypass",)),
+                                  ("adcc", ("adcc",)), ("paracrine_il6", ("paracrine_il6",)))}
+
+
+def _with_value(folder: Path, tmp: Path, pid: str, value: str) -> Path:
+    """A copy of *folder* whose parameter *pid* has *value*."""
+    copy = tmp / f"{folder.name}_{pid}"
+    shutil.copytree(folder, copy)
+    table = copy / "parameters.tsv"
+    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = [line if not line.startswith(pid + "\t") else "\t".join([pid, value, *line.split("\t")[2:]])
+               for line in lines]
+    assert changed != lines
+    table.write_text("".join(changed), encoding="utf-8")
+    return copy
+
+
+def test_the_hepatocyte_digest_follows_what_the_observables_depend_on(derived, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    digest = {name: hepatocyte_digest(SIGNALLING, folder) for name, folder in derived.items()}
+    # proliferation, death and HER2-side hooks do not reach pSTAT3 in the hepatocyte setting
+    assert digest["pi3k_bypass"] == digest["adcc"] == digest["baseline"]
+    # the IL-6 supply reaction acts on IL6_ext, which the observables see (zero flux is not assumed)
+    assert digest["paracrine_il6"] != digest["baseline"]
+    # a STAT3 parameter is in the cone, the cells' maximal death rate is not
+    assert hepatocyte_digest(SIGNALLING, _with_value(derived["baseline"], tmp_path, "STAT3_total", "900")) != digest["baseline"]
+    assert hepatocyte_digest(SIGNALLING, _with_value(derived["baseline"], tmp_path, "death_k_max", "0.03")) == digest["baseline"]
+
+
+def test_the_signalling_cache_evaluates_each_digest_once(derived, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    calls = []
+
+    def evaluate(spec, folder):
+        calls.append(Path(folder).name)
+        return (-float(len(calls)), 178, 1000)
+
+    cache = SignallingCache(evaluate)
+    values = {name: cache(SIGNALLING, derived[name]) for name in ("baseline", "pi3k_bypass", "paracrine_il6", "adcc")}
+    assert calls == ["baseline", "paracrine_il6"] and cache.evaluations == 2
+    assert values["pi3k_bypass"] == values["adcc"] == values["baseline"] == (-1.0, 178, 1000)
+    assert values["paracrine_il6"] == (-2.0, 178, 1000)
+
+
+def _growth_excess(folder: Path, rate: float, kill: float, n: int) -> tuple[float, float]:
+    """Share of the growth arm progressed by its anchor scan minus the target share, and the arm's scan-dated
+    median PFS (weeks), at the given scales."""
+    growth = ct.read_targets(TARGETS)[0]
+    spec = load_trial_spec(growth.spec_path)
+    courses = CourseSimulator(spec, n, CALIBRATION_SEED, REFIT_HORIZON_WEEKS, folder).courses(growth.arm, rate)
+    outcomes = ct.scan_outcomes(courses, kill, spec)
+    excess = ct.progressed_share(outcomes, ct.growth_anchor(spec, growth.observed)) - ct.growth_share(spec, growth.arm)
+    return excess, ct.endpoint_value(outcomes, tc.MEDIAN_PFS_WEEKS)
+
+
+@pytest.mark.slow
+def test_the_refit_brings_a_slower_growing_model_back_to_the_growth_target(tmp_path, monkeypatch):
+    """A module that slows the cells (a constant extra death of 0.004 per hour, a quarter of the untreated net
+    growth) leaves too few lapatinib patients progressed by the week-8 scan at the parent's scales; the refit
+    of the derived folder restores the target share with a faster growth scale and writes its own table."""
+    monkeypatch.chdir(ROOT)
+    models = tmp_path / "models"
+    shutil.copytree(MODELS, models)
+    slow = models / "hypotheses" / "slow_cells"
+    slow.mkdir()
+    (slow / "README.md").write_text("# slow\n\nA constant extra death of every cell, to test the refit.\n")
+    (slow / "module.ant").write_text("//@contribute extra_death_rate slow_death_k\nslow_death_k has per_hour\n")
+    (slow / "parameters.tsv").write_text("parameterId\tvalue\tunit\tlowerBound\tupperBound\tsource\tnotes\n"
+                                         "slow_death_k\t0.004\tper_hour\t0\t1\tassumed: test value\t\n")
+    folder = compose_hypothesis_models(models, ("slow_cells",), tmp_path / "derived")
+    rate, kill = calibrated_scales(models)
+    n = 12
+    before, median_before = _growth_excess(folder, rate, kill, n)
+    fit = refit_tumour(folder, TARGETS, n, rate)
+    after, median_after = _growth_excess(folder, fit.rate_scale, fit.kill_scale, n)
+    # the lapatinib arm's median PFS (observed 8.1 weeks) moves toward the target
+    assert abs(median_after - 8.1) < abs(median_before - 8.1)
+    assert before < -0.1                       # too few progressed at the parent's scales
+    # Brent stops at the step of the share where it crosses the target: within one patient of it
+    assert abs(after) <= 1.0 / n < abs(before)
+    assert fit.rate_scale > rate               # slower cells need a faster tumour growth scale
+    assert calibrated_scales(folder) == pytest.approx((fit.rate_scale, fit.kill_scale))
+    assert calibrated_scales(models) == (rate, kill)   # the parent is untouched
+
+
+def test_the_pool_returns_the_accepting_preequilibrations_pstat3(derived, nct_spec):
+    patients, _ = simulate_pool(derived["baseline"], nct_spec, ("historical_control",), 3, 5, 1, {})
+    simulator = PatientSimulator(derived["baseline"])
+    for _, row in patients.iterrows():
+        values = {pid: float(row[pid]) for pid in simulator.population.parameter_ids if pid in row.index}
+        values["tumour_SLD_baseline"] = float(row["baseline_sld_mm"])
+        simulator.preequilibrate(nct_spec.arm("historical_control").context, values)
+        assert row["baseline_pSTAT3_fraction"] == pytest.approx(float(simulator.model.runner["pSTAT3_fraction"]), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_bootstrap_gives_the_trial_runners_endpoints_on_the_same_patients(seed):
+    """Each bootstrap trial is a patients table of one replicate; trial_endpoints (lifelines, both analysis
+    populations) gives the same six endpoints as the numpy bootstrap, NaN where the trial has no evaluable patient."""
+    rng = np.random.default_rng(seed)
+    size = 30
+    pool = pd.DataFrame({
+        tc.ARM: "a", tc.PFS_WEEKS: np.round(rng.exponential(10.0, size) / 9.0) * 9.0 + rng.choice([0.0, 2.8], size),
+        tc.EVENT: rng.random(size) < 0.85,
+        tc.BEST_RESPONSE: rng.choice([tc.PR, tc.SD, tc.PD], size, p=[0.1, 0.4, 0.5]),
+        tc.CLINICAL_BENEFIT: rng.random(size) < 0.2, tc.MEASURABLE: rng.random(size) < 0.9,
+        tc.N_SCANS: rng.integers(0, 3, size), tc.STATUS: tc.OK})
+    draws = bootstrap_draws(size, 26, 25, rng)
+    numpy_values = draws_endpoints(pool, draws)
+    trials = pd.concat([pool.iloc[d].assign(**{tc.REPLICATE: b}) for b, d in enumerate(draws)], ignore_index=True)
+    runner = ep.trial_endpoints(trials, populations=(tc.TREATED, tc.EVALUABLE))
+    runner = runner.pivot(index=tc.REPLICATE, columns=tc.ENDPOINT, values=tc.VALUE)
+    for endpoint in numpy_values.columns:
+        np.testing.assert_allclose(numpy_values[endpoint].to_numpy(float), runner[endpoint].to_numpy(float),
+                                   rtol=1e-12, equal_nan=True, err_msg=endpoint)
+
+
+def test_separate_stream_must_be_the_last_distributed_parameters(derived, tmp_path):
+    from stat3qsp.errors import InputError
+    from stat3qsp.io.yamlfiles import read_yaml
+    from stat3qsp.model.parameters import read_parameter_table
+    from stat3qsp.trial.population import read_population
+
+    folder = derived["adcc"]
+    table = read_parameter_table(folder / "parameters.tsv")
+    assert read_population(folder / "population.yaml", table).separate == ("adcc_effector_level",)
+    raw = read_yaml(folder / "population.yaml", "population file")
+    raw["separate_stream"] = [next(iter(raw["parameters"]))]
+    (tmp_path / "population.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(InputError, match="separate_stream.*accepted: the last distributed parameters"):
+        read_population(tmp_path / "population.yaml", table)
+
+
+def test_the_summary_says_how_each_hypothesis_met_its_targets():
+    from stat3qsp.hypotheses import columns as hc
+    from stat3qsp.hypotheses.summary import calibration_sentence
+
+    fits = pd.DataFrame({hc.HYPOTHESIS: ["a", "a", "b"], "target": ["growth", "kill", "growth"],
+                         "arm": ["lap", "tras", "lap"], "endpoint": ["median_pfs_weeks", "orr", "median_pfs_weeks"],
+                         "observed": [8.1, 0.35, 8.1], "simulated": [10.0, 0.3333, 8.0]})
+    assert calibration_sentence("a", fits) == ("Refitted to the population's calibration targets: median_pfs_weeks of "
+                                               "lap 10 against 8.1; orr of tras 0.333 against 0.35.")
+    assert calibration_sentence("c", fits) == ""
