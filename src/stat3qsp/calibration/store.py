@@ -7,8 +7,8 @@ the data it was fitted to, the target, the objective and the objective's value a
 the date and the command. The model reads fitted values only from there
 (:func:`stat3qsp.model.parameters.read_parameter_table`). :func:`tumour_objective` and
 :func:`signalling_objective` re-evaluate the objective at committed values: a drift test compares
-them with the recorded ``objective_value``. The tumour table also records the objective on its first
-:data:`DRIFT_CHECK_PATIENTS` patients per arm (``drift_check`` header line), so that a fast test can
+them with the recorded ``objective_value``. The committed tumour table also records the objective on its
+first :data:`DRIFT_CHECK_PATIENTS` patients per arm (``drift_check`` header line), so that a fast test can
 re-evaluate it on those patients alone (:func:`recorded_drift_check`).
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scal
 
 def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: Path | str, n_patients: int = 400,
                      command: str = "stat3qsp calibrate tumour", kinds: tuple[str, ...] | None = None,
-                     **solve) -> targets.TargetFit:
+                     *, drift_check: bool | None = None, **solve) -> targets.TargetFit:
     """Fit the tumour's growth and kill scales to the targets of *targets_path*
     (:func:`stat3qsp.calibration.targets.calibrate_targets`) and write the generated table *output*,
     with the fit of every target (simulated against observed) in its header. Written to the models'
@@ -76,7 +76,9 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
 
     *kinds* keeps only the targets of those kinds (growth and kill are always fitted; e.g. the hypothesis
     ranking leaves out the plausibility bounds, which need another arm's patients); *solve* goes to
-    :func:`~stat3qsp.calibration.targets.calibrate_targets` (``rate_bracket``, ``kill_bracket``, ``xtol``)."""
+    :func:`~stat3qsp.calibration.targets.calibrate_targets` (``rate_bracket``, ``kill_bracket``, ``xtol``).
+    *drift_check* records the objective on the first patients (:func:`recorded_drift_check`); by default
+    only in the models' committed table, which the drift test reads."""
     chosen = targets.read_targets(targets_path)
     if kinds is not None:
         chosen = chosen[:2] + [t for t in chosen[2:] if t.kind in kinds]
@@ -93,15 +95,19 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
          "objective": f"{kill['matched_as']}; target {chosen[1].observed:g}", "objective_value": kill["simulated"],
          "command": command},
     ]
-    check_patients = min(n_patients, DRIFT_CHECK_PATIENTS)
-    progressed, orr = tumour_objective(targets_path, models_dir, fit.rate_scale, fit.kill_scale, check_patients, fit.seed)
-    check = _DRIFT_CHECK_FORMAT.format(n=check_patients, progressed=progressed, orr=orr)
+    committed = Path(output).resolve() == committed_path(models_dir, "tumour").resolve()
+    checks = []
+    if committed if drift_check is None else drift_check:  # the drift test's record; results tables go without
+        check_patients = min(n_patients, DRIFT_CHECK_PATIENTS)
+        progressed, orr = tumour_objective(targets_path, models_dir, fit.rate_scale, fit.kill_scale, check_patients,
+                                           fit.seed)
+        checks = [f"{DRIFT_CHECK}: " + _DRIFT_CHECK_FORMAT.format(n=check_patients, progressed=progressed, orr=orr)]
     fits = [f"fit: {r.target} {r.spec} {r.arm} {r.endpoint} observed {r.observed:.4g} simulated {r.simulated:.4g}"
             + (f" accepted {r.accepted} within {r.within}" if r.accepted else "") for r in fit.rows.itertuples()]
     _write(output, rows, [*provenance_lines(models_dir), f"targets: {targets_path} sha256 {file_hash(targets_path)}",
                           *(f"trial_spec: {t} sha256 {file_hash(t)}" for t in dict.fromkeys(str(c.spec_path) for c in chosen)),
-                          f"evaluations: {fit.evaluations}", *fits, f"{DRIFT_CHECK}: {check}"])
-    if Path(output).resolve() == committed_path(models_dir, "tumour").resolve():
+                          f"evaluations: {fit.evaluations}", *fits, *checks])
+    if committed:
         mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE])
     return fit
 

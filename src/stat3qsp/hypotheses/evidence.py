@@ -158,8 +158,8 @@ def refit_tumour(folder: Path | str, targets_path: Path | str, n_patients: int, 
     command = f"stat3qsp hypotheses (refit of {Path(folder).name}, {n_patients} patients per arm)"
     narrow = (start_rate / RATE_BRACKET_FACTOR, start_rate * RATE_BRACKET_FACTOR)
     try:
-        return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS,
+        return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS, drift_check=False,
                                       rate_bracket=narrow, xtol=REFIT_XTOL, horizon_weeks=REFIT_HORIZON_WEEKS)
     except InputError:
-        return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS,
+        return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS, drift_check=False,
                                       xtol=REFIT_XTOL, horizon_weeks=REFIT_HORIZON_WEEKS)
