@@ -5,6 +5,7 @@
 from pathlib import Path
 
 from stat3qsp.calibration.signalling.spec import read_spec
+from stat3qsp.calibration.targets import target_spec_paths
 
 CALIBRATION_SPEC = "calibration/sobotta2017/spec.yaml"
 CALIBRATION_FIT = config.get("calibration", {}).get("fit", "full")  # `fast`: a few seconds, for tests
@@ -15,8 +16,10 @@ CALIBRATION_OBSERVABLES = (
 CALIBRATION_PROBLEM = "results/calibration/problem/problem.yaml"
 # The tumour calibration (growth and kill scales) on the targets of this file (arms of trial specs).
 TUMOUR_CALIBRATION_SPEC = "calibration/tumour/targets.yaml"
-TUMOUR_TARGET_SPECS = ["trials/EGF104900.yaml", "trials/NCT02066532.yaml", "trials/ner_rux_mtnbc.yaml"]
 TUMOUR_PATIENTS = config.get("calibration", {}).get("tumour_patients", 0)
+# The trial specs its targets read (inputs of the calibration and of the hypotheses' refits); read only when a
+# stage that uses them is configured (the paths are relative to the project root).
+TUMOUR_TARGET_SPECS = target_spec_paths(TUMOUR_CALIBRATION_SPEC) if TUMOUR_PATIENTS or config.get("hypotheses") else []
 
 
 # Targets of this stage, for `rule all` of the Snakefile.

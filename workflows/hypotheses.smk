@@ -5,15 +5,6 @@
 HYPOTHESES = config.get("hypotheses", {})
 
 
-def _target_specs(path):
-    """The trial specs that the tumour calibration targets of *path* read (inputs of the per-hypothesis refit)."""
-    from stat3qsp.io.yamlfiles import read_yaml
-
-    raw = read_yaml(path, "calibration targets") or {}
-    entries = [raw.get("growth"), raw.get("kill"), *(raw.get("checks") or [])]
-    return sorted({e["spec"] for e in entries if isinstance(e, dict) and "spec" in e})
-
-
 # Targets of this stage, for `rule all` of the Snakefile.
 HYPOTHESES_TARGETS = (
     [
@@ -33,7 +24,7 @@ rule hypotheses:
         forward=HYPOTHESES.get("forward_spec", []),
         signalling=CALIBRATION_SPEC,
         targets=TUMOUR_CALIBRATION_SPEC,
-        target_specs=_target_specs(TUMOUR_CALIBRATION_SPEC),
+        target_specs=TUMOUR_TARGET_SPECS,
         catalog=MODEL_CATALOG,
         models=MODEL_FILES,
     output:

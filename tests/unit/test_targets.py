@@ -3,6 +3,7 @@ scan-dated outcomes of synthetic courses against hand-computed answers (layer a)
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +71,13 @@ def test_a_validation_endpoint_is_refused_as_a_target(tmp_path):
     path.write_text(yaml.safe_dump({"growth": {"spec": EGF}}))
     with pytest.raises(InputError, match="growth, kill"):
         ct.read_targets(path)
+
+
+def test_the_calibration_rules_read_every_spec_of_the_targets():
+    """workflows/calibration.smk takes its inputs from here: every target's spec, the kill target's Vogel 2002
+    spec included (a hand-written list had lost it), each once."""
+    raw = yaml.safe_load(Path(ct.DEFAULT_TARGETS).read_text(encoding="utf-8"))
+    written = {raw["growth"]["spec"], raw["kill"]["spec"], *(e["spec"] for k in ("checks", "plausibility")
+                                                           for e in raw.get(k) or [])}
+    paths = ct.target_spec_paths()
+    assert sorted(set(paths)) == paths and set(paths) == written and "trials/vogel2002.yaml" in paths

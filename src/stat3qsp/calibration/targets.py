@@ -100,6 +100,11 @@ def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
     return [_target(kind, entry, f"{path}: {kind}") for kind, entry in entries]
 
 
+def target_spec_paths(path: Path | str = DEFAULT_TARGETS) -> list[str]:
+    """The trial specs that the targets of *path* read, as written there (the calibration rules' inputs)."""
+    return sorted(dict.fromkeys(str(target.spec_path) for target in read_targets(path)))
+
+
 def _target(kind: str, entry: dict, where: str) -> Target:
     if not isinstance(entry, dict) or not {"spec", "arm", "endpoint"} <= set(entry):
         raise InputError(f"{where} = {entry!r}; accepted: a mapping with spec, arm and endpoint")
