@@ -95,11 +95,11 @@ def _training_vector(training: Objective, values: dict[str, float]) -> np.ndarra
 
 def run_multistart(problem_yaml: str, spec_path: str, config_name: str, models_dir: str, multistart_path: str,
                    estimate_path: str) -> None:
-    """Multistart fit of the training problem: every start, and the best parameter vector."""
+    """Multistart fit of the training problem (pyPESTO + fides): every start, and the best parameter vector."""
     config = read_spec(spec_path).fit_config(config_name)
     began = time.perf_counter()
     objective = load_objective(problem_yaml, config.datasets)
-    results = multistart(problem_yaml, config, objective)
+    results = multistart(objective, config)
     seconds = time.perf_counter() - began
     header = _provenance(problem_yaml, spec_path, config_name, models_dir) + [f"wall_time_s: {seconds:.1f}"]
     rows = []
@@ -117,13 +117,13 @@ def run_multistart(problem_yaml: str, spec_path: str, config_name: str, models_d
 
 def run_profiles(problem_yaml: str, spec_path: str, config_name: str, models_dir: str, estimate_path: str,
                  profiles_path: str, fitted_path: str) -> None:
-    """Profile likelihoods of the model parameters and the fitted-parameters table with 95% intervals."""
+    """Profile likelihoods of the model parameters (pyPESTO) and the fitted-parameters table with 95% intervals."""
     config = read_spec(spec_path).fit_config(config_name)
     objective = load_objective(problem_yaml, config.datasets)
     x_hat = _vector(objective, read_estimate(estimate_path))
     nllh_hat = objective.nllh(x_hat)
     began = time.perf_counter()
-    table = profiles(problem_yaml, x_hat, config, objective)
+    table = profiles(objective, x_hat, config)
     seconds = time.perf_counter() - began
     nllh_min = min(nllh_hat, float(table[cc.NLLH].min()))
     table[cc.DELTA_NLLH] = table[cc.NLLH] - nllh_min
