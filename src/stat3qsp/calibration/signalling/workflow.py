@@ -1,7 +1,7 @@
 """Functions that the calibration rules (workflows/calibration.smk) call: one call per rule.
 
-Every table carries provenance header lines (``# key: value``): the hash of the PEtab problem and of
-models/parameters.tsv, the package version, the fit configuration and its seed.
+Every table carries provenance (``key: value`` lines in its sidecar JSON, :mod:`stat3qsp.io.tables`): the hash of the PEtab problem and of
+the model (:func:`stat3qsp.model.provenance.provenance_lines`), the package version, the fit configuration and its seed.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import petab.v1 as petab
 
-from stat3qsp import __version__
 from stat3qsp.calibration.signalling import columns as cc
 from stat3qsp.calibration.signalling.evaluate import error_table
 from stat3qsp.calibration.signalling.figures import fit_figure, profile_figure, waterfall_figure
@@ -25,7 +24,7 @@ from stat3qsp.calibration.signalling.loading import load_objective
 from stat3qsp.calibration.signalling.problem import (TRAINING_FILE, VALIDATION_FILE, VALIDATION_YAML,
                                         build_problem, lint, write_problem)
 from stat3qsp.calibration.signalling.spec import read_spec
-from stat3qsp.model.provenance import text_hash
+from stat3qsp.model.provenance import provenance_lines
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import read_table, write_table_atomic
 from stat3qsp.model.parameters import read_parameter_table
@@ -47,10 +46,8 @@ def problem_hash(problem_yaml: Path | str) -> str:
 def _provenance(problem_yaml, spec_path, config_name, models_dir) -> list[str]:
     spec = read_spec(spec_path)
     config = spec.fit_config(config_name)
-    table = Path(models_dir) / "parameters.tsv"
-    return [f"problem_sha256: {problem_hash(problem_yaml)}", f"parameters_sha256: {text_hash(table.read_text())}",
-            f"stat3qsp_version: {__version__}", f"spec: {spec_path}", f"fit_config: {config_name} {asdict(config)}",
-            f"seed: {config.seed}"]
+    return [*provenance_lines(models_dir), f"problem_sha256: {problem_hash(problem_yaml)}", f"spec: {spec_path}",
+            f"fit_config: {config_name} {asdict(config)}", f"seed: {config.seed}"]
 
 
 def write_calibration_problem(spec_path: str, models_dir: str, folder: str) -> None:
