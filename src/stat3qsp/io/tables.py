@@ -109,6 +109,12 @@ def header_lines(path: Path | str) -> list[str]:
     return lines + list(record.get("notes", []))
 
 
+def remove_table(path: Path | str) -> None:
+    """Delete a results table and its sidecar (either may be absent)."""
+    Path(path).unlink(missing_ok=True)
+    sidecar_path(path).unlink(missing_ok=True)
+
+
 def _temporary_beside(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
