@@ -3,7 +3,8 @@ for the scipy loop it replaced.
 
 The PEtab problem is built from ``calibration/sobotta2017/spec.yaml`` (as the workflow's calibration_problem rule
 does) into a temporary folder, and :func:`stat3qsp.calibration.signalling.fit.multistart` runs the ``full`` fit
-configuration on it (its seed and starts; ``--starts`` takes the first N, ``--workers`` overrides the config's).
+configuration on it (its seed and 16 starts; ``--starts N`` runs N starts instead: start 0 and a Latin hypercube of
+N - 1, so other points than the first N of 16; ``--workers`` overrides the config's 2).
 The scipy loop (``least_squares`` trf from the same starts, ``max_nfev`` 150) was deleted when pyPESTO became the
 engine; its numbers, measured on 6 Dec 2026 with 16 starts on one core, are :data:`SCIPY_LOOP`.
 
@@ -41,7 +42,7 @@ SCIPY_LOOP = {"method": "scipy_trf (removed; recorded)", "starts": 16, "best_nll
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--starts", type=int, default=None, help="first N starts of the full config (default: all)")
+    parser.add_argument("--starts", type=int, default=None, help="starts (default: the full config's 16)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the config's)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "pypesto.tsv")
     args = parser.parse_args()

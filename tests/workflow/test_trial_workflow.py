@@ -135,7 +135,7 @@ def test_cli_and_workflow_write_byte_identical_trial_tables(tiny_trial, tmp_path
     workflow = tiny_trial[0] / "results" / "trial" / name
     for table in ("endpoints.tsv", "replicate_endpoints.tsv", "patients.tsv", "sld.tsv"):
         assert (out / table).read_bytes() == (workflow / table).read_bytes(), table
-    forward = "FORWARD PREDICTION" in (out / "endpoints.tsv").read_text(encoding="utf-8")
+    forward = "FORWARD PREDICTION" in (out / "endpoints.tsv.json").read_text(encoding="utf-8")  # the sidecar
     assert forward == (name == "ner_rux_mtnbc")
     page = (workflow / "summary.html").read_text(encoding="utf-8")
     assert ("FORWARD PREDICTION" in page) == (name == "ner_rux_mtnbc")
