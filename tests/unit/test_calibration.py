@@ -1,14 +1,16 @@
 """The calibration on Sobotta et al. 2017: PEtab problem, objective, split, fit (fast configuration)."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import petab.v1 as petab
 import pytest
 import roadrunner
 
-from stat3qsp.calibration.signalling.fit import PROFILE_THRESHOLD, multistart, profile_interval
+from stat3qsp.calibration.signalling.fit import PROFILE_THRESHOLD, multistart, profile, profile_interval
 from stat3qsp.calibration.signalling.loading import load_objective
 from stat3qsp.calibration.signalling.problem import (BROKEN_ROW, CONDITION_FILE, DROPPED, OBSERVABLE_FILE, PROBLEM_YAML,
                                         TRAINING_FILE, VALIDATION, VALIDATION_FILE, VALIDATION_YAML, build_problem,
@@ -142,11 +144,37 @@ def test_jacobian_matches_finite_differences(fast_objective):
 
 # -- fit -------------------------------------------------------------------------------------------
 def test_fast_fit_lowers_the_objective_below_the_starting_values(problem_yaml, fast_objective, spec):
+    """pyPESTO + fides never end a start above where it began; the same seed gives the same fits."""
     config = spec.fit_config("fast")
-    results = multistart(problem_yaml, config, fast_objective)
-    assert len(results) == config.starts
+    results = multistart(fast_objective, config)
+    assert len(results) == config.starts and sorted(r.start for r in results) == list(range(config.starts))
     assert results[0].nllh < fast_objective.nllh(fast_objective.x_nominal)
     assert all(r.nllh <= r.nllh_start + 1e-9 for r in results)
+    for r in results:
+        assert fast_objective.nllh(r.x) == pytest.approx(r.nllh, rel=1e-12)
+    again = multistart(fast_objective, dataclasses.replace(config, workers=2))  # forked workers, same starts
+    for a, b in zip(results, again):
+        assert a.start == b.start and a.nllh == b.nllh
+        np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_profile_points_are_constrained_fits_from_the_fixed_step(fast_objective, spec):
+    """Each profile point is a fides fit with the parameter fixed one step from the last point: the value
+    fixed is the step, and the fit is never worse than its starting guess (the last point with the
+    parameter moved)."""
+    config = spec.fit_config("fast")
+    x_hat = np.clip(fast_objective.x_nominal, fast_objective.lb, fast_objective.ub)
+    j = int(fast_objective.dynamic[0])
+    table = profile(fast_objective, x_hat, j, config)
+    assert set(table["parameterId"]) == {fast_objective.x_ids[j]}
+    expected = [x_hat[j] + k * config.profile_step for k in range(-config.profile_max_steps, config.profile_max_steps + 1)]
+    np.testing.assert_allclose(table["log10_value"], np.clip(expected, fast_objective.lb[j], fast_objective.ub[j]))
+    centre = table.index[np.isclose(table["log10_value"], x_hat[j])][0]
+    assert table.loc[centre, "nllh"] == pytest.approx(fast_objective.nllh(x_hat), rel=1e-12)
+    for row in (centre - 1, centre + 1):
+        guess = x_hat.copy()
+        guess[j] = table.loc[row, "log10_value"]
+        assert table.loc[row, "nllh"] <= fast_objective.nllh(guess) + 1e-9
 
 
 def test_profile_interval_of_a_parabola():

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from stat3qsp.cli import main
+from stat3qsp.io.tables import read_header
 
 
 def test_sbml_writes_valid_l3v2(tmp_path):
@@ -21,10 +22,10 @@ def test_simulate_writes_time_course(tmp_path):
     out = tmp_path / "tc.tsv"
     code = main(["simulate", "--context", "her2_amplified", "--drug", "ruxolitinib=300nM", "--drug", "trastuzumab=1.5ug/mL", "--hours", "24", "--points", "5", "-o", str(out)])
     assert code == 0
-    table = pd.read_csv(out, sep="\t", comment="#")
+    table = pd.read_csv(out, sep="\t")
     assert list(table["time_h"]) == [0, 6, 12, 18, 24]
     assert table["pSTAT3_fraction"].iloc[-1] < table["pSTAT3_fraction"].iloc[0]
-    assert "# trastuzumab_nM: 10.1351" in out.read_text()  # 1.5 mg/L / 148 kDa
+    assert read_header(out)["trastuzumab_nM"] == "10.1351"  # 1.5 mg/L / 148 kDa (in the sidecar tc.tsv.json)
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,13 @@
-"""The pyPESTO prototype's objective is the project's: same value, gradient J^T r checked by finite differences."""
+"""The pyPESTO objective of the calibration is the project's: same value, gradient J^T r checked by finite differences."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-pypesto = pytest.importorskip("pypesto")
-
-from stat3qsp.calibration.signalling.loading import load_objective  # noqa: E402
-from stat3qsp.calibration.signalling.pesto import pesto_problem  # noqa: E402
-from stat3qsp.calibration.signalling.workflow import write_calibration_problem  # noqa: E402
-from stat3qsp.model.catalog import DEFAULT_MODELS_DIR  # noqa: E402
+from stat3qsp.calibration.signalling.loading import load_objective
+from stat3qsp.calibration.signalling.pesto import pesto_problem
+from stat3qsp.calibration.signalling.workflow import write_calibration_problem
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 
 SPEC = DEFAULT_MODELS_DIR.parent / "calibration" / "sobotta2017" / "spec.yaml"
 

@@ -1,6 +1,7 @@
 """Virtual trials: conduct draws, RECIST glue, the command line and reproducibility across workers."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from stat3qsp.trial import columns as tc
 from stat3qsp.calibration.tumour import latent_progression_weeks
 from stat3qsp.cli import main
 from stat3qsp.errors import InputError
+from stat3qsp.io.tables import sidecar_path
 from stat3qsp.trial.population import patient_generator, read_population
 from stat3qsp.trial.simulate import TrialSettings, assessed_sld, draw_conduct
 from stat3qsp.trial.runner import run_trial
@@ -36,10 +38,10 @@ def test_same_seed_same_tables_for_one_and_two_workers(tmp_path):
         outputs.append(out)
     for name in ("patients.tsv", "sld.tsv", "endpoints.tsv", "replicate_endpoints.tsv"):
         assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes(), name
-    patients = pd.read_csv(outputs[0] / "patients.tsv", sep="\t", comment="#")
+    patients = pd.read_csv(outputs[0] / "patients.tsv", sep="\t")
     assert len(patients) == 2 * 2 * 4
     assert list(patients.columns[:len(tc.PATIENT_COLUMNS)]) == list(tc.PATIENT_COLUMNS)
-    endpoints = pd.read_csv(outputs[0] / "endpoints.tsv", sep="\t", comment="#")
+    endpoints = pd.read_csv(outputs[0] / "endpoints.tsv", sep="\t")
     assert set(endpoints[tc.ENDPOINT]) == set(tc.ENDPOINT_NAMES)  # NCT02066532 analyses both populations
     assert (outputs[0] / "figures" / "km_band.png").stat().st_size > 0
 
@@ -133,14 +135,15 @@ def test_forward_prediction_runs_to_the_specs_follow_up_and_says_it_is_a_predict
     out = tmp_path / "forward"
     assert main(["trial", "trials/ner_rux_mtnbc.yaml", "--patients", "3", "--replicates", "1", "--seed", "2",
                  "--arms", "neratinib_ruxolitinib,full_target_inhibition", "-o", str(out)]) == 0
-    header = [line for line in (out / "endpoints.tsv").read_text().splitlines() if line.startswith("#")]
-    assert "# horizon_weeks: 78" in header and any("FORWARD PREDICTION" in line for line in header)
-    endpoints = pd.read_csv(out / "endpoints.tsv", sep="\t", comment="#")
+    sidecar = json.loads(sidecar_path(out / "endpoints.tsv").read_text())
+    assert sidecar["provenance"]["horizon_weeks"] == "78"
+    assert any("FORWARD PREDICTION" in line for line in [*sidecar["notes"], *map(str, sidecar["provenance"].values())])
+    endpoints = pd.read_csv(out / "endpoints.tsv", sep="\t")
     assert endpoints[tc.OBSERVED].isna().all() and endpoints[tc.CONSISTENT].isna().all()
     dor = endpoints[endpoints[tc.ENDPOINT] == tc.MEDIAN_DOR_WEEKS].set_index(tc.ARM)
     assert set(dor.index) == {"neratinib_ruxolitinib", "full_target_inhibition"}
     assert dor[tc.N_REPLICATES].isin([0, 1]).all()
-    patients = pd.read_csv(out / "patients.tsv", sep="\t", comment="#")
+    patients = pd.read_csv(out / "patients.tsv", sep="\t")
     responders = patients[tc.BEST_RESPONSE].isin([tc.CR, tc.PR])
     assert patients.loc[responders, tc.RESPONSE_WEEKS].notna().all()
     assert patients.loc[~responders, tc.RESPONSE_WEEKS].isna().all()

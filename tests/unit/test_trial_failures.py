@@ -107,7 +107,7 @@ def test_failed_patients_are_counted_through_the_tables_and_the_report(nct_spec,
 
     # the workflow gathers shards from TSV: the same endpoints from the table read back
     write_table_atomic(tmp_path / "patients.tsv", patients)
-    read = pd.read_csv(tmp_path / "patients.tsv", sep="\t", comment="#")
+    read = pd.read_csv(tmp_path / "patients.tsv", sep="\t")
     again, _ = summarise(read, nct_spec, settings)
     pd.testing.assert_frame_equal(per_replicate, again, check_dtype=False)
 

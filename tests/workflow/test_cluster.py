@@ -103,8 +103,8 @@ def test_every_job_ran_as_its_own_submitted_process(cluster_run):
 @pytest.mark.parametrize("table", TABLES)
 def test_cluster_tables_equal_local_tables(cluster_run, local_run, table):
     workdir, _, _ = cluster_run
-    cluster = pd.read_csv(workdir / "results" / table, sep="\t", comment="#")
-    local = pd.read_csv(local_run / "results" / table, sep="\t", comment="#")
+    cluster = pd.read_csv(workdir / "results" / table, sep="\t")
+    local = pd.read_csv(local_run / "results" / table, sep="\t")
     assert len(cluster) > 0
     pd.testing.assert_frame_equal(cluster, local, check_exact=True)
 

@@ -41,12 +41,12 @@ def test_new_drug_runs_through_the_workflow(extended_dir, tmp_path):
                              "--configfile", str(tmp_path / "config.yaml")],
                             capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, env={**os.environ, "PYTHONUTF8": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
-    table = pd.read_csv(tmp_path / "results/dose_response/her2_amplified_toyjaki_weak__toyjaki.tsv", sep="\t", comment="#")
+    table = pd.read_csv(tmp_path / "results/dose_response/her2_amplified_toyjaki_weak__toyjaki.tsv", sep="\t")
     assert table["pSTAT3_fraction"].is_monotonic_decreasing
     library = sweep(build_model(extended_dir), "her2_amplified_toyjaki_weak", "toyjaki", table["conc_nM"].to_numpy(), 24.0)
     assert np.allclose(table["pSTAT3_fraction"], library["pSTAT3_fraction"], rtol=1e-9)
-    summary = pd.read_csv(tmp_path / "results/synergy/summary.tsv", sep="\t", comment="#")
+    summary = pd.read_csv(tmp_path / "results/synergy/summary.tsv", sep="\t")
     assert set(summary["drug_col"]) == {"toyjaki"} and summary["bliss"].notna().all()
-    settings = pd.read_csv(tmp_path / "results/comparison/settings.tsv", sep="\t", comment="#")
+    settings = pd.read_csv(tmp_path / "results/comparison/settings.tsv", sep="\t")
     assert settings["add_on"].tolist() == ["toyjaki"] and (settings["delta_pSTAT3_fraction"] < 0).all()
     assert (tmp_path / "results/comparison/figures/settings.png").stat().st_size > 1000

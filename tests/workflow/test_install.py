@@ -35,4 +35,5 @@ def test_wheel_carries_the_models_and_simulates_outside_the_repository(tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip().startswith(str(target))
     lines = (elsewhere / "tc.tsv").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "# context: her2_amplified" and len([x for x in lines if not x.startswith("#")]) == 4
+    assert len(lines) == 4 and not any(x.startswith("#") for x in lines)
+    assert '"context": "her2_amplified"' in (elsewhere / "tc.tsv.json").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from stat3qsp.errors import InputError
-from stat3qsp.io.tables import write_table_atomic
+from stat3qsp.io.tables import header_lines, write_table_atomic
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, parse_scatteritem, shard_items, shard_range
 
 from tiny import ROOT, tiny
@@ -119,11 +119,12 @@ def test_one_or_three_shards_give_identical_tables(tmp_path):
     # The shards ran: 3 shard files of the trial (2 replicates: one of them empty).
     shard_files = sorted((runs[3] / f"results/trial/{SPEC_ID}/shards").glob("*.patients.tsv"))
     assert len(shard_files) == 3
-    assert sum(EMPTY_SHARD in path.read_text(encoding="utf-8") for path in shard_files) == 1
-    for path in GATHERED:
+    # An empty shard says so in its provenance sidecar (<table>.tsv.json).
+    assert sum(EMPTY_SHARD in header_lines(path) for path in shard_files) == 1
+    for path in [*GATHERED, *(f"{p}.json" for p in GATHERED)]:
         # The spec path differs between the runs' folders only by name: compare the tables' bodies and
-        # the header lines that do not name the folder.
+        # the provenance (sidecars) with the folder's name replaced.
         first, *others = [(runs[n] / path).read_text(encoding="utf-8").replace(str(runs[n]), "<run>") for n in runs]
         assert all(other == first for other in others), path
-    patients = pd.read_csv(runs[1] / GATHERED[2], sep="\t", comment="#")
+    patients = pd.read_csv(runs[1] / GATHERED[2], sep="\t")
     assert sorted(set(patients["replicate"])) == list(range(2))

@@ -20,6 +20,7 @@ import yaml
 
 from stat3qsp.assay import columns as col
 from stat3qsp.errors import InputError
+from stat3qsp.io.tables import read_header
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.steps import trial_specs
 
@@ -75,12 +76,12 @@ def tiny_trial(tmp_path_factory) -> tuple[Path, float]:
 
 def test_tiny_trial_writes_tables_with_the_configured_settings(tiny_trial):
     folder = tiny_trial[0] / "results/trial/TINY-1"
-    patients = pd.read_csv(folder / "patients.tsv", sep="\t", comment="#")
+    patients = pd.read_csv(folder / "patients.tsv", sep="\t")
     assert len(patients) == 2 * 3 * len(ARMS)
     assert set(patients[tc.ARM]) == set(ARMS)
-    header = (folder / "endpoints.tsv").read_text().splitlines()[:10]
-    assert "# seed: 7" in header and "# replicates: 2" in header and "# patients_per_arm: 3" in header
-    endpoints = pd.read_csv(folder / "endpoints.tsv", sep="\t", comment="#")
+    header = read_header(folder / "endpoints.tsv")
+    assert (header["seed"], header["replicates"], header["patients_per_arm"]) == ("7", "2", "3")
+    endpoints = pd.read_csv(folder / "endpoints.tsv", sep="\t")
     assert {tc.OBSERVED, tc.PREDICTED, tc.CONSISTENT} <= set(endpoints.columns)
 
 
@@ -110,7 +111,7 @@ def test_tiny_trial_report_tables_say_what_calibrated_and_what_validated(tiny_tr
 
 def test_tiny_trial_exposure_marks_the_clinical_synergy_wells(tiny_trial):
     workdir = tiny_trial[0]
-    exposure = pd.read_csv(workdir / "results/pk/exposure.tsv", sep="\t", comment="#")
+    exposure = pd.read_csv(workdir / "results/pk/exposure.tsv", sep="\t")
     # Drugs of every configured spec (ner_rux_mtnbc adds neratinib).
     assert set(exposure[col.EXPOSURE_DRUG]) == {"ruxolitinib", "trastuzumab", "neratinib"}
     assert (exposure[col.FREE_TROUGH] < exposure[col.FREE_MEAN]).all()
@@ -137,7 +138,7 @@ def test_cli_and_workflow_write_byte_identical_trial_tables(tiny_trial, tmp_path
     workflow = tiny_trial[0] / "results" / "trial" / name
     for table in ("endpoints.tsv", "replicate_endpoints.tsv", "patients.tsv", "sld.tsv"):
         assert (out / table).read_bytes() == (workflow / table).read_bytes(), table
-    forward = "FORWARD PREDICTION" in (out / "endpoints.tsv").read_text(encoding="utf-8")
+    forward = "FORWARD PREDICTION" in (out / "endpoints.tsv.json").read_text(encoding="utf-8")  # the sidecar
     assert forward == (name == "ner_rux_mtnbc")
     page = (workflow / "summary.html").read_text(encoding="utf-8")
     assert ("FORWARD PREDICTION" in page) == (name == "ner_rux_mtnbc")

@@ -1,6 +1,7 @@
 """End-to-end: the Snakemake workflow on a tiny configuration (layer d of the test plan)."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def tiny_run(tiny_workflow) -> Path:
 def test_tiny_workflow_writes_validated_sbml_and_sweeps(tiny_run):
     checks = (tiny_run / "results/model/her2_amplified.checks.txt").read_text()
     assert checks.startswith("libsbml consistency checks (units on): 0 errors")
-    table = pd.read_csv(tiny_run / "results/dose_response/her2_amplified__ruxolitinib.tsv", sep="\t", comment="#")
+    table = pd.read_csv(tiny_run / "results/dose_response/her2_amplified__ruxolitinib.tsv", sep="\t")
     assert len(table) == 5 and table["conc_nM"].iloc[0] == 0
     assert table["pSTAT3_fraction"].is_monotonic_decreasing
     for readout in ("viability_pct", "pSTAT3_fraction", "calprotectin_nM"):
@@ -36,14 +37,32 @@ def test_tiny_workflow_writes_validated_sbml_and_sweeps(tiny_run):
 
 def test_tiny_workflow_scores_the_synergy_matrix(tiny_run):
     stem = tiny_run / "results/synergy/her2_amplified__trastuzumab__ruxolitinib"
-    matrix = pd.read_csv(f"{stem}.matrix.tsv", sep="\t", comment="#")
+    matrix = pd.read_csv(f"{stem}.matrix.tsv", sep="\t")
     assert len(matrix) == 16
-    summary = pd.read_csv(f"{stem}.summary.tsv", sep="\t", comment="#")
+    summary = pd.read_csv(f"{stem}.summary.tsv", sep="\t")
     assert set(summary["reference_mode"]) == {"fitted", "exact"}
     assert summary[["hsa", "bliss", "loewe", "zip", "musyc_alpha12"]].notna().all().all()
     # HSA is never below Bliss for inhibitions in [0, 100]: max(a, b) <= a + b - ab/100.
     assert (summary["hsa"] >= summary["bliss"] - 1e-9).all()
     assert (tiny_run / "results/synergy/figures/her2_amplified__trastuzumab__ruxolitinib.png").stat().st_size > 1000
+
+
+def test_every_table_reads_with_pandas_defaults_and_has_a_sidecar_naming_the_model(tiny_run):
+    """Plain tables (issue 16): no '#' lines, ``pandas.read_csv(path, sep="\\t")`` with nothing else, and a
+    ``<table>.tsv.json`` sidecar whose provenance names the model digest (``model_sha256``) of models/."""
+    from stat3qsp.model.provenance import model_provenance
+
+    # results/benchmarks/ holds Snakemake's own `benchmark:` records (plain TSV, written by Snakemake, no sidecar).
+    paths = sorted(p for p in (tiny_run / "results").rglob("*.tsv") if "benchmarks" not in p.relative_to(tiny_run).parts)
+    assert len(paths) >= 5
+    digest = model_provenance(ROOT / "models")["model_sha256"]
+    for path in paths:
+        assert not any(line.startswith("#") for line in path.read_text(encoding="utf-8").splitlines()), path
+        table = pd.read_csv(path, sep="\t")
+        assert len(table.columns) > 1 and len(table) > 0, path
+        record = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
+        assert record["table"] == path.name
+        assert record["provenance"]["model_sha256"] == digest, path
 
 
 def test_rerun_has_nothing_to_do(tiny_run):

@@ -13,7 +13,7 @@ from stat3qsp.assay.figures import comparison_figure, dose_matrix_figure, dose_r
 from stat3qsp.model.provenance import provenance_lines
 from stat3qsp.model.simulator import load_model
 from stat3qsp.errors import InputError
-from stat3qsp.io.tables import atomic_folder, read_table, write_table_atomic
+from stat3qsp.io.tables import atomic_folder, header_lines, read_table, write_table_atomic
 from stat3qsp.model.readouts import ASSAY_READOUTS
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, shard_items
 from stat3qsp.assay.synergy.sweep import score_sweep, simulate_matrix
@@ -140,8 +140,9 @@ def plot_synergy(matrix_path: str, wells_path: str, summary_path: str, figure_pa
 
 
 def concatenate_tables(paths: list[str], out_path: str) -> None:
-    """Concatenate TSV tables with the same columns into one."""
-    write_table_atomic(out_path, pd.concat([read_table(p) for p in paths], ignore_index=True))
+    """Concatenate TSV tables with the same columns into one (provenance: the first table's, and the count)."""
+    header = [*header_lines(paths[0]), f"concatenated_tables: {len(paths)}"] if paths else []
+    write_table_atomic(out_path, pd.concat([read_table(p) for p in paths], ignore_index=True), header)
 
 
 def plot_dose_response(table_paths: list[str], fit_paths: list[str], readout: str, figure_path: str) -> None:

@@ -1,6 +1,6 @@
 """Provenance of results: hashes of the model's files and the package version, without compiling.
 
-Every results table starts with these lines (:func:`provenance_lines`). The model hash is taken
+Every results table carries these lines in its provenance sidecar (:func:`provenance_lines`). The model hash is taken
 over the composed Antimony text of the variant (modules, hooks and table values, calibrated values
 included), so any change of a module, the catalog or a value changes it; the parameter hash is
 that of ``parameters.tsv`` and the files in ``calibrated/``.

@@ -27,7 +27,7 @@ from stat3qsp.errors import InputError
 from stat3qsp.io.paths import check_output_folder
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables
 from stat3qsp.limits import check_range, check_seed
-from stat3qsp.io.tables import atomic_folder, write_table_atomic
+from stat3qsp.io.tables import atomic_folder, remove_table, write_table_atomic
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.trial import columns as tc
@@ -159,7 +159,7 @@ def run_trial_folder(spec_path: Path | str, settings: TrialSettings, output: Pat
         paths = TrialPaths.in_folder(staging)
         gather_trial(models_dir, spec_path, settings, [patients], [sld], paths, overrides)
         for path in (patients, sld):
-            path.unlink()
+            remove_table(path)
         shards.rmdir()
         if figures:
             write_trial_figures(paths, load_trial_spec(spec_path), settings, staging / "figures")

@@ -19,7 +19,7 @@ from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.errors import InputError
 from stat3qsp.trial.exposure import POPULATION_SIZE, exposure_table
 from stat3qsp.model.parameters import read_parameter_table
-from stat3qsp.io.tables import read_table, write_table_atomic, write_text_atomic
+from stat3qsp.io.tables import header_lines, read_table, write_table_atomic, write_text_atomic
 from stat3qsp.io.shards import parse_scatteritem, shard_range
 from stat3qsp.trial.runner import DEFAULT_REPLICATES, TrialPaths, gather_trial, run_trial_shard, trial_settings
 from stat3qsp.trial.names import VARIANT
@@ -131,11 +131,12 @@ def write_trial_report_tables(models_dir: str, spec_path: str, endpoints_path: s
     replicate_endpoints = read_table(replicates_path)
     target = target_summary(spec, comparison, replicate_endpoints)
     errors = median_standard_errors(replicate_endpoints)
-    write_table_atomic(observed_path, observed)
-    write_table_atomic(roles_path, roles)
-    write_table_atomic(target_path, target)
+    header = [*header_lines(endpoints_path), f"made_from: {Path(endpoints_path).name}, {Path(replicates_path).name}"]
+    write_table_atomic(observed_path, observed, header)
+    write_table_atomic(roles_path, roles, header)
+    write_table_atomic(target_path, target, header)
     if monte_carlo_path is not None:
-        write_table_atomic(monte_carlo_path, errors)
+        write_table_atomic(monte_carlo_path, errors, header)
     replicates = int(replicate_endpoints[tc.REPLICATE].nunique()) if len(replicate_endpoints) else 0
     write_text_atomic(html_path, summary_html(spec, roles, observed, target, failed=failed_patients(comparison),
                                               monte_carlo=errors, replicates=replicates))

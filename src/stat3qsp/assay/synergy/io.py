@@ -30,7 +30,7 @@ from stat3qsp.assay.synergy import combination_index, musyc
 from stat3qsp.assay.synergy import scores as synergy
 from stat3qsp.assay.synergy.matrix import check_methods
 from stat3qsp.errors import InputError
-from stat3qsp.io.tables import table_text, write_texts_atomic
+from stat3qsp.io.tables import table_texts_with_sidecars, write_texts_atomic
 
 INHIBITION = "inhibition"
 """Response kind: % inhibition (0 untreated, 100 full effect)."""
@@ -198,8 +198,19 @@ def score_file(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequence
         summaries.append(block_summary)
     out_tsv = Path(out_tsv)
     out_summary = summary_path(out_tsv)
-    _write_tables({out_tsv: pd.concat(wells, ignore_index=True), out_summary: pd.DataFrame(summaries)})
+    header = data_provenance(matrix_csv, methods, seed, response)
+    _write_tables({out_tsv: (pd.concat(wells, ignore_index=True), header), out_summary: (pd.DataFrame(summaries), header)})
     return out_tsv, out_summary
+
+
+def data_provenance(matrix_csv: Path | str, methods: Sequence[str], seed: int, response: str) -> list[str]:
+    """Provenance lines of tables scored from a data file: its hash, the methods, seed and package version."""
+    from stat3qsp import __version__
+    from stat3qsp.model.provenance import text_hash
+
+    data = Path(matrix_csv).read_text(encoding="utf-8")
+    return [f"input: {matrix_csv}", f"input_sha256: {text_hash(data)}", f"response: {response}",
+            f"methods: {', '.join(methods)}", f"seed: {seed}", f"stat3qsp_version: {__version__}"]
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -355,6 +366,6 @@ def _check_choice(what: str, value: str, accepted: Sequence[str]) -> None:
         raise InputError(f"{what} {value!r} is not known; accepted: {', '.join(accepted)}")
 
 
-def _write_tables(tables: dict[Path, pd.DataFrame]) -> None:
-    """Write the score tables as one step (:func:`stat3qsp.io.tables.write_texts_atomic`)."""
-    write_texts_atomic({path: table_text(table) for path, table in tables.items()})
+def _write_tables(tables: dict[Path, tuple[pd.DataFrame, list[str]]]) -> None:
+    """Write the score tables and their sidecars as one step (:func:`stat3qsp.io.tables.write_texts_atomic`)."""
+    write_texts_atomic(table_texts_with_sidecars(tables))

@@ -27,7 +27,7 @@ from stat3qsp.assay.synergy import io as synergy_io
 from stat3qsp.assay.synergy.bootstrap import bootstrap_block
 from stat3qsp.assay.synergy.sensitivity import sensitivity_scores
 from stat3qsp.errors import InputError
-from stat3qsp.io.tables import table_text, write_texts_atomic
+from stat3qsp.io.tables import table_texts_with_sidecars, write_texts_atomic
 from stat3qsp.assay.synergy.matrix import check_methods
 
 CSS_METHOD = "css"
@@ -152,16 +152,22 @@ def score_plate(matrix_csv: Path | str, out_tsv: Path | str, *, methods: Sequenc
     out_tsv = Path(out_tsv)
     out_summary = synergy_io.summary_path(out_tsv)
     all_wells, summary = pd.concat(wells, ignore_index=True), pd.DataFrame(summaries)
-    texts = {out_tsv: table_text(all_wells), out_summary: table_text(summary)}
+    header = synergy_io.data_provenance(matrix_csv, methods, seed, response) + [f"bootstrap: {bootstrap}", f"level: {level}"]
+    if context is not None:
+        from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+        from stat3qsp.model.provenance import provenance_lines
+
+        header += [*provenance_lines(models_dir or DEFAULT_MODELS_DIR), f"context: {context}", f"assay_hours: {hours}"]
+    tables = {out_tsv: (all_wells, header), out_summary: (summary, header)}
     comparisons, regions = [], [None] * len(blocks)
     if context is not None:
         fit = dict(parameters=fit_parameters, n_bootstrap=fit_bootstrap, seed=seed) if fit_model else None
         comparisons, regions, model_fits = _compare(blocks, matrix_csv, context, models_dir, hours, methods, exposure, fit)
-        texts[_sibling(out_tsv, "model")] = table_text(pd.concat([c[0] for c in comparisons], ignore_index=True))
-        texts[_sibling(out_tsv, "drug_fits")] = table_text(pd.concat([c[1] for c in comparisons], ignore_index=True))
+        tables[_sibling(out_tsv, "model")] = (pd.concat([c[0] for c in comparisons], ignore_index=True), header)
+        tables[_sibling(out_tsv, "drug_fits")] = (pd.concat([c[1] for c in comparisons], ignore_index=True), header)
         if fit_model:
-            texts[_sibling(out_tsv, "model_fit")] = table_text(pd.concat(model_fits, ignore_index=True))
-    write_texts_atomic(texts)
+            tables[_sibling(out_tsv, "model_fit")] = (pd.concat(model_fits, ignore_index=True), header)
+    write_texts_atomic(table_texts_with_sidecars(tables))
     figures: list[Path] = []
     if plot_dir is not None:
         from stat3qsp.assay.plate_figures import plate_figure

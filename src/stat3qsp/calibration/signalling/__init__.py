@@ -12,7 +12,9 @@ Modules, one concern each:
     Simulates the problem with libroadrunner and evaluates its negative log-likelihood as a
     least-squares residual vector with its Jacobian.
 :mod:`~stat3qsp.calibration.signalling.fit`
-    Multistart least squares and profile likelihoods.
+    Multistart fits and profile likelihoods, run by pyPESTO with fides.
+:mod:`~stat3qsp.calibration.signalling.pesto`
+    The objective as a pyPESTO problem; the engine that runs its tasks in forked workers.
 :mod:`~stat3qsp.calibration.signalling.evaluate`
     Training and validation errors, the no-drug-effect baseline and the figures.
 :mod:`~stat3qsp.calibration.signalling.columns`

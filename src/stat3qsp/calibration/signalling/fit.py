@@ -1,40 +1,51 @@
-"""Multistart least squares and profile likelihoods for an :class:`~stat3qsp.calibration.signalling.objective.Objective`.
+"""Multistart fits and profile likelihoods of an :class:`~stat3qsp.calibration.signalling.objective.Objective`, by pyPESTO.
 
 Multistart: start 0 is the problem's nominal point (the model's parameter table); the others are a
 Latin hypercube over the log10 bounds of the model parameters, drawn with a
 :class:`numpy.random.Generator` made from the configured seed. At every start the observation
-parameters (offsets, scales, noise) are first fitted with the model parameters fixed, which needs a
-single simulation; then all parameters are fitted together with
-:func:`scipy.optimize.least_squares` (trust-region reflective, bounds on log10 scale).
+parameters (offsets, scales, noise) are first fitted with the model parameters fixed
+(:func:`fit_observation_parameters`, one simulation); from these points
+``pypesto.optimize.minimize`` runs fides on all parameters together (:mod:`.pesto`: gradient J^T r,
+Gauss-Newton Hessian J^T J, at most ``max_nfev`` iterations), in ``workers`` forked processes.
+Same seed, same starts, same results: neither fides nor the engine draws random numbers.
 
 Profile likelihood (Raue et al. 2009, Bioinformatics 25:1923, DOI:10.1093/bioinformatics/btp358):
 for a model parameter theta_j, PL(theta_j) = min over the other parameters of the negative
 log-likelihood with theta_j fixed. The pointwise 95% confidence interval is
-{theta_j : PL(theta_j) - nllh_min <= chi2_{1, 0.95} / 2 = 1.92}. The profile is walked outwards
-from the optimum in steps of the configured size (log10), each point warm-started from the last;
-an end where the profile stays below the threshold up to the bound or the step limit is reported
-as open (non-identifiable in that direction).
+{theta_j : PL(theta_j) - nllh_min <= chi2_{1, 0.95} / 2 = 1.92}. ``pypesto.profile.parameter_profile``
+walks it outwards from the optimum in fixed steps of ``profile_step`` (log10; ``fixed_step`` proposal),
+each point a fides fit (at most ``profile_max_nfev`` iterations) warm-started from the last, until the
+likelihood ratio exp(-(PL - nllh_min)) falls below exp(-1.92) (the point past the threshold is kept),
+the search bound, or ``profile_max_steps`` steps (the profiled parameter's bounds are narrowed to that
+window). An end that stays below the threshold is reported as open (non-identifiable that way).
+
+The observation-parameter fit at fixed model parameters is a separable least-squares problem with an
+analytic Jacobian and no simulation beyond the first; it is solved by
+:func:`scipy.optimize.least_squares` (trust-region reflective), also where the validation and the
+hypothesis ranking evaluate a model at given parameter values.
 """
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
-import time
+import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pypesto
+import pypesto.optimize
+import pypesto.profile
 from scipy.optimize import least_squares
 from scipy.stats import chi2, qmc
 from threadpoolctl import threadpool_limits
 
 from stat3qsp.calibration.signalling.objective import Objective
-from stat3qsp.calibration.signalling.loading import load_objective
+from stat3qsp.calibration.signalling.pesto import engine, fides_optimizer, pesto_problem
 from stat3qsp.calibration.signalling.spec import FitConfig
 
 #: Threshold of the profile (negative log-likelihood units) for a pointwise 95% interval.
 PROFILE_THRESHOLD = float(chi2.ppf(0.95, 1) / 2.0)
+#: Iterations of the observation-parameter fit at fixed model parameters.
+OBSERVATION_FIT_NFEV = 50
 
 
 @dataclass(frozen=True)
@@ -64,26 +75,15 @@ def starting_points(objective: Objective, starts: int, rng: np.random.Generator)
     return points
 
 
-def fit_observation_parameters(objective: Objective, x: np.ndarray, max_nfev: int = 50) -> np.ndarray:
+def fit_observation_parameters(objective: Objective, x: np.ndarray, max_nfev: int = OBSERVATION_FIT_NFEV) -> np.ndarray:
     """Fit offsets, scales and noise at fixed model parameters (one simulation, analytic Jacobian)."""
-    free = np.setdiff1d(np.arange(len(x)), objective.dynamic)
-    result = _least_squares(objective, x, free, max_nfev, model_parameters=False)
-    return result[0]
-
-
-def local_fit(objective: Objective, x0: np.ndarray, max_nfev: int, fixed: tuple[int, ...] = ()) -> tuple[np.ndarray, int, int]:
-    """Fit all parameters but *fixed* from *x0*; returns (x, function evaluations, status)."""
-    free = np.setdiff1d(np.arange(len(x0)), np.asarray(fixed, dtype=int))
-    return _least_squares(objective, x0, free, max_nfev, model_parameters=True)
-
-
-def _least_squares(objective, x0, free, max_nfev, model_parameters):
-    x_full = np.clip(np.asarray(x0, dtype=float).copy(), objective.lb, objective.ub)
+    x_full = np.clip(np.asarray(x, dtype=float).copy(), objective.lb, objective.ub)
+    free = np.setdiff1d(np.arange(len(x_full)), objective.dynamic)
 
     def expand(z):
-        x = x_full.copy()
-        x[free] = z
-        return x
+        point = x_full.copy()
+        point[free] = z
+        return point
 
     def fun(z):
         try:
@@ -93,7 +93,7 @@ def _least_squares(objective, x0, free, max_nfev, model_parameters):
 
     def jac(z):
         try:
-            return objective.jacobian(expand(z), model_parameters=model_parameters)[:, free]
+            return objective.jacobian(expand(z), model_parameters=False)[:, free]
         except RuntimeError:
             return np.zeros((objective.n_residuals, len(free)))
 
@@ -101,62 +101,34 @@ def _least_squares(objective, x0, free, max_nfev, model_parameters):
     with threadpool_limits(limits=1, user_api="blas"):
         result = least_squares(fun, x_full[free], jac=jac, bounds=(objective.lb[free], objective.ub[free]),
                                method="trf", x_scale="jac", max_nfev=max_nfev)
-    return expand(result.x), int(result.nfev), int(result.status)
+    return expand(result.x)
 
 
-def run_start(objective: Objective, start: int, x0: np.ndarray, max_nfev: int) -> StartResult:
-    """Observation parameters first, then all parameters, from *x0*."""
-    began = time.perf_counter()
-    x_obs = fit_observation_parameters(objective, x0)
-    nllh_start = objective.nllh(x_obs)
-    x, nfev, status = local_fit(objective, x_obs, max_nfev)
-    return StartResult(start, x_obs, x, nllh_start, objective.nllh(x), nfev, status, time.perf_counter() - began)
-
-
-# -- parallel execution: one objective per worker process ---------------------------------------
-_WORKER: Objective | None = None
-
-
-def _init_worker(yaml_path: str, datasets: tuple[str, ...], measurement_files: list[str] | None) -> None:
-    global _WORKER
-    _WORKER = load_objective(yaml_path, datasets, measurement_files)
-
-
-def _worker_start(start: int, x0: np.ndarray, max_nfev: int) -> StartResult:
-    return run_start(_WORKER, start, x0, max_nfev)
-
-
-def _worker_profile(index: int, x_hat: np.ndarray, config: FitConfig) -> pd.DataFrame:
-    return profile(_WORKER, x_hat, index, config)
-
-
-def _pool(config: FitConfig, yaml_path, measurement_files):
-    # fork, not spawn: spawn re-runs the main module in every worker, and a Snakemake script is one.
-    # Each worker compiles its own model in the initializer.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return concurrent.futures.ProcessPoolExecutor(
-        max_workers=config.workers, mp_context=multiprocessing.get_context(method),
-        initializer=_init_worker, initargs=(str(yaml_path), tuple(config.datasets), measurement_files))
-
-
-def multistart(yaml_path: Path | str, config: FitConfig, objective: Objective | None = None,
-               measurement_files: list[str] | None = None) -> list[StartResult]:
-    """Run the configured multistart; results sorted by final negative log-likelihood.
-
-    With ``config.workers > 1`` starts run in worker processes (each compiles the model once).
-    """
-    objective = objective or load_objective(yaml_path, config.datasets, measurement_files)
+def multistart(objective: Objective, config: FitConfig) -> list[StartResult]:
+    """Run the configured multistart through pyPESTO; results sorted by final negative log-likelihood."""
     points = starting_points(objective, config.starts, np.random.default_rng(config.seed))
-    if config.workers > 1:
-        with _pool(config, yaml_path, measurement_files) as pool:
-            results = list(pool.map(_worker_start, range(len(points)), points, [config.max_nfev] * len(points)))
-    else:
-        results = [run_start(objective, k, x0, config.max_nfev) for k, x0 in enumerate(points)]
-    return sorted(results, key=lambda r: r.nllh)
+    starts = np.array([fit_observation_parameters(objective, x) for x in points])
+    result = pypesto.optimize.minimize(pesto_problem(objective, starts), optimizer=fides_optimizer(config.max_nfev),
+                                       n_starts=len(starts), ids=[str(k) for k in range(len(starts))],
+                                       engine=engine(config.workers), progress_bar=False, filename=None)
+    results = []
+    for run in result.optimize_result.list:
+        k = int(run.id)
+        x = starts[k] if run.x is None else np.asarray(run.x, dtype=float)
+        nllh = float(run.fval) if run.fval is not None and np.isfinite(run.fval) else math.inf
+        results.append(StartResult(k, starts[k], x, objective.nllh(starts[k]) if run.fval0 is None else float(run.fval0),
+                                   nllh, int(run.n_fval or 0), int(run.exitflag), float(run.time or 0.0)))
+    return sorted(results, key=lambda r: (r.nllh, r.start))
+
+
+def _profile_options(step: float) -> pypesto.profile.ProfileOptions:
+    return pypesto.profile.ProfileOptions(
+        default_step_size_absolute=step, min_step_size_absolute=step, max_step_size_absolute=step,
+        default_step_size_relative=0.0, ratio_min=math.exp(-PROFILE_THRESHOLD), step_size_precheck_mode="off")
 
 
 def profile(objective: Objective, x_hat: np.ndarray, index: int, config: FitConfig) -> pd.DataFrame:
-    """Profile likelihood of parameter *index* around the optimum *x_hat*.
+    """Profile likelihood of parameter *index* around the optimum *x_hat*, by ``pypesto.profile``.
 
     Returns
     -------
@@ -164,38 +136,27 @@ def profile(objective: Objective, x_hat: np.ndarray, index: int, config: FitConf
         Columns ``parameterId``, ``log10_value``, ``nllh`` (one row per profile point, the optimum
         included), sorted by value.
     """
-    nllh_hat = objective.nllh(x_hat)
-    rows = [(float(x_hat[index]), nllh_hat)]
-    for direction in (-1.0, 1.0):
-        x = x_hat.copy()
-        for _ in range(config.profile_max_steps):
-            value = x[index] + direction * config.profile_step
-            bound = objective.lb[index] if direction < 0 else objective.ub[index]
-            if (value - bound) * direction > 0:
-                value = bound
-            x = x.copy()
-            x[index] = value
-            x, _, _ = local_fit(objective, x, config.profile_max_nfev, fixed=(index,))
-            nllh = objective.nllh(x)
-            rows.append((float(value), nllh))
-            if nllh - nllh_hat > PROFILE_THRESHOLD or value == bound:
-                break
-    table = pd.DataFrame(rows, columns=["log10_value", "nllh"]).sort_values("log10_value", ignore_index=True)
+    x_hat = np.clip(np.asarray(x_hat, dtype=float), objective.lb, objective.ub)
+    reach = config.profile_max_steps * config.profile_step
+    lb, ub = objective.lb.copy(), objective.ub.copy()
+    lb[index], ub[index] = max(lb[index], x_hat[index] - reach), min(ub[index], x_hat[index] + reach)
+    problem = pesto_problem(objective, lb=lb, ub=ub)
+    result = pypesto.Result(problem)
+    result.optimize_result.append(pypesto.OptimizerResult(id="optimum", x=x_hat, fval=objective.nllh(x_hat)))
+    pypesto.profile.parameter_profile(problem, result, fides_optimizer(config.profile_max_nfev),
+                                      engine=engine(config.workers), profile_index=[index],
+                                      next_guess_method="fixed_step", profile_options=_profile_options(config.profile_step),
+                                      progress_bar=False, filename=None)
+    path = result.profile_result.list[0][index]
+    table = pd.DataFrame({"log10_value": path.x_path[index], "nllh": path.fval_path})
+    table = table.drop_duplicates("log10_value").sort_values("log10_value", ignore_index=True)
     table.insert(0, "parameterId", objective.x_ids[index])
     return table
 
 
-def profiles(yaml_path: Path | str, x_hat: np.ndarray, config: FitConfig, objective: Objective | None = None,
-             measurement_files: list[str] | None = None) -> pd.DataFrame:
-    """Profiles of all model parameters (in parallel with ``config.workers > 1``)."""
-    objective = objective or load_objective(yaml_path, config.datasets, measurement_files)
-    indices = list(objective.dynamic)
-    if config.workers > 1:
-        with _pool(config, yaml_path, measurement_files) as pool:
-            tables = list(pool.map(_worker_profile, indices, [x_hat] * len(indices), [config] * len(indices)))
-    else:
-        tables = [profile(objective, x_hat, j, config) for j in indices]
-    return pd.concat(tables, ignore_index=True)
+def profiles(objective: Objective, x_hat: np.ndarray, config: FitConfig) -> pd.DataFrame:
+    """Profiles of all model parameters (each profile's two directions in parallel with ``config.workers > 1``)."""
+    return pd.concat([profile(objective, x_hat, j, config) for j in objective.dynamic], ignore_index=True)
 
 
 def profile_interval(table: pd.DataFrame, nllh_min: float) -> tuple[float, float, bool, bool]:

@@ -46,7 +46,13 @@ class Bounds:
 
 @dataclass(frozen=True)
 class FitConfig:
-    """Settings of one fit: multistart, iterations, workers, profiles, data subset."""
+    """Settings of one fit: multistart, iterations, workers, profiles, data subset.
+
+    ``max_nfev`` and ``profile_max_nfev`` cap the fides iterations (one objective, gradient and
+    Gauss-Newton Hessian evaluation each) of a multistart start and of a profile point;
+    ``profile_step`` (log10) and ``profile_max_steps`` set the profile walk; ``workers`` the forked
+    processes of pyPESTO's tasks (:mod:`stat3qsp.calibration.signalling.fit`).
+    """
 
     seed: int
     starts: int

@@ -1,7 +1,7 @@
 """Functions that the calibration rules (workflows/calibration.smk) call: one call per rule.
 
-Every table carries provenance header lines (``# key: value``): the hash of the PEtab problem and of
-models/parameters.tsv, the package version, the fit configuration and its seed.
+Every table carries provenance (``key: value`` lines in its sidecar JSON, :mod:`stat3qsp.io.tables`): the hash of the PEtab problem and of
+the model (:func:`stat3qsp.model.provenance.provenance_lines`), the package version, the fit configuration and its seed.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import petab.v1 as petab
 
-from stat3qsp import __version__
 from stat3qsp.calibration.signalling import columns as cc
 from stat3qsp.calibration.signalling.evaluate import error_table
 from stat3qsp.calibration.signalling.figures import fit_figure, profile_figure, waterfall_figure
@@ -25,7 +24,7 @@ from stat3qsp.calibration.signalling.loading import load_objective
 from stat3qsp.calibration.signalling.problem import (TRAINING_FILE, VALIDATION_FILE, VALIDATION_YAML,
                                         build_problem, lint, write_problem)
 from stat3qsp.calibration.signalling.spec import read_spec
-from stat3qsp.model.provenance import text_hash
+from stat3qsp.model.provenance import provenance_lines
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import read_table, write_table_atomic
 from stat3qsp.model.parameters import read_parameter_table
@@ -47,10 +46,8 @@ def problem_hash(problem_yaml: Path | str) -> str:
 def _provenance(problem_yaml, spec_path, config_name, models_dir) -> list[str]:
     spec = read_spec(spec_path)
     config = spec.fit_config(config_name)
-    table = Path(models_dir) / "parameters.tsv"
-    return [f"problem_sha256: {problem_hash(problem_yaml)}", f"parameters_sha256: {text_hash(table.read_text())}",
-            f"stat3qsp_version: {__version__}", f"spec: {spec_path}", f"fit_config: {config_name} {asdict(config)}",
-            f"seed: {config.seed}"]
+    return [*provenance_lines(models_dir), f"problem_sha256: {problem_hash(problem_yaml)}", f"spec: {spec_path}",
+            f"fit_config: {config_name} {asdict(config)}", f"seed: {config.seed}"]
 
 
 def write_calibration_problem(spec_path: str, models_dir: str, folder: str) -> None:
@@ -95,11 +92,11 @@ def _training_vector(training: Objective, values: dict[str, float]) -> np.ndarra
 
 def run_multistart(problem_yaml: str, spec_path: str, config_name: str, models_dir: str, multistart_path: str,
                    estimate_path: str) -> None:
-    """Multistart fit of the training problem: every start, and the best parameter vector."""
+    """Multistart fit of the training problem (pyPESTO + fides): every start, and the best parameter vector."""
     config = read_spec(spec_path).fit_config(config_name)
     began = time.perf_counter()
     objective = load_objective(problem_yaml, config.datasets)
-    results = multistart(problem_yaml, config, objective)
+    results = multistart(objective, config)
     seconds = time.perf_counter() - began
     header = _provenance(problem_yaml, spec_path, config_name, models_dir) + [f"wall_time_s: {seconds:.1f}"]
     rows = []
@@ -117,13 +114,13 @@ def run_multistart(problem_yaml: str, spec_path: str, config_name: str, models_d
 
 def run_profiles(problem_yaml: str, spec_path: str, config_name: str, models_dir: str, estimate_path: str,
                  profiles_path: str, fitted_path: str) -> None:
-    """Profile likelihoods of the model parameters and the fitted-parameters table with 95% intervals."""
+    """Profile likelihoods of the model parameters (pyPESTO) and the fitted-parameters table with 95% intervals."""
     config = read_spec(spec_path).fit_config(config_name)
     objective = load_objective(problem_yaml, config.datasets)
     x_hat = _vector(objective, read_estimate(estimate_path))
     nllh_hat = objective.nllh(x_hat)
     began = time.perf_counter()
-    table = profiles(problem_yaml, x_hat, config, objective)
+    table = profiles(objective, x_hat, config)
     seconds = time.perf_counter() - began
     nllh_min = min(nllh_hat, float(table[cc.NLLH].min()))
     table[cc.DELTA_NLLH] = table[cc.NLLH] - nllh_min
