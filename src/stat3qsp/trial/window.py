@@ -25,6 +25,7 @@ import pandas as pd
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import write_table_atomic
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.toxicity.marrow import marrow_values, rux_free_concentration
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import marrow_course as mc
 from stat3qsp.trial.assessment import assess
@@ -44,8 +45,18 @@ TRIAL_DOSE, N_PATIENTS = "trial_dose", "n_patients"
 ORR, MEDIAN_PFS = "orr", "median_pfs_weeks"
 ANAEMIA_G3, THROMBOCYTOPENIA_G3 = "anemia_grade3plus", "thrombocytopenia_grade3plus"
 DOSE_REDUCTION, DOSE_INTERRUPTION, MEAN_DOSE = "dose_reduction", "dose_interruption", "mean_dose_mg"
-WINDOW_COLUMNS = (CONTEXT, POTENCY, IC50_NM, SCHEDULE, DOSE_MG, TRIAL_DOSE, N_PATIENTS, ORR, MEDIAN_PFS,
-                  ANAEMIA_G3, THROMBOCYTOPENIA_G3, DOSE_REDUCTION, DOSE_INTERRUPTION, MEAN_DOSE)
+JAK_INHIBITION = "jak_inhibition_mean"
+"""Mean tumour JAK inhibition C / (IC50 + C) over a steady-state dosing interval of the starting dose,
+typical PK (the ``rux_*`` rows of models/parameters.tsv; free C)."""
+WINDOW_COLUMNS = (CONTEXT, POTENCY, IC50_NM, SCHEDULE, DOSE_MG, TRIAL_DOSE, N_PATIENTS, JAK_INHIBITION, ORR,
+                  MEDIAN_PFS, ANAEMIA_G3, THROMBOCYTOPENIA_G3, DOSE_REDUCTION, DOSE_INTERRUPTION, MEAN_DOSE)
+
+
+def jak_inhibition(dose_mg: float, interval_h: float, ic50_nM: float, values: dict[str, float]) -> float:
+    """:data:`JAK_INHIBITION` of D mg every tau h (trapezoid on 97 points of the 21st interval)."""
+    t = np.linspace(20 * interval_h, 21 * interval_h, 97)
+    c = rux_free_concentration(t, dose_mg, interval_h, values)
+    return float(np.trapezoid(c / (ic50_nM + c), t) / interval_h)
 
 
 def _arm_name(schedule: str, dose: float) -> str:
@@ -93,7 +104,7 @@ def window_table(spec_path: Path | str, arm: str, context: str, doses: Sequence[
     window = window_spec(spec, arm, context, regimens)
     settings = TrialSettings(replicates=int(replicates), seed=int(seed), patients=int(patients),
                              horizon_weeks=float(horizon_weeks))
-    rows = []
+    rows, pk = [], marrow_values(toxicity_dir=Path(models_dir) / "toxicity", models_dir=Path(models_dir))
     for potency, ic50 in (potencies or POTENCIES).items():
         records = simulate_trial(window, settings, workers, models_dir, {POTENCY_PARAMETER: ic50}, progress=False)
         table, _ = assess(records, window)
@@ -105,7 +116,7 @@ def window_table(spec_path: Path | str, arm: str, context: str, doses: Sequence[
                       for name in (tc.ORR, tc.MEDIAN_PFS_WEEKS)}
             rate = lambda column, at_least: float(np.mean(mine[column].to_numpy(float) >= at_least))  # noqa: E731
             rows.append((context, potency, ic50, schedule, dose, (schedule, dose) == trial_regimen, len(mine),
-                         median[tc.ORR], median[tc.MEDIAN_PFS_WEEKS], rate(mc.ANAEMIA_GRADE, 3),
+                         jak_inhibition(dose, SCHEDULES[schedule], ic50, pk), median[tc.ORR], median[tc.MEDIAN_PFS_WEEKS], rate(mc.ANAEMIA_GRADE, 3),
                          rate(mc.THROMBOCYTOPENIA_GRADE, 3), rate(mc.DOSE_REDUCED, 1), rate(mc.DOSE_HELD, 1),
                          float(mine[mc.MEAN_DOSE_MG].mean())))
     return pd.DataFrame(rows, columns=list(WINDOW_COLUMNS))
