@@ -165,3 +165,31 @@ def test_the_section_needs_a_source_and_defaults_when_absent(raw_spec):
     assert spec.toxicity.assumed and spec.toxicity.source.startswith("assumed:")
     assert not trial_spec_from_dict(copy.deepcopy(raw_spec)).toxicity.assumed
 
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    from stat3qsp.trial.patient import PatientSimulator
+
+    return PatientSimulator("models")
+
+
+def test_the_trial_path_records_toxicity_only_for_ruxolitinib_arms_and_doses_reach_the_tumour(simulator):
+    from stat3qsp.trial import simulate as sim
+    from stat3qsp.trial.regimen import dosing_values
+    from stat3qsp.trial.spec import load_trial_spec
+
+    spec = load_trial_spec(SPEC)
+    control = sim.simulate_patient(simulator, spec, spec.arm("historical_control"), 0, 0, 1, 30.0)
+    treated = sim.simulate_patient(simulator, spec, spec.arm("ruxolitinib_trastuzumab"), 0, 0, 1, 30.0)
+    assert control.toxicity == {} and set(treated.toxicity) == set(mc.TOXICITY_COLUMNS)
+    # the tumour on a dose held from the start equals the tumour without ruxolitinib (same patient, full method)
+    arm = spec.arm("ruxolitinib_trastuzumab")
+    virtual = simulator.draw_patient(arm.context, np.random.default_rng(3), spec.population.body_weight)
+    dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
+    hours = np.array([9.0, 18.0]) * 168.0
+    held = mc.modified_scans(simulator, virtual, dosing, hours, [(1.0, 0.0)], "rux_dose", "rux_start")
+    off = simulator.scans(virtual, {**dosing, "rux_dose": 0.0}, hours, method="full")
+    on = simulator.scans(virtual, dosing, hours, method="full")
+    assert held == pytest.approx(off, rel=1e-3)
+    assert mc.modified_scans(simulator, virtual, dosing, hours, [], "rux_dose", "rux_start") == pytest.approx(on)
