@@ -234,11 +234,18 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
                              failure_reason=str(error))
     conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks, growth_deviate(simulator, virtual))
     dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
-    end_weeks = float(np.fmin(conduct.discontinuation_weeks, horizon_weeks))
+    # the marrow to the horizon (the same dose course whatever the dropout; the counts count while on treatment)
     course, dose_id, start_id = patient_course(simulator, spec, arm, virtual, dosing, replicate, patient, seed,
-                                               end_weeks * HOURS_PER_WEEK)
+                                               horizon_weeks * HOURS_PER_WEEK)
     if course is not None and not np.isnan(course.stop_h):  # toxicity discontinuation: an early leaver
-        conduct = replace(conduct, discontinuation_weeks=course.stop_h / HOURS_PER_WEEK)
+        conduct = replace(conduct, discontinuation_weeks=float(np.fmin(conduct.discontinuation_weeks,
+                                                                       course.stop_h / HOURS_PER_WEEK)))
+    end_weeks = float(np.fmin(conduct.discontinuation_weeks, horizon_weeks))
+
+    def treat(hours: np.ndarray, stop=None) -> np.ndarray:  # the tumour on the dose the marrow allowed
+        if course is not None and course.changes():
+            return modified_scans(simulator, virtual, dosing, hours, course.changes(), dose_id, start_id, stop)
+        return simulator.scans(virtual, dosing, hours, stop=stop)
     on_study = conduct.scan_weeks <= (np.inf if np.isnan(conduct.discontinuation_weeks) else conduct.discontinuation_weeks)
     rules = spec.recist
 
@@ -252,14 +259,12 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
     if n_on:
         stop, hours = None if follow_after_progression else progressed, conduct.scan_weeks[:n_on] * HOURS_PER_WEEK
         try:
-            sld[:n_on] = (modified_scans(simulator, virtual, dosing, hours, course.changes(), dose_id, start_id, stop)
-                          if course is not None and course.changes() else simulator.scans(virtual, dosing, hours,
-                                                                                          stop=stop))
+            sld[:n_on] = treat(hours, stop)
         except SimulationError as error:
             sld[:] = np.nan
             status, reason = tc.FAILED, str(error)
     elif spec.analysis.clinical_progression_is_event and conduct.scan_weeks.size:
-        status, reason, clinical = _clinical_progression(simulator, virtual, arm, conduct, rules)
+        status, reason, clinical = _clinical_progression(treat, virtual, conduct, rules)
     if status == tc.OK and simulator.retried:
         status, reason = tc.RETRIED, "; ".join(simulator.retried)
     done = int(np.sum(~np.isnan(sld)))
@@ -273,13 +278,12 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         clinical_progression=clinical, toxicity={} if course is None else course.summary(off * HOURS_PER_WEEK))
 
 
-def _clinical_progression(simulator: PatientSimulator, virtual, arm: Arm, conduct: Conduct,
-                          rules: recist.RecistRules) -> tuple[str, str, bool]:
-    """``(status, reason, progressed)`` of an early leaver: progressed if its tumour would have shown RECIST
-    progression at the first scan (``progressed_by_first_scan``); that scan is not recorded."""
-    dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
+def _clinical_progression(treat, virtual, conduct: Conduct, rules: recist.RecistRules) -> tuple[str, str, bool]:
+    """``(status, reason, progressed)`` of an early leaver: progressed if its tumour, treated on
+    (``treat(hours)``: SLD at the scans), would have shown RECIST progression at the first scan
+    (``progressed_by_first_scan``); that scan is not recorded."""
     try:
-        first = simulator.scans(virtual, dosing, conduct.scan_weeks[:1] * HOURS_PER_WEEK)
+        first = treat(conduct.scan_weeks[:1] * HOURS_PER_WEEK)
     except SimulationError as error:
         return tc.FAILED, str(error), False
     read = assessed_sld(first, virtual.baseline_sld_mm, conduct.measurable)
