@@ -13,7 +13,8 @@ Keys (all optional; a spec without the section gets :data:`DEFAULT_TOXICITY`, st
   leaves the study: it feeds the trial's early discontinuation).
 - ``source``: where the rules come from.
 
-Names are checked against the tables of the package's models folder (InputError naming the key).
+Names are checked against the tables of the default models folder where it has them (InputError naming the
+key); otherwise when the trial reads them (:func:`stat3qsp.toxicity.dosing.read_population`, ``read_dose_rules``).
 """
 from __future__ import annotations
 
@@ -54,9 +55,13 @@ DEFAULT_TOXICITY = ToxicityRules()
 """The generic default of a spec without a ``toxicity`` section (:data:`DEFAULT_SOURCE`)."""
 
 
-def _names(table: str, column: str, models_dir: Path) -> list[str]:
-    frame = read_table(Path(models_dir) / "toxicity" / table)
-    return list(dict.fromkeys(frame[column].astype(str)))
+def _names(table: str, column: str, models_dir: Path) -> list[str] | None:
+    """Names in a toxicity table of *models_dir*; None if the folder has no such table (then the names
+    are checked when the trial reads them from its own models folder)."""
+    path = Path(models_dir) / "toxicity" / table
+    if not path.is_file():
+        return None
+    return list(dict.fromkeys(read_table(path)[column].astype(str)))
 
 
 def parse_toxicity(section: Mapping[str, Any] | None, parse_interval,
@@ -81,7 +86,7 @@ def parse_toxicity(section: Mapping[str, Any] | None, parse_interval,
     for key, table, column in (("population", POPULATIONS_TABLE, POPULATION), ("dose_rules", RULES_TABLE, RULE_SET)):
         value = section.get(key, getattr(DEFAULT_TOXICITY, key))
         names = _names(table, column, Path(models_dir))
-        if value not in names:
+        if names is not None and value not in names:
             raise InputError(f"$.toxicity.{key}: {value!r}; accepted: one of {', '.join(names)} "
                              f"(models/toxicity/{table})")
     weekly = section.get("weekly_checks_first_cycle", True)
