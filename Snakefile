@@ -25,6 +25,7 @@ include: "workflows/calibration.smk"
 include: "workflows/trial.smk"
 include: "workflows/sensitivity.smk"
 include: "workflows/hypotheses.smk"
+include: "workflows/window.smk"
 
 
 localrules:

@@ -23,7 +23,13 @@ MODEL_FILES = sorted(
 # (stat3qsp.model.provenance.model_digest: the composed model of their variant and contexts, values included),
 # not its files, so an edit reruns only the jobs whose model it changes (a value only the patient model uses
 # reruns the trial jobs, not the cell-line sweeps; a source or a bound reruns none of them).
-PATIENT_FILES = ["population.yaml", "pk/regimens.yaml"]
+# The marrow toxicity files (read for arms with ruxolitinib) count where the models folder has them.
+PATIENT_FILES = ["population.yaml", "pk/regimens.yaml"] + [
+    name
+    for name in ("toxicity/marrow.ant", "toxicity/parameters.tsv", "toxicity/calibrated.tsv",
+                 "toxicity/populations.tsv", "toxicity/dose_rules.tsv")
+    if (Path(MODELS_DIR) / name).exists()
+]
 TRIAL_MODEL_DIGEST = model_digest(MODELS_DIR, "patient", None, PATIENT_FILES)
 CONFIG_CONTEXTS_DIGEST = model_digest(MODELS_DIR, None, config["contexts"])
 # Rules that read every parameter (sensitivity designs: ranges and sources) take the hash of every model file.
@@ -113,4 +119,5 @@ def all_targets():
         *SENSITIVITY_TARGETS,
         *UNCERTAINTY_TARGETS,
         *HYPOTHESES_TARGETS,
+        *WINDOW_TARGETS,
     ]

@@ -52,7 +52,7 @@ def test_data_roles_of_the_project_calibrate_on_external_data_and_validate_on_th
     assert not calibration[tc.DATA].str.contains("NCT02066532").any()
     validation = roles[roles[tc.ROLE] == "validation"][tc.DATA]
     combination = validation.str.startswith("NCT02066532 ruxolitinib_trastuzumab")
-    assert combination.sum() == 6 and validation[~combination].str.startswith("NCT02066532 historical_control").all()
+    assert combination.sum() == 6 + len(tc.TOXICITY_ENDPOINT_NAMES) and validation[~combination].str.startswith("NCT02066532 historical_control").all()
 
 
 def test_predicted_vs_observed_says_yes_no_and_formats_rates_in_percent():

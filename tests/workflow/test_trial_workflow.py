@@ -99,7 +99,7 @@ def test_tiny_trial_report_tables_say_what_calibrated_and_what_validated(tiny_tr
     validation = roles[roles[tc.ROLE] == "validation"]
     combination = validation[tc.DATA].str.contains("ruxolitinib_trastuzumab")
     # four treated-population endpoints and the two evaluable ones (the spec's analysis populations)
-    assert combination.sum() == 6 and validation[~combination][tc.DATA].str.contains("historical_control").all()
+    assert combination.sum() == 6 + len(tc.TOXICITY_ENDPOINT_NAMES) and validation[~combination][tc.DATA].str.contains("historical_control").all()
     observed = pd.read_csv(folder / "predicted_vs_observed.tsv", sep="\t", keep_default_na=False)
     assert set(observed[tc.CONSISTENT_TEXT]) <= {"yes", "no", "n/a"}
     target = pd.read_csv(folder / "target.tsv", sep="\t")

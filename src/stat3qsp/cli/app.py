@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from stat3qsp import __version__
-from stat3qsp.cli import calibrate, dose_response, hypotheses, listing, omex, sbml, simulate, synergy, trial
+from stat3qsp.cli import calibrate, dose_response, hypotheses, listing, omex, sbml, simulate, synergy, trial, window
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 
@@ -27,7 +27,7 @@ EXIT_INTERNAL_ERROR = 1
 #: Environment variable that, set to 1, has every error show its traceback (as ``--debug``).
 DEBUG_ENV = "STAT3QSP_DEBUG"
 #: The verb modules, in the order ``--help`` lists them.
-VERBS = (listing, sbml, simulate, dose_response, omex, synergy, trial, calibrate, hypotheses)
+VERBS = (listing, sbml, simulate, dose_response, omex, synergy, trial, calibrate, hypotheses, window)
 
 
 class _Parser(argparse.ArgumentParser):

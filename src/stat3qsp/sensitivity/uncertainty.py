@@ -52,7 +52,7 @@ from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.names import RATE_SCALE
 from stat3qsp.sensitivity.outputs import GROWTH_SCALE_MODES, GrowthScale
 from stat3qsp.trial.simulate import simulate_patient
-from stat3qsp.trial.assessment import assess
+from stat3qsp.trial.assessment import assess, replicate_endpoints
 from stat3qsp.trial.spec import load_trial_spec
 
 PROFILE = "profile"
@@ -222,7 +222,7 @@ class UncertaintyRunner:
             records += [simulate_patient(self.simulator, self.spec, arm, replicate, i, s.seed, s.horizon_weeks)
                         for i in range(s.patients or arm.n_patients)]
         patients, _ = assess(records, self.spec)
-        return ep.trial_endpoints(patients, populations=self.spec.analysis.populations).assign(**{sc.UNCERTAINTY: label})
+        return replicate_endpoints(patients, self.spec).assign(**{sc.UNCERTAINTY: label})
 
 
 def _run_replicate(runner: UncertaintyRunner, replicate: int) -> tuple[pd.DataFrame, list[dict]]:

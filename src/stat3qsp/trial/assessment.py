@@ -7,6 +7,7 @@ from stat3qsp.trial import recist
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.trial.spec_types import TrialSpec
+from stat3qsp.trial.toxicity_endpoints import toxicity_endpoints
 from stat3qsp.trial.simulate import (BASELINE_SLD, BODY_WEIGHT, DOUBLING_DAYS, DRAWS, MEASURABLE, SLD_COLUMNS,
                                      PatientRecord, TrialSettings, assessed_sld, selected_arms)
 
@@ -37,7 +38,8 @@ def assess(records: list[PatientRecord], spec: TrialSpec) -> tuple[pd.DataFrame,
         DOUBLING_DAYS: [r.doubling_days for r in records], DRAWS: [r.draws for r in records],
     })
     values = pd.DataFrame([r.values for r in records]).drop(columns=["tumour_SLD_baseline"], errors="ignore")
-    patients = pd.concat([ids, outcome[list(tc.OUTCOME_COLUMNS)], status, extra, values], axis=1)
+    toxicity = pd.DataFrame([r.toxicity for r in records], index=range(len(records)))
+    patients = pd.concat([ids, outcome[list(tc.OUTCOME_COLUMNS)], status, extra, values, toxicity], axis=1)
 
     rows = []
     for r, b, m in zip(records, baseline, measurable):
@@ -76,9 +78,26 @@ def summarise(patients: pd.DataFrame, spec: TrialSpec, settings: TrialSettings) 
     from the patients table of :func:`assess` (of all replicates, or of shards concatenated)."""
     from stat3qsp.trial import endpoints as ep  # here, not at the top: the batch workers need no lifelines
 
-    per_replicate = ep.trial_endpoints(patients, populations=spec.analysis.populations)
+    per_replicate = replicate_endpoints(patients, spec)
     summary = ep.prediction_summary(per_replicate)
     names = {arm.name for arm in selected_arms(spec, settings)}
     observed = ep.observed_table(spec)
     comparison = ep.comparison_table(summary, observed[observed[tc.ARM].isin(names)], per_replicate)
     return per_replicate, comparison
+
+
+def replicate_endpoints(patients: pd.DataFrame, spec: TrialSpec) -> pd.DataFrame:
+    """Endpoints of every replicate and arm: efficacy (:func:`stat3qsp.trial.endpoints.trial_endpoints` over
+    the spec's analysis populations) and, for arms with a marrow course, toxicity
+    (:func:`stat3qsp.trial.toxicity_endpoints.toxicity_endpoints`)."""
+    from stat3qsp.trial import endpoints as ep  # here, not at the top: the batch workers need no lifelines
+
+    per_replicate = ep.trial_endpoints(patients, populations=spec.analysis.populations)
+    toxicity = toxicity_endpoints(patients)
+    if not len(toxicity):
+        return per_replicate
+    both = pd.concat([per_replicate, toxicity], ignore_index=True)
+    keys = list(zip(both[tc.REPLICATE], both[tc.ARM]))
+    order = {key: i for i, key in reversed(list(enumerate(keys)))}  # each trial's rows together, in first-seen order
+    rank = np.array([order[key] for key in keys])
+    return both.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)

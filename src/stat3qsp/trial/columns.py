@@ -125,9 +125,13 @@ CBR_EVALUABLE = "cbr_evaluable"
 """CBR among the response-evaluable patients (as :data:`ORR_EVALUABLE`)."""
 EVALUABLE_ENDPOINT_NAMES = (ORR_EVALUABLE, CBR_EVALUABLE)
 """Endpoints of the evaluable population, computed when the spec's analysis lists it."""
-ENDPOINT_NAMES = TREATED_ENDPOINT_NAMES + EVALUABLE_ENDPOINT_NAMES
+TOXICITY_ENDPOINT_NAMES = ("anemia_any", "anemia_grade3plus", "thrombocytopenia_any", "neutropenia_any",
+                           "dose_reduction", "dose_interruption")
+"""Fractions of the treated patients of an arm with ruxolitinib with any grade of anaemia, grade >= 3
+anaemia, any thrombocytopenia, any neutropenia, a dose reduction, a dose hold (stat3qsp.trial.marrow_course)."""
+ENDPOINT_NAMES = TREATED_ENDPOINT_NAMES + EVALUABLE_ENDPOINT_NAMES + TOXICITY_ENDPOINT_NAMES
 """All endpoint names, in reporting order."""
-RATE_ENDPOINT_NAMES = (PFS_6MO, ORR, CBR, ORR_EVALUABLE, CBR_EVALUABLE)
+RATE_ENDPOINT_NAMES = (PFS_6MO, ORR, CBR, ORR_EVALUABLE, CBR_EVALUABLE) + TOXICITY_ENDPOINT_NAMES
 """Endpoints that are fractions."""
 # --- analysis populations (spec field analysis.populations) -----------------------------------
 TREATED = "treated"

@@ -13,6 +13,9 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
   growers leave more often, :func:`stat3qsp.trial.population.dropout_probability`), scans at the spec's
   schedule shifted by a uniform scan window (``scan_window_weeks``). Under ``analysis.early_clinical_progression:
   event`` an early leaver whose tumour would have progressed at the first scan has a PFS event when leaving.
+- **Marrow toxicity** (:mod:`stat3qsp.trial.marrow_course`; arms with the spec's ``toxicity.drug``): blood
+  counts from the patient's own PK before the tumour, the spec's dose rules at each count check; a dose that
+  changes is what the tumour then sees (full integration), a hold past ``max_hold`` is an early discontinuation.
 - **Assessment** (:mod:`stat3qsp.trial.recist`): RECIST 1.1 with the spec's thresholds and censoring on
   the simulated SLD. New lesions are not modelled, so progression is target-lesion growth only. A
   patient without measurable disease is followed through the same tumour burden, read as
@@ -43,7 +46,7 @@ rate of first-line trastuzumab monotherapy, :mod:`stat3qsp.calibration.tumour`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +57,7 @@ from stat3qsp.trial import columns as tc
 from stat3qsp.compute.batch import Batch, BatchStatistics
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
 from stat3qsp.errors import InputError, SimulationError
+from stat3qsp.trial.marrow_course import modified_scans, patient_course
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.regimen import dosing_values, read_regimen_map
 from stat3qsp.trial.names import HOURS_PER_WEEK, RATE_SCALE
@@ -157,6 +161,7 @@ class PatientRecord:
     status: str = tc.OK
     failure_reason: str = ""
     clinical_progression: bool = False
+    toxicity: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -228,6 +233,19 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
                              body_weight_kg=np.nan, doubling_days=np.nan, draws=0, status=tc.FAILED,
                              failure_reason=str(error))
     conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks, growth_deviate(simulator, virtual))
+    dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
+    # the marrow to the horizon (the same dose course whatever the dropout; the counts count while on treatment)
+    course, dose_id, start_id = patient_course(simulator, spec, arm, virtual, dosing, replicate, patient, seed,
+                                               horizon_weeks * HOURS_PER_WEEK)
+    if course is not None and not np.isnan(course.stop_h):  # toxicity discontinuation: an early leaver
+        conduct = replace(conduct, discontinuation_weeks=float(np.fmin(conduct.discontinuation_weeks,
+                                                                       course.stop_h / HOURS_PER_WEEK)))
+    end_weeks = float(np.fmin(conduct.discontinuation_weeks, horizon_weeks))
+
+    def treat(hours: np.ndarray, stop=None) -> np.ndarray:  # the tumour on the dose the marrow allowed
+        if course is not None and course.changes():
+            return modified_scans(simulator, virtual, dosing, hours, course.changes(), dose_id, start_id, stop)
+        return simulator.scans(virtual, dosing, hours, stop=stop)
     on_study = conduct.scan_weeks <= (np.inf if np.isnan(conduct.discontinuation_weeks) else conduct.discontinuation_weeks)
     rules = spec.recist
 
@@ -239,32 +257,33 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
     status, reason, clinical = tc.OK, "", False
     n_on = int(on_study.sum())
     if n_on:
-        dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
-        stop = None if follow_after_progression else progressed
+        stop, hours = None if follow_after_progression else progressed, conduct.scan_weeks[:n_on] * HOURS_PER_WEEK
         try:
-            sld[:n_on] = simulator.scans(virtual, dosing, conduct.scan_weeks[:n_on] * HOURS_PER_WEEK, stop=stop)
+            sld[:n_on] = treat(hours, stop)
         except SimulationError as error:
             sld[:] = np.nan
             status, reason = tc.FAILED, str(error)
     elif spec.analysis.clinical_progression_is_event and conduct.scan_weeks.size:
-        status, reason, clinical = _clinical_progression(simulator, virtual, arm, conduct, rules)
+        status, reason, clinical = _clinical_progression(treat, virtual, conduct, rules)
     if status == tc.OK and simulator.retried:
         status, reason = tc.RETRIED, "; ".join(simulator.retried)
+    done = int(np.sum(~np.isnan(sld)))
+    progression = done and (done < n_on or progressed(virtual.baseline_sld_mm, sld[:done]))
+    off = conduct.scan_weeks[done - 1] if progression else end_weeks  # end of treatment, for the toxicity
     return PatientRecord(
         replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
         baseline_sld_mm=virtual.baseline_sld_mm, sld_mm=sld, body_weight_kg=virtual.body_weight_kg,
         doubling_days=volume_doubling_days(virtual.values["tumour_rate_scale"], virtual.untreated_growth_rate),
         draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason,
-        clinical_progression=clinical)
+        clinical_progression=clinical, toxicity={} if course is None else course.summary(off * HOURS_PER_WEEK))
 
 
-def _clinical_progression(simulator: PatientSimulator, virtual, arm: Arm, conduct: Conduct,
-                          rules: recist.RecistRules) -> tuple[str, str, bool]:
-    """``(status, reason, progressed)`` of an early leaver: progressed if its tumour would have shown RECIST
-    progression at the first scan (``progressed_by_first_scan``); that scan is not recorded."""
-    dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
+def _clinical_progression(treat, virtual, conduct: Conduct, rules: recist.RecistRules) -> tuple[str, str, bool]:
+    """``(status, reason, progressed)`` of an early leaver: progressed if its tumour, treated on
+    (``treat(hours)``: SLD at the scans), would have shown RECIST progression at the first scan
+    (``progressed_by_first_scan``); that scan is not recorded."""
     try:
-        first = simulator.scans(virtual, dosing, conduct.scan_weeks[:1] * HOURS_PER_WEEK)
+        first = treat(conduct.scan_weeks[:1] * HOURS_PER_WEEK)
     except SimulationError as error:
         return tc.FAILED, str(error), False
     read = assessed_sld(first, virtual.baseline_sld_mm, conduct.measurable)
@@ -334,34 +353,11 @@ def simulate_trial(spec: TrialSpec, settings: TrialSettings, workers: int = 1,
                    overrides: dict[str, float] | None = None,
                    replicates: Sequence[int] | None = None,
                    progress: bool | str = "auto") -> list[PatientRecord]:
-    """Simulate every patient of every replicate and selected arm.
-
-    Parameters
-    ----------
-    spec
-        The trial spec.
-    settings
-        Replicates, seed, patients per arm, horizon and arms.
-    workers
-        Processes of the batch engine (:class:`stat3qsp.batch.Batch`; each compiles the model
-        once); 1 runs in this process. Results are the same for any number.
-    models_dir
-        The models folder.
-    overrides
-        Parameter values replacing table values in every context (see
-        :meth:`stat3qsp.patient.PatientSimulator.set_overrides`).
-    replicates
-        The replicate numbers to simulate (a shard of the trial); None for all of
-        ``range(settings.replicates)``. A replicate's patients do not depend on which others run.
-    progress
-        Progress bar on standard error: ``"auto"`` (long runs on a terminal only), True or False.
-
-    Returns
-    -------
-    list of PatientRecord
-        Sorted by replicate, arm (the order of the selected arms) and patient; failed patients
-        included (module docstring).
-    """
+    """Simulate every patient of every replicate and selected arm (arguments as :func:`trial_batch`:
+    *workers* processes of :class:`stat3qsp.compute.batch.Batch`, results the same for any number;
+    *overrides* as :meth:`stat3qsp.trial.patient.PatientSimulator.set_overrides`; *replicates* the
+    replicate numbers of a shard, None for all). Returns the records sorted by replicate, arm (the
+    order of the selected arms) and patient; failed patients included (module docstring)."""
     batch, items, total = trial_batch(spec, settings, workers, models_dir, overrides, replicates, progress)
     return batch.map(items, total)
 

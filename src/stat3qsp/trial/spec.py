@@ -31,6 +31,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
+from stat3qsp.trial.toxicity_rules import parse_toxicity
 from stat3qsp.trial.recist import RecistRules
 from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, ObservedKM, Citation, RegistryRecord, BodyWeight, Population, Design, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec, Analysis)
 
@@ -175,7 +176,7 @@ def _build(d: Mapping[str, Any]) -> TrialSpec:
         arms=arms, purpose=d.get("purpose", "replication"),
         registry_record=RegistryRecord(**d["registry_record"]) if "registry_record" in d else None,
         follow_up=parse_interval(d["follow_up"], "$.follow_up") if "follow_up" in d else None,
-        analysis=_analysis(d.get("analysis"), arms))
+        analysis=_analysis(d.get("analysis"), arms), toxicity=parse_toxicity(d.get("toxicity"), parse_interval))
 
 
 _EARLY_RULES = ("event", "censored")

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import stats
 from stat3qsp.errors import InputError
 from stat3qsp.trial.recist import RecistRules
+from stat3qsp.trial.toxicity_rules import DEFAULT_TOXICITY, ToxicityRules
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,7 @@ class TrialSpec:
     registry_record: RegistryRecord | None = None
     follow_up: Interval | None = None
     analysis: Analysis = Analysis()
+    toxicity: ToxicityRules = DEFAULT_TOXICITY
 
     @property
     def forward_prediction(self) -> bool:

@@ -36,7 +36,7 @@ FITTED_PREFIX = "fitted:"
 """Source prefix of a fitted parameter in models/parameters.tsv."""
 EDGE_TOLERANCE = 1e-3
 """An observed value outside the interval by less than this (relative) is noted as at its edge."""
-_RATES = (tc.PFS_6MO, tc.ORR, tc.CBR)
+_RATES = (tc.PFS_6MO, tc.ORR, tc.CBR) + tc.TOXICITY_ENDPOINT_NAMES
 _CALIBRATED_AS = {tc.MEDIAN_PFS_WEEKS: "median PFS", tc.ORR: "ORR"}
 """How a calibration target is matched, by endpoint (:mod:`stat3qsp.calibration.tumour`)."""
 
