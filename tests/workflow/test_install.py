@@ -37,3 +37,14 @@ def test_wheel_carries_the_models_and_simulates_outside_the_repository(tmp_path)
     lines = (elsewhere / "tc.tsv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 4 and not any(x.startswith("#") for x in lines)
     assert '"context": "her2_amplified"' in (elsewhere / "tc.tsv.json").read_text(encoding="utf-8")
+    # The other verbs a new user runs first, from the same installed package outside the repository.
+    checks = ("import sys, zipfile; from stat3qsp.cli import main; "
+              "assert main(['list', 'contexts']) == 0; "
+              "assert main(['omex', '--context', 'her2_amplified', '-o', 'model.omex']) == 0; "
+              "print(sorted(zipfile.ZipFile('model.omex').namelist()))")
+    version = subprocess.run([sys.executable, "-m", "stat3qsp.cli.app", "--version"], capture_output=True, text=True,
+                             cwd=elsewhere, env=env)
+    assert version.returncode == 0 and version.stdout.strip().startswith("stat3qsp "), version.stdout + version.stderr
+    listed = subprocess.run([sys.executable, "-c", checks], capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert "her2_amplified" in listed.stdout and "manifest.xml" in listed.stdout
