@@ -34,7 +34,7 @@ TINY = tiny(
     dose_response={"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 3}},
     synergy={**tiny()["synergy"], "grids": {"trastuzumab": {"low": "1 nM", "high": "100 nM"},
                                            "ruxolitinib": {"low": "3 nM", "high": "300 nM"}}},
-    trials={"replicates": 2, "patients": 3, "seed": 7, "workers": 2},
+    trials={"replicates": 2, "patients": 2, "seed": 7, "workers": 2},
     # One shard per spec: any shard count gives the same tables (tests/workflow/test_shards.py).
     shards={"trial": 1},
 )
@@ -77,10 +77,10 @@ def tiny_trial(tmp_path_factory) -> tuple[Path, float]:
 def test_tiny_trial_writes_tables_with_the_configured_settings(tiny_trial):
     folder = tiny_trial[0] / "results/trial/TINY-1"
     patients = pd.read_csv(folder / "patients.tsv", sep="\t")
-    assert len(patients) == 2 * 3 * len(ARMS)
+    assert len(patients) == TINY["trials"]["replicates"] * TINY["trials"]["patients"] * len(ARMS)
     assert set(patients[tc.ARM]) == set(ARMS)
     header = read_header(folder / "endpoints.tsv")
-    assert (header["seed"], header["replicates"], header["patients_per_arm"]) == ("7", "2", "3")
+    assert (header["seed"], header["replicates"], header["patients_per_arm"]) == ("7", "2", "2")
     endpoints = pd.read_csv(folder / "endpoints.tsv", sep="\t")
     assert {tc.OBSERVED, tc.PREDICTED, tc.CONSISTENT} <= set(endpoints.columns)
 
