@@ -171,3 +171,12 @@ def test_realised_early_dropout_share_is_the_specs_on_accepted_patients(patient_
     error = math.sqrt(fraction * (1 - fraction) / n)
     assert abs(leaving / n - fraction) < 3 * error + 0.01  # binomial error, plus the reference sample's
     assert old / n < fraction - 3 * error  # the N(0, 1) intercept gave too few leavers (24.6%)
+
+
+def test_no_intercept_where_dropout_does_not_depend_on_growth(patient_simulator):
+    from stat3qsp.trial.dropout import accepted_intercept
+    # Fraction 0 or 1 (EGF104900, Vogel 2002) or slope 0: the probability is the fraction itself.
+    for fraction, slope in ((0.0, 1.0), (1.0, 1.0), (0.4, 0.0)):
+        intercept = accepted_intercept(patient_simulator, "her2_amplified", fraction, slope)
+        assert intercept is None
+        assert dropout_probability(fraction, slope, 2.0, intercept) == fraction

@@ -91,15 +91,18 @@ def accepted_intervals(simulator, context: str) -> tuple[np.ndarray, np.ndarray]
     return lo, hi
 
 
-def accepted_intercept(simulator, context: str, fraction: float, slope: float) -> float:
+def accepted_intercept(simulator, context: str, fraction: float, slope: float) -> float | None:
     """The intercept ``a`` with ``E[expit(a + slope z) | accepted in context] = fraction``
-    (module docstring; cached per simulator, context, centres, fraction and slope).
+    (module docstring; cached per simulator, context, centres, fraction and slope); None where the
+    probability does not depend on ``z`` (slope 0, fraction 0 or 1).
 
     Raises
     ------
     InputError
         If no reference candidate is plausible in *context*.
     """
+    if slope == 0 or fraction in (0.0, 1.0):
+        return None
     centres = simulator.context_values(context)
     key = (context, float(fraction), float(slope), tuple(sorted(centres.items())))
     cache = _CACHE.setdefault(simulator, {})
