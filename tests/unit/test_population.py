@@ -99,3 +99,84 @@ def test_bad_mixture_share_is_named(tmp_path):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(InputError, match="indolent_share = 1.0"):
         read_population(path)
+
+
+def test_intercept_on_accepted_intervals_matches_quadrature():
+    from scipy.integrate import quad
+    from scipy.optimize import brentq
+
+    from stat3qsp.trial import population as pop
+    from stat3qsp.trial.dropout import intercept_on_intervals
+    # The whole line: the N(0, 1) intercept.
+    whole = intercept_on_intervals(np.array([-np.inf]), np.array([np.inf]), 0.417, 1.0)
+    assert whole == pytest.approx(pop._dropout_intercept(0.417, 1.0), abs=1e-6)
+    # Deviates accepted only below 0.2 (fast growers removed) and, with multiplicity 2, in [-1, 1]:
+    # the root of the same equation by adaptive quadrature (scipy) is the golden value.
+    lo, hi = np.array([-np.inf, -1.0, -1.0]), np.array([0.2, 1.0, 1.0])
+
+    def excess(a):
+        inside = sum(quad(lambda z: norm.pdf(z) / (1 + math.exp(-(a + 1.3 * z))), max(l, -12), min(h, 12))[0]
+                     for l, h in zip(lo, hi))
+        return inside / sum(norm.cdf(h) - norm.cdf(l) for l, h in zip(lo, hi)) - 0.3
+    golden = brentq(excess, -20, 20, xtol=1e-10)
+    assert intercept_on_intervals(lo, hi, 0.3, 1.3) == pytest.approx(golden, abs=1e-5)
+    assert golden > pop._dropout_intercept(0.3, 1.3)  # fewer fast growers: a larger intercept for the same mean
+    with pytest.raises(InputError, match="no plausible reference patient"):
+        intercept_on_intervals(np.array([1.0]), np.array([0.0]), 0.3, 1.0)
+
+
+def test_accepted_intervals_are_where_the_acceptance_rules_accept(patient_simulator, monkeypatch):
+    from stat3qsp.trial import dropout
+    from stat3qsp.trial.names import RATE_SCALE
+    from stat3qsp.trial.population import is_plausible, within_bounds
+    monkeypatch.setattr(dropout, "REFERENCE_CANDIDATES", 12)
+    context = "her2_trastuzumab_resistant"
+    lo, hi = dropout.accepted_intervals(patient_simulator, context)
+    population, table = patient_simulator.population, patient_simulator.model.parameters
+    centres = patient_simulator.context_values(context)
+    k = population.parameter_ids.index(RATE_SCALE)
+    rng = np.random.default_rng(np.random.SeedSequence(dropout.REFERENCE_SEED))
+    checked = 0
+    for j in range(12):
+        z = rng.standard_normal(len(population.distributions))
+
+        def accepted(zg):
+            values = candidate_values(population, centres, np.concatenate([z[:k], [zg], z[k + 1:]]))
+            if not within_bounds(values, table):
+                return False
+            return is_plausible(values, patient_simulator.preequilibrate(context, values)[0], population.acceptance)
+        if hi[j] <= lo[j]:
+            assert not any(accepted(zg) for zg in (-2.0, -1.0, 0.0, 1.0))
+            continue
+        checked += 1
+        assert accepted(0.5 * (lo[j] + hi[j]))
+        assert all(not accepted(edge) for edge in (lo[j] - 0.01, hi[j] + 0.01) if abs(edge) < 8)
+    assert checked >= 3
+
+
+@pytest.mark.slow
+def test_realised_early_dropout_share_is_the_specs_on_accepted_patients(patient_simulator, nct_spec):
+    from stat3qsp.trial.dropout import accepted_intercept, growth_deviate
+    arm = nct_spec.arms[0]
+    population, fraction = patient_simulator.population, nct_spec.early_discontinuation.fraction
+    intercept = accepted_intercept(patient_simulator, arm.context, fraction, population.dropout_growth_log_odds)
+    n, leaving, old = 400, 0, 0
+    for i in range(n):
+        virtual = patient_simulator.draw_patient(arm.context, patient_generator(11, 0, i, 0),
+                                                 nct_spec.population.body_weight)
+        z = growth_deviate(patient_simulator, virtual)
+        leaving += not np.isnan(draw_conduct(nct_spec, population, patient_generator(11, 0, i, 1), 104.0, z,
+                                             intercept).discontinuation_weeks)
+        old += dropout_probability(fraction, population.dropout_growth_log_odds, z)
+    error = math.sqrt(fraction * (1 - fraction) / n)
+    assert abs(leaving / n - fraction) < 3 * error + 0.01  # binomial error, plus the reference sample's
+    assert old / n < fraction - 3 * error  # the N(0, 1) intercept gave too few leavers (24.6%)
+
+
+def test_no_intercept_where_dropout_does_not_depend_on_growth(patient_simulator):
+    from stat3qsp.trial.dropout import accepted_intercept
+    # Fraction 0 or 1 (EGF104900, Vogel 2002) or slope 0: the probability is the fraction itself.
+    for fraction, slope in ((0.0, 1.0), (1.0, 1.0), (0.4, 0.0)):
+        intercept = accepted_intercept(patient_simulator, "her2_amplified", fraction, slope)
+        assert intercept is None
+        assert dropout_probability(fraction, slope, 2.0, intercept) == fraction

@@ -29,8 +29,10 @@ parameter's deviates, and so the candidates, unchanged (common random numbers ac
 Informative early discontinuation (``informative_dropout``): a patient leaves before the first scan
 with probability ``expit(a + b z_g)``, ``z_g`` the patient's deviate of the growth scale
 (:meth:`ParameterDistribution.deviate`) and ``b`` the log-odds per standard deviation, ``a`` set so
-that the mean over ``z_g ~ N(0, 1)`` is the spec's fraction (:func:`dropout_probability`): clinical
-progression takes the fast growers first (``b = 0``: leaving independent of the tumour).
+that the mean over the accepted patients' ``z_g`` is the spec's fraction (:func:`dropout_probability`,
+:mod:`stat3qsp.trial.dropout`; the acceptance rules remove fast growers, so these ``z_g`` are not
+``N(0, 1)``): clinical progression takes the fast growers first (``b = 0``: leaving independent of
+the tumour).
 
 Random streams: every patient has its own streams, ``np.random.SeedSequence(seed,
 spawn_key=(replicate, patient, stream))`` (the same as ``SeedSequence(seed).spawn(...)`` nested
@@ -251,13 +253,15 @@ def _cholesky(pairs: list, ids: list[str], where: str) -> np.ndarray | None:
                          "correlation structure") from None
 
 
-def dropout_probability(fraction: float, slope: float, z: float) -> float:
+def dropout_probability(fraction: float, slope: float, z: float, intercept: float | None = None) -> float:
     """Probability of leaving before the first scan for growth deviate *z* (module docstring):
-    ``expit(a + slope z)`` with ``a`` such that the mean over ``z ~ N(0, 1)`` is *fraction*
-    (Gauss-Hermite quadrature, 40 nodes)."""
+    ``expit(a + slope z)``, ``a`` = *intercept*, or if None such that the mean over ``z ~ N(0, 1)`` is
+    *fraction* (Gauss-Hermite quadrature, 40 nodes). The trial runner passes the intercept solved on
+    the accepted patients' deviates (:func:`stat3qsp.trial.dropout.accepted_intercept`)."""
     if slope == 0 or fraction in (0.0, 1.0):
         return fraction
-    return _expit(_dropout_intercept(fraction, slope) + slope * z)
+    a = _dropout_intercept(fraction, slope) if intercept is None else intercept
+    return float(_expit(a + slope * z))
 
 
 @functools.lru_cache(maxsize=64)

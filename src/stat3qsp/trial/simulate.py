@@ -10,7 +10,7 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
 - **Trial conduct** (:func:`draw_conduct`): measurable disease (``population.measurable_disease_fraction``),
   early discontinuation with the spec's probability on average, uniform in time and before the patient's
   own first scan (``early_discontinuation``), informative where ``models/population.yaml`` says so (fast
-  growers leave more often, :func:`stat3qsp.trial.population.dropout_probability`), scans at the spec's
+  growers leave more often; the mean over accepted patients is the spec's, :mod:`stat3qsp.trial.dropout`), scans at the spec's
   schedule shifted by a uniform scan window (``scan_window_weeks``). Under ``analysis.early_clinical_progression:
   event`` an early leaver whose tumour would have progressed at the first scan has a PFS event when leaving.
 - **Marrow toxicity** (:mod:`stat3qsp.trial.marrow_course`; arms with the spec's ``toxicity.drug``): blood
@@ -60,10 +60,11 @@ from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.trial.marrow_course import modified_scans, patient_course
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.regimen import dosing_values, read_regimen_map
-from stat3qsp.trial.names import HOURS_PER_WEEK, RATE_SCALE
+from stat3qsp.trial.names import HOURS_PER_WEEK
 from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, dropout_probability,
                                        patient_generator, volume_doubling_days)
 from stat3qsp.trial.spec_types import Arm, TrialSpec
+from stat3qsp.trial.dropout import accepted_intercept, growth_deviate
 
 DEFAULT_HORIZON_WEEKS = 104.0
 """Follow-up of every virtual patient (2 years)."""
@@ -176,11 +177,13 @@ class TrialResult:
 
 
 def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Generator,
-                 horizon_weeks: float, growth_deviate: float = 0.0) -> Conduct:
+                 horizon_weeks: float, growth_deviate: float = 0.0, intercept: float | None = None) -> Conduct:
     """Measurable disease, early discontinuation and scan times of one patient (module docstring).
 
     *growth_deviate* is the patient's standard normal deviate of the growth scale: with
-    informative dropout the probability of leaving before the first scan rises with it. The draws
+    informative dropout the probability of leaving before the first scan rises with it (*intercept*:
+    its log-odds at deviate 0, :func:`stat3qsp.trial.dropout.accepted_intercept`; None: solved on
+    ``N(0, 1)``). The draws
     are made in a fixed order and number (one per scheduled scan), so a patient's conduct is the
     same in every arm (up to the growth deviate, the same wherever the patient is accepted with the
     same candidate).
@@ -189,7 +192,7 @@ def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Ge
     measurable = bool(rng.random() < spec.population.measurable_disease_fraction)
     early = spec.early_discontinuation
     leaves = bool(rng.random() < dropout_probability(early.fraction, population.dropout_growth_log_odds,
-                                                     growth_deviate))
+                                                     growth_deviate, intercept))
     share = float(rng.random())
     low, high = population.scan_window_weeks
     scans = scheduled + rng.uniform(low, high, size=scheduled.size)
@@ -232,7 +235,10 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
                              baseline_sld_mm=np.nan, sld_mm=np.full(conduct.scan_weeks.size, np.nan),
                              body_weight_kg=np.nan, doubling_days=np.nan, draws=0, status=tc.FAILED,
                              failure_reason=str(error))
-    conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks, growth_deviate(simulator, virtual))
+    intercept = accepted_intercept(simulator, arm.context, spec.early_discontinuation.fraction,
+                                   simulator.population.dropout_growth_log_odds)
+    conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks, growth_deviate(simulator, virtual),
+                           intercept)
     dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
     # the marrow to the horizon (the same dose course whatever the dropout; the counts count while on treatment)
     course, dose_id, start_id = patient_course(simulator, spec, arm, virtual, dosing, replicate, patient, seed,
@@ -288,15 +294,6 @@ def _clinical_progression(treat, virtual, conduct: Conduct, rules: recist.Recist
         return tc.FAILED, str(error), False
     read = assessed_sld(first, virtual.baseline_sld_mm, conduct.measurable)
     return tc.OK, "", recist.classify_scans(virtual.baseline_sld_mm, read, rules=rules)[-1] == tc.PD
-
-
-def growth_deviate(simulator: PatientSimulator, virtual) -> float:
-    """The patient's standard normal deviate of the growth scale (0 if it does not vary)."""
-    population = simulator.population
-    if RATE_SCALE not in population.parameter_ids:
-        return 0.0
-    centre = simulator.context_values(virtual.context)[RATE_SCALE]
-    return population.distribution(RATE_SCALE).deviate(centre, virtual.values[RATE_SCALE])
 
 
 # -- running ------------------------------------------------------------------------------------
