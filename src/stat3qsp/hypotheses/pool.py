@@ -2,8 +2,8 @@
 own patient function (:func:`stat3qsp.trial.simulate.simulate_patient`) in the batch engine, with each
 patient's untreated pSTAT3 share returned by the worker that simulated it.
 
-The untreated pSTAT3 share is read off the pre-equilibration that accepted the patient (the last one
-:meth:`~stat3qsp.trial.patient.PatientSimulator.draw_patient` runs: candidates are pre-equilibrated in turn
+The untreated pSTAT3 share is read off the pre-equilibration that accepted the patient, when
+:meth:`~stat3qsp.trial.patient.PatientSimulator.draw_patient` returns (candidates are pre-equilibrated in turn
 and the first plausible one is the patient), so no patient is equilibrated a second time and no second
 simulator is built in the main process.
 """
@@ -29,14 +29,16 @@ PSTAT3 = "pSTAT3_fraction"
 
 
 def _record_pstat3(simulator: PatientSimulator) -> None:
-    """Make *simulator* keep the pSTAT3 share of its last pre-equilibration in ``last_pstat3``."""
-    compute = simulator.preequilibrate
+    """Make *simulator* keep, in ``last_pstat3``, the pSTAT3 share at the end of its last patient draw (the
+    accepting pre-equilibration; later pre-equilibrations of the same patient's simulation, e.g. the dropout's
+    reference candidates of :mod:`stat3qsp.trial.dropout`, do not change it)."""
+    draw = simulator.draw_patient
 
-    def preequilibrate(context: str, values: dict[str, float]):
-        result = compute(context, values)
+    def draw_patient(*args, **kwargs):
+        patient = draw(*args, **kwargs)
         simulator.last_pstat3 = float(simulator.model.runner[PSTAT3])
-        return result
-    simulator.preequilibrate = preequilibrate
+        return patient
+    simulator.draw_patient = draw_patient
     simulator.last_pstat3 = np.nan
 
 
