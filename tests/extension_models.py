@@ -29,3 +29,15 @@ def install_extension(models: Path) -> Path:
         catalog[section].update(entries[section])
     (models / "catalog.yaml").write_text(yaml.safe_dump(catalog, sort_keys=False))
     return models
+
+
+def add_death_hypothesis(models: Path, name: str, parameter: str, per_hour: float, claim: str) -> Path:
+    """A hypothesis module ``models/hypotheses/<name>/`` (docs/hypotheses.md) that adds a constant death rate
+    *parameter* (per hour) of every cell through the ``extra_death_rate`` hook; *claim* is its README."""
+    folder = models / "hypotheses" / name
+    folder.mkdir()
+    (folder / "README.md").write_text(f"# {name}\n\n{claim}\n")
+    (folder / "module.ant").write_text(f"//@contribute extra_death_rate {parameter}\n{parameter} has per_hour\n")
+    (folder / "parameters.tsv").write_text("parameterId\tvalue\tunit\tlowerBound\tupperBound\tsource\tnotes\n"
+                                           f"{parameter}\t{per_hour}\tper_hour\t0\t1\tassumed: test value\t\n")
+    return folder

@@ -20,6 +20,8 @@ from stat3qsp.trial.patient import PatientSimulator, VirtualPatient
 from stat3qsp.trial.population import ParameterDistribution, candidate_values, read_population
 from stat3qsp.trial.regimen import dosing_values
 
+from extension_models import add_death_hypothesis
+
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 NAMES = ("paracrine_il6", "er_crosstalk", "pi3k_bypass", "adcc")
@@ -160,12 +162,8 @@ def test_er_crosstalk_hr_positive_patients_progress_later_under_estrogen_depriva
 def test_a_sixth_hypothesis_needs_no_library_change(tmp_path):
     models = tmp_path / "models"
     shutil.copytree(MODELS, models)
-    toy = models / "hypotheses" / "toy_kill"
-    toy.mkdir()
-    (toy / "README.md").write_text("# toy\n\nA constant immune kill of every cell, to test the composition.\n")
-    (toy / "module.ant").write_text("//@contribute extra_death_rate toy_kill_k\ntoy_kill_k has per_hour\n")
-    (toy / "parameters.tsv").write_text("parameterId\tvalue\tunit\tlowerBound\tupperBound\tsource\tnotes\n"
-                                        "toy_kill_k\t0.003\tper_hour\t0\t1\tassumed: test value\t\n")
+    add_death_hypothesis(models, "toy_kill", "toy_kill_k", 0.003,
+                         "A constant immune kill of every cell, to test the composition.")
     assert "toy_kill" in available_hypotheses(models)
     with_toy = build_model(compose_hypothesis_models(models, ("toy_kill", "adcc"), tmp_path / "derived"))
     assert "extra_death_rate := toy_kill_k + adcc_kill_rate" in with_toy.antimony

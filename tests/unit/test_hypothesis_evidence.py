@@ -23,6 +23,8 @@ from stat3qsp.trial import endpoints as ep
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.spec import load_trial_spec
 
+from extension_models import add_death_hypothesis
+
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 SIGNALLING = ROOT / "calibration" / "sobotta2017" / "spec.yaml"
@@ -96,12 +98,8 @@ def test_the_refit_brings_a_slower_growing_model_back_to_the_growth_target(tmp_p
     monkeypatch.chdir(ROOT)
     models = tmp_path / "models"
     shutil.copytree(MODELS, models)
-    slow = models / "hypotheses" / "slow_cells"
-    slow.mkdir()
-    (slow / "README.md").write_text("# slow\n\nA constant extra death of every cell, to test the refit.\n")
-    (slow / "module.ant").write_text("//@contribute extra_death_rate slow_death_k\nslow_death_k has per_hour\n")
-    (slow / "parameters.tsv").write_text("parameterId\tvalue\tunit\tlowerBound\tupperBound\tsource\tnotes\n"
-                                         "slow_death_k\t0.004\tper_hour\t0\t1\tassumed: test value\t\n")
+    add_death_hypothesis(models, "slow_cells", "slow_death_k", 0.004,
+                         "A constant extra death of every cell, to test the refit.")
     folder = compose_hypothesis_models(models, ("slow_cells",), tmp_path / "derived")
     rate, kill = calibrated_scales(models)
     n = 12

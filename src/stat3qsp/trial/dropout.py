@@ -43,7 +43,7 @@ from scipy.stats import norm
 
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.trial.names import BASELINE, RATE_SCALE
-from stat3qsp.trial.population import HOURS_PER_DAY, candidate_values, within_bounds
+from stat3qsp.trial.population import candidate_values, volume_doubling_days, within_bounds
 
 REFERENCE_SEED = 20260413
 """Seed of the reference candidates (fixed: the intercept is the same in every run and worker)."""
@@ -81,9 +81,10 @@ def accepted_intervals(simulator, context: str) -> tuple[np.ndarray, np.ndarray]
         if not g0 > 0:  # rejected by another rule, failed, or never doubles: no deviate is accepted
             bounds.append((1.0, 0.0))
             continue
-        # doubling = ln2 / (3 scale g0 24) in [days_low, days_high]  <=>  scale in [s_min, s_max]
-        s_min = max(rate_low, math.log(2.0) / (3.0 * g0 * HOURS_PER_DAY * days_high))
-        s_max = min(rate_high, math.log(2.0) / (3.0 * g0 * HOURS_PER_DAY * days_low) if days_low > 0 else math.inf)
+        # the doubling time is inversely proportional to the scale: in [days_low, days_high] <=> scale in [s_min, s_max]
+        at_unit_scale = volume_doubling_days(1.0, g0)
+        s_min = max(rate_low, at_unit_scale / days_high)
+        s_max = min(rate_high, at_unit_scale / days_low if days_low > 0 else math.inf)
         bounds.append((_deviate(growth, centres[RATE_SCALE], s_min, -math.inf),
                        _deviate(growth, centres[RATE_SCALE], s_max, math.inf)))
     simulator.retried[:] = retried  # the reference candidates' retries are not the current patient's

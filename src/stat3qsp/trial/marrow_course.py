@@ -76,16 +76,21 @@ def marrow_model(models_dir: Path | str) -> MarrowModel:
     return _MARROW[key]
 
 
+def interval_mean(effect, dose_mg: float, interval_h: float, values: dict[str, float]) -> float:
+    """``mean_t effect(C(t))`` over a steady-state dosing interval, C the free plasma concentration of
+    D mg every tau h (:func:`stat3qsp.toxicity.marrow.rux_free_concentration`, the 21st interval;
+    trapezoid on 97 points)."""
+    t = np.linspace(20 * interval_h, 21 * interval_h, 97)
+    return float(np.trapezoid(effect(rux_free_concentration(t, dose_mg, interval_h, values)), t) / interval_h)
+
+
 def mean_effects(dose_mg: float, interval_h: float, values: dict[str, float]) -> dict[str, float]:
     """Mean drug effect of each lineage over a steady-state dosing interval,
-    ``mean_t Emax_x C(t) / (EC50_x + C(t))``, C the free plasma concentration of D mg every tau h
-    (:func:`stat3qsp.toxicity.marrow.rux_free_concentration`, 20 doses in; trapezoid on 97 points)."""
+    ``mean_t Emax_x C(t) / (EC50_x + C(t))`` (:func:`interval_mean`)."""
     if dose_mg <= 0:
         return {x: 0.0 for x in LINEAGES}
-    t = np.linspace(20 * interval_h, 21 * interval_h, 97)
-    c = rux_free_concentration(t, dose_mg, interval_h, values)
-    return {x: float(np.trapezoid(values[f"{x}_Emax"] * c / (values[f"{x}_EC50"] + c), t) / interval_h)
-            for x in LINEAGES}
+    return {x: interval_mean(lambda c, x=x: values[f"{x}_Emax"] * c / (values[f"{x}_EC50"] + c), dose_mg,
+                             interval_h, values) for x in LINEAGES}
 
 
 def effect_inputs(effects: dict[str, float]) -> dict[str, float]:

@@ -247,10 +247,11 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         conduct = replace(conduct, discontinuation_weeks=float(np.fmin(conduct.discontinuation_weeks,
                                                                        course.stop_h / HOURS_PER_WEEK)))
     end_weeks = float(np.fmin(conduct.discontinuation_weeks, horizon_weeks))
+    changes = [] if course is None else course.changes()
 
     def treat(hours: np.ndarray, stop=None) -> np.ndarray:  # the tumour on the dose the marrow allowed
-        if course is not None and course.changes():
-            return modified_scans(simulator, virtual, dosing, hours, course.changes(), dose_id, start_id, stop)
+        if changes:
+            return modified_scans(simulator, virtual, dosing, hours, changes, dose_id, start_id, stop)
         return simulator.scans(virtual, dosing, hours, stop=stop)
     on_study = conduct.scan_weeks <= (np.inf if np.isnan(conduct.discontinuation_weeks) else conduct.discontinuation_weeks)
     rules = spec.recist

@@ -27,8 +27,6 @@ from stat3qsp.errors import InputError
 from stat3qsp.io.tables import read_table
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 
-#: Drugs the marrow model has a drug effect for.
-MARROW_DRUGS = ("ruxolitinib",)
 RULES_TABLE, RULE_SET = "dose_rules.tsv", "rule_set"
 POPULATIONS_TABLE, POPULATION = "populations.tsv", "population"
 DEFAULT_SOURCE = ("assumed: generic solid-tumour protocol (no toxicity section in the spec): solid-tumour "
@@ -68,21 +66,13 @@ def parse_toxicity(section: Mapping[str, Any] | None, parse_interval,
                    models_dir: Path | str = DEFAULT_MODELS_DIR) -> ToxicityRules:
     """:class:`ToxicityRules` of a spec's ``toxicity`` section (None: :data:`DEFAULT_TOXICITY`).
 
-    *parse_interval* is :func:`stat3qsp.trial.spec.parse_interval` (``"21 d"`` -> hours). InputError
-    naming ``$.toxicity.<key>`` and what is accepted for an unknown drug, population or rule set.
+    The section has passed the spec schema (keys, types, the drug, a source); here the names are checked
+    against the toxicity tables, which the schema cannot see. *parse_interval* is
+    :func:`stat3qsp.trial.spec.parse_interval` (``"21 d"`` -> hours). InputError naming
+    ``$.toxicity.<key>`` and what is accepted for an unknown population, rule set or duration.
     """
     if section is None:
         return DEFAULT_TOXICITY
-    if not isinstance(section, Mapping):
-        raise InputError(f"$.toxicity: {section!r}; accepted: a mapping of toxicity keys")
-    allowed = {"drug", "population", "dose_rules", "weekly_checks_first_cycle", "check_interval", "max_hold",
-               "source"}
-    unknown = sorted(set(section) - allowed)
-    if unknown:
-        raise InputError(f"$.toxicity.{unknown[0]}: unknown key; accepted: {', '.join(sorted(allowed))}")
-    drug = section.get("drug", DEFAULT_TOXICITY.drug)
-    if drug not in MARROW_DRUGS:
-        raise InputError(f"$.toxicity.drug: {drug!r}; accepted: {', '.join(MARROW_DRUGS)}")
     for key, table, column in (("population", POPULATIONS_TABLE, POPULATION), ("dose_rules", RULES_TABLE, RULE_SET)):
         value = section.get(key, getattr(DEFAULT_TOXICITY, key))
         names = _names(table, column, Path(models_dir))
@@ -90,16 +80,10 @@ def parse_toxicity(section: Mapping[str, Any] | None, parse_interval,
             raise InputError(f"$.toxicity.{key}: {value!r}; accepted: one of {', '.join(names)} "
                              f"(models/toxicity/{table})")
     weekly = section.get("weekly_checks_first_cycle", True)
-    if not isinstance(weekly, bool):
-        raise InputError(f"$.toxicity.weekly_checks_first_cycle: {weekly!r}; accepted: true or false")
     interval = section.get("check_interval")
     interval_h = None if interval is None else parse_interval(interval, "$.toxicity.check_interval").hours
     max_hold_h = (parse_interval(section["max_hold"], "$.toxicity.max_hold").hours if "max_hold" in section
                   else DEFAULT_TOXICITY.max_hold_h)
-    source = section.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise InputError(f"$.toxicity.source: {source!r}; accepted: a non-empty text saying where the rules "
-                         "come from")
-    return ToxicityRules(drug, section.get("population", DEFAULT_TOXICITY.population),
+    return ToxicityRules(section.get("drug", DEFAULT_TOXICITY.drug), section.get("population", DEFAULT_TOXICITY.population),
                          section.get("dose_rules", DEFAULT_TOXICITY.dose_rules), weekly, interval_h, max_hold_h,
-                         source, assumed=False)
+                         section["source"], assumed=False)
