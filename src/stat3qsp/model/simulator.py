@@ -25,6 +25,7 @@ import pandas as pd
 import roadrunner
 
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, Catalog, read_catalog
+from stat3qsp.model.compiled import compile_sbml
 from stat3qsp.model.compose import antimony_to_sbml, compose_antimony
 from stat3qsp.model.provenance import model_provenance
 from stat3qsp.errors import InputError
@@ -98,7 +99,7 @@ def build_model(models_dir: Path | str = DEFAULT_MODELS_DIR, variant: str | None
             raise InputError(f"context {context.name!r} overrides unknown parameter(s) {unknown}")
     source = compose_antimony(catalog, parameters, variant=variant)
     sbml = antimony_to_sbml(source)
-    runner = roadrunner.RoadRunner(sbml)
+    runner = compile_sbml(sbml)
     integrator = runner.getIntegrator()
     integrator.setValue("relative_tolerance", RELATIVE_TOLERANCE)
     integrator.setValue("absolute_tolerance", ABSOLUTE_TOLERANCE)

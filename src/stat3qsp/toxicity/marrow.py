@@ -30,10 +30,10 @@ from pathlib import Path
 
 import antimony
 import numpy as np
-import roadrunner
 
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.model.compiled import compile_sbml
 from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.trial.pk import oral_one_compartment
 
@@ -121,7 +121,7 @@ class MarrowModel:
         antimony.clearPreviousLoads()
         if antimony.loadAntimonyString(marrow_antimony(self.values, with_pk, models_dir)) < 0:
             raise InputError(f"Antimony rejected the marrow model: {antimony.getLastError().strip()}")
-        self.runner = roadrunner.RoadRunner(antimony.getSBMLString("marrow"))
+        self.runner = compile_sbml(antimony.getSBMLString("marrow"))
         self.runner.integrator.setValue("maximum_time_step", max_step_h)
         self.runner.integrator.setValue("relative_tolerance", 1e-6)
         self.selections = ["time", *OUTPUTS.values()]

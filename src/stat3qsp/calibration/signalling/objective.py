@@ -32,12 +32,12 @@ import math
 import numpy as np
 import pandas as pd
 import petab.v1 as petab
-import roadrunner
 import sympy as sp
 
 from stat3qsp.errors import InputError
 from stat3qsp.calibration.signalling.formula import Observable, parse_formula
 from stat3qsp.io.values import is_number
+from stat3qsp.model.compiled import compile_sbml
 
 #: Pre-equilibration time (h); the slowest untreated process (S100/calprotectin) settles in < 1000 h.
 PREEQUILIBRATION_HOURS = 2000.0
@@ -86,7 +86,7 @@ class Objective:
                 raise InputError(f"no measurements of dataset(s) {list(datasets)}")
         self.measurements = table.reset_index(drop=True)
         self.problem = problem
-        self.runner = roadrunner.RoadRunner(problem.model.to_sbml_str())
+        self.runner = compile_sbml(problem.model.to_sbml_str())
         integrator = self.runner.getIntegrator()
         integrator.setValue("relative_tolerance", RELATIVE_TOLERANCE)
         integrator.setValue("absolute_tolerance", ABSOLUTE_TOLERANCE)
