@@ -25,7 +25,7 @@ import pandas as pd
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import write_table_atomic
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
-from stat3qsp.toxicity.marrow import marrow_values
+from stat3qsp.toxicity.marrow import interval_mean, marrow_values
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import marrow_course as mc
 from stat3qsp.trial.assessment import assess
@@ -53,8 +53,8 @@ WINDOW_COLUMNS = (CONTEXT, POTENCY, IC50_NM, SCHEDULE, DOSE_MG, TRIAL_DOSE, N_PA
 
 
 def jak_inhibition(dose_mg: float, interval_h: float, ic50_nM: float, values: dict[str, float]) -> float:
-    """:data:`JAK_INHIBITION` of D mg every tau h (:func:`stat3qsp.trial.marrow_course.interval_mean`)."""
-    return mc.interval_mean(lambda c: c / (ic50_nM + c), dose_mg, interval_h, values)
+    """:data:`JAK_INHIBITION` of D mg every tau h (:func:`stat3qsp.toxicity.marrow.interval_mean`)."""
+    return interval_mean(lambda c: c / (ic50_nM + c), dose_mg, interval_h, values)
 
 
 def _arm_name(schedule: str, dose: float) -> str:
