@@ -89,13 +89,15 @@ def model_digest(models_dir: Path | str, variant: str | None = None, contexts: l
     return _digest(str(folder), variant, None if contexts is None else tuple(contexts), tuple(files), _stamp(folder))
 
 
-def _names(math: libsbml.ASTNode | None) -> set[str]:
-    """Identifiers in a MathML tree."""
+def math_names(math: libsbml.ASTNode | None) -> set[str]:
+    """Identifiers in a MathML tree (names and the time/avogadro csymbols)."""
     if math is None:
         return set()
     found, stack = set(), [math]
     while stack:
         node = stack.pop()
+        # isName(), not getType() == AST_NAME: once tellurium is imported, getType() returns a SWIG enum
+        # object that equals no libsbml constant.
         if node.isName():
             found.add(node.getName())
         stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
@@ -124,10 +126,10 @@ def _cone(model: libsbml.Model, pending: set[str]) -> list[str]:
         if sid in rules:
             kind = "rate" if rules[sid].isRate() else "assignment"
             items.append(f"{kind} {sid} = {_formula(rules[sid].getMath())}")
-            deps |= _names(rules[sid].getMath())
+            deps |= math_names(rules[sid].getMath())
         if sid in initial:
             items.append(f"initial {sid} = {_formula(initial[sid].getMath())}")
-            deps |= _names(initial[sid].getMath())
+            deps |= math_names(initial[sid].getMath())
         species, parameter, compartment = model.getSpecies(sid), model.getParameter(sid), model.getCompartment(sid)
         if species is not None:
             items.append(f"species {sid} {species.getInitialAmount()!r} {species.getInitialConcentration()!r} "
@@ -142,7 +144,7 @@ def _cone(model: libsbml.Model, pending: set[str]) -> list[str]:
                              f"{_formula(law.getMath() if law else None)}")
                 if law is not None:
                     local = law.getListOfLocalParameters()
-                    deps |= _names(law.getMath()) - {p.getId() for p in local}
+                    deps |= math_names(law.getMath()) - {p.getId() for p in local}
                     items.extend(f"local {reaction.getId()}.{p.getId()} {p.getValue()!r}" for p in local)
         elif parameter is not None:
             items.append(f"parameter {sid} {parameter.getValue()!r}")
@@ -160,7 +162,7 @@ def dependency_digest(sbml: str, formulas: Iterable[str]) -> str:
     model = libsbml.readSBMLFromString(sbml).getModel()
     if model is None:
         raise ValueError("dependency_digest: the text is not an SBML model")
-    roots = set().union(*(_names(libsbml.parseL3Formula(f)) for f in formulas))
+    roots = set().union(*(math_names(libsbml.parseL3Formula(f)) for f in formulas))
     items = _cone(model, roots)
     items += [f"function {f.getId()} {_formula(f.getMath())}" for f in model.getListOfFunctionDefinitions()]
     items += [f"event {e.getId()} {e.toSBML()}" for e in model.getListOfEvents()]
