@@ -17,6 +17,8 @@ import pytest
 from stat3qsp.toxicity import marrow as m
 from stat3qsp.toxicity import dosing as mt
 from stat3qsp.model.parameters import read_parameter_table
+from stat3qsp.trial.marrow_course import check_hours
+from stat3qsp.trial.spec import load_trial_spec
 
 WEEK = 168.0
 
@@ -148,12 +150,31 @@ def test_dose_rules_grade3_hold():
     assert mt.next_dose(rules, 25.0, 25.0, {"neut": 1.2, "plt": 60.0, "rbc": 7.0})[0] == 25.0
 
 
-def test_falling_platelets_lower_the_dose(values):
+def test_falling_platelets_lower_the_dose_at_the_trial_visits(values):
+    """The count checks of NCT02066532 come from its spec through the trial's path (Kearney 2021: days 8
+    and 15 of cycle 1, then day 1 of every 21-day cycle); at them a platelet-sensitive marrow on 25 mg
+    BID, resolved PK, is lowered by the label's rules."""
+    spec = load_trial_spec("trials/NCT02066532.yaml")
+    checks = check_hours(spec.toxicity, spec.cycle_length.hours, 12 * WEEK)
+    assert (checks / 24.0).tolist() == [7, 14, 21, 42, 63]
     sensitive = m.MarrowModel({**values, "plt_EC50": 3.0})
-    course = mt.simulate_patient(sensitive, {"neut_circ_0": 4.0, "plt_circ_0": 160.0, "rbc_Hb_0": 13.0}, 25.0,
-                                 mt.read_dose_rules("jakafi_label"), mt.nct02066532_checks(12 * WEEK), 12 * WEEK)
-    assert course.reduced or course.held
-    assert course.final_dose < 25.0
+    course = mt.simulate_course(sensitive, {"neut_circ_0": 4.0, "plt_circ_0": 160.0, "rbc_Hb_0": 13.0}, 25.0, 12.0,
+                                mt.read_dose_rules("jakafi_label"), checks, 12 * WEEK)
+    assert course.hours.tolist() == [0.0, *checks]
+    assert np.any(course.doses[1:] < 25.0) and course.doses[-1] < 25.0
+    assert course.toxicity_grades()["plt"] >= 1
+
+
+def test_a_course_without_rules_is_the_regimen(regimen_model, values):
+    """No rules and one check at the end: the resolved-PK course is one segment of the regimen from t = 0,
+    so its grades there are those of :meth:`MarrowModel.simulate_regimen`'s counts."""
+    end = 6 * WEEK
+    baselines = {p: values[p] for p in m.BASELINES.values()}
+    course = mt.simulate_course(regimen_model, baselines, 25.0, 12.0, (), np.array([end]), end)
+    counts = regimen_model.simulate_regimen(25.0, 12.0, end, points=2, baselines=baselines)
+    assert course.doses.tolist() == [25.0, 25.0]
+    assert course.grades[-1].tolist() == [int(m.ctcae_grade(x, counts[x][-1])) for x in m.LINEAGES]
+    assert counts["plt"][-1] < values["plt_circ_0"]
 
 
 def test_calibration_table_is_reproduced_by_its_function():

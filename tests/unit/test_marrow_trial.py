@@ -1,4 +1,5 @@
-"""Marrow toxicity in the virtual trial (stat3qsp.trial.marrow_course, toxicity_rules, toxicity_endpoints).
+"""Marrow toxicity in the virtual trial (stat3qsp.trial.marrow_course and the course simulator it calls,
+stat3qsp.toxicity.dosing.simulate_course; toxicity_rules, toxicity_endpoints).
 
 The dose rules applied to counts (scripted and simulated), the coarse mean-effect step against the
 fully resolved PK, the toxicity endpoints of a hand-made patients table, and the errors of a bad
@@ -17,7 +18,7 @@ import pytest
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.toxicity import dosing
-from stat3qsp.toxicity.marrow import MarrowModel, marrow_values
+from stat3qsp.toxicity.marrow import MarrowModel, effect_inputs, marrow_values, mean_effects
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import marrow_course as mc
 from stat3qsp.trial.spec import trial_spec_from_dict
@@ -30,6 +31,8 @@ SPEC = "trials/NCT02066532.yaml"
 
 class ScriptedMarrow:
     """A marrow whose counts at successive checks are given (tests the rules, not the ODE)."""
+
+    with_pk = False  # the coarse mean-effect inputs of the trial
 
     def __init__(self, counts: list[tuple[float, float, float]]):
         self.counts, self.values, self.calls = list(counts), marrow_values(), []
@@ -50,7 +53,7 @@ def test_hold_then_restart_one_level_down_on_scripted_counts():
     # checks at day 7, 14, 21: ANC 0.8 (grade 3: hold), then 1.2 with platelets 100 (restart 20 mg), then normal.
     model = ScriptedMarrow([(0.8, 200.0, 12.5), (1.2, 100.0, 11.0), (2.0, 180.0, 11.5)])
     rules = dosing.read_dose_rules("grade3_hold")
-    course = mc.simulate_course(model, BASE, 25.0, 12.0, rules, np.array([7, 14, 21]) * DAY, 30 * DAY)
+    course = dosing.simulate_course(model, BASE, 25.0, 12.0, rules, np.array([7, 14, 21]) * DAY, 30 * DAY)
     assert course.doses.tolist() == [25.0, 0.0, 20.0, 20.0]
     assert course.changes() == [(7 * DAY, 0.0), (14 * DAY, 20.0)]
     # the held interval had no drug effect; the others had one
@@ -58,12 +61,12 @@ def test_hold_then_restart_one_level_down_on_scripted_counts():
     # grades at the checks: neutropenia 3 then 2 then 0 (ANC >= 1.8 LLN); anaemia 0 (Hb 12.5 >= 12), 1, 1
     assert course.grades[:, 0].tolist() == [0, 3, 2, 0]
     assert course.grades[:, 2].tolist() == [0, 0, 1, 1]
-    full = course.summary(30 * DAY)
+    full = mc.toxicity_values(course, 30 * DAY)
     assert full[mc.NEUTROPENIA_GRADE] == 3 and full[mc.ANAEMIA_GRADE] == 1 and full[mc.THROMBOCYTOPENIA_GRADE] == 1
     assert full[mc.DOSE_HELD] == 1 and full[mc.DOSE_REDUCED] == 1
     # mean dose: 25 mg for 7 d, 0 for 7 d, 20 mg for 16 d, over 30 d
     assert full[mc.MEAN_DOSE_MG] == pytest.approx((25 * 7 + 20 * 16) / 30)
-    early = course.summary(5 * DAY)  # off treatment before the first check: nothing seen
+    early = mc.toxicity_values(course, 5 * DAY)  # off treatment before the first check: nothing seen
     assert early[mc.NEUTROPENIA_GRADE] == 0 and early[mc.DOSE_HELD] == 0 and early[mc.DOSE_REDUCED] == 0
 
 
@@ -73,27 +76,27 @@ def test_a_hold_longer_than_the_limit_discontinues():
     rules = dosing.read_dose_rules("grade3_hold")
     checks = mc.check_hours(ToxicityRules(), 21 * DAY, 200 * DAY)
     assert (checks / DAY).tolist()[:5] == [7, 14, 21, 42, 63]
-    course = mc.simulate_course(model, BASE, 25.0, 12.0, rules, checks, 200 * DAY, max_hold_h=28 * DAY)
+    course = dosing.simulate_course(model, BASE, 25.0, 12.0, rules, checks, 200 * DAY, max_hold_h=28 * DAY)
     # held at day 7; 14 and 21 d later still within 28 d; at day 42 (35 d) the drug stops
     assert course.stop_h == 42 * DAY
-    assert course.summary(200 * DAY)[mc.TOXICITY_STOP_WEEKS] == pytest.approx(6.0)
-    assert math.isnan(course.summary(30 * DAY)[mc.TOXICITY_STOP_WEEKS])
+    assert mc.toxicity_values(course, 200 * DAY)[mc.TOXICITY_STOP_WEEKS] == pytest.approx(6.0)
+    assert math.isnan(mc.toxicity_values(course, 30 * DAY)[mc.TOXICITY_STOP_WEEKS])
 
 
 def test_baseline_grade_is_not_a_toxicity():
     # Hb 11 at baseline and on treatment: grade 1 throughout, not counted
     model = ScriptedMarrow([(3.0, 240.0, 11.0)])
-    course = mc.simulate_course(model, {**BASE, "rbc_Hb_0": 11.0}, 25.0, 12.0, dosing.read_dose_rules("grade3_hold"),
-                                np.array([7 * DAY]), 10 * DAY)
-    assert course.summary(10 * DAY)[mc.ANAEMIA_GRADE] == 0
+    course = dosing.simulate_course(model, {**BASE, "rbc_Hb_0": 11.0}, 25.0, 12.0,
+                                    dosing.read_dose_rules("grade3_hold"), np.array([7 * DAY]), 10 * DAY)
+    assert mc.toxicity_values(course, 10 * DAY)[mc.ANAEMIA_GRADE] == 0
 
 
 def test_simulated_counts_trigger_the_platelet_hold():
     # platelets 45 x1e9/L at baseline (< 50): the first check holds and off drug they stay below 50
     model = mc.marrow_model("models")
-    course = mc.simulate_course(model, {"plt_circ_0": 45.0, "neut_circ_0": 4.0, "rbc_Hb_0": 13.0}, 25.0, 12.0,
-                                dosing.read_dose_rules("grade3_hold"), np.array([7, 14, 21, 42, 63]) * DAY,
-                                70 * DAY, 28 * DAY)
+    course = dosing.simulate_course(model, {"plt_circ_0": 45.0, "neut_circ_0": 4.0, "rbc_Hb_0": 13.0}, 25.0, 12.0,
+                                    dosing.read_dose_rules("grade3_hold"), np.array([7, 14, 21, 42, 63]) * DAY,
+                                    70 * DAY, 28 * DAY)
     assert course.doses[1] == 0 and course.stop_h == 42 * DAY
 
 
@@ -103,7 +106,7 @@ def test_coarse_mean_effect_step_matches_the_resolved_pk():
     out = fine.simulate_regimen(25.0, 12.0, 6 * 168.0, points=2)
     coarse = mc.marrow_model("models")
     coarse.reset()
-    last = coarse.segment(0.0, 6 * 168.0, 2, **mc.effect_inputs(mc.mean_effects(25.0, 12.0, values)))[-1]
+    last = coarse.segment(0.0, 6 * 168.0, 2, **effect_inputs(mean_effects(25.0, 12.0, values)))[-1]
     for i, lineage in enumerate(("neut", "plt", "rbc")):
         baseline = values[{"neut": "neut_circ_0", "plt": "plt_circ_0", "rbc": "rbc_Hb_0"}[lineage]]
         drop_fine, drop_coarse = baseline - out[lineage][-1], baseline - last[i + 1]
@@ -112,9 +115,9 @@ def test_coarse_mean_effect_step_matches_the_resolved_pk():
 
 def test_mean_effect_is_between_trough_and_peak_and_rises_with_dose():
     values = marrow_values()
-    low, high = mc.mean_effects(10.0, 12.0, values), mc.mean_effects(50.0, 12.0, values)
+    low, high = mean_effects(10.0, 12.0, values), mean_effects(50.0, 12.0, values)
     assert all(0 < low[x] < high[x] < 1 for x in low)
-    assert mc.mean_effects(0.0, 12.0, values) == {"neut": 0.0, "plt": 0.0, "rbc": 0.0}
+    assert mean_effects(0.0, 12.0, values) == {"neut": 0.0, "plt": 0.0, "rbc": 0.0}
 
 
 def test_toxicity_endpoints_of_a_hand_made_table():

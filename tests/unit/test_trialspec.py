@@ -241,3 +241,10 @@ def test_a_replication_needs_its_publication_and_whole_design(spec_data, mutate,
     with pytest.raises(InputError, match="required field is missing") as error:
         trial_spec_from_dict(data, source="NCT02066532.yaml")
     assert str(error.value).startswith(f"NCT02066532.yaml: {field}")
+
+
+def test_an_arm_is_found_by_name_and_an_unknown_one_names_the_arms():
+    spec = load_trial_spec(SPEC_PATH)
+    assert spec.arm("historical_control").name == "historical_control"
+    with pytest.raises(InputError, match=r"'placebo' is not in trial NCT02066532; accepted: .*historical_control"):
+        spec.arm("placebo")

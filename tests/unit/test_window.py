@@ -51,3 +51,14 @@ def test_window_table_shape_and_toxicity_rising_with_dose():
     assert bid.loc[5.0, w.MEAN_DOSE] == pytest.approx(5.0)  # nothing held at 5 mg
     assert bid.loc[50.0, w.JAK_INHIBITION] > bid.loc[5.0, w.JAK_INHIBITION]
     assert table[w.N_PATIENTS].tolist() == [4, 4, 4]
+
+
+def test_the_figure_labels_are_read_from_the_table():
+    """The potencies' IC50s and the trial's regimen come from the table (the report caption quotes neither)."""
+    import pandas as pd
+
+    rows = [("ctx", "made_up", 123.0, "QD", dose, dose == 30.0) for dose in (10.0, 30.0)]
+    table = pd.DataFrame(rows, columns=[w.CONTEXT, w.POTENCY, w.IC50_NM, w.SCHEDULE, w.DOSE_MG, w.TRIAL_DOSE])
+    assert w.potency_label(table, "QD") == "made_up (123 nM free), QD"
+    assert w.window_title(table).endswith("context ctx (ring and dotted line: the trial's regimen, 30 mg QD)")
+    assert w.window_title(table.assign(**{w.TRIAL_DOSE: False})).endswith("the trial's regimen)")

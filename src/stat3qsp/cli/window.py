@@ -22,7 +22,8 @@ def register(verbs) -> None:
     window = verbs.add_parser(
         "window", help="therapeutic window of ruxolitinib: ORR, median PFS and grade>=3 cytopenias against dose",
         description="For each context, the spec arm's regimen with ruxolitinib at each dose (BID and an alternative "
-                    "schedule) under both tumour potency estimates (hepatocyte 166 nM, whole blood 8.4 nM free), "
+                    "schedule) under both tumour potency estimates (hepatocyte, whole blood; their free IC50s are the "
+                    "table's ic50_free_nM), "
                     "simulated as virtual trials with the marrow model and the spec's dose rules, as the workflow's "
                     "window rule does: <output>/<context>.tsv and <context>.png.")
     window.add_argument("spec", type=Path, help="trial spec, e.g. trials/NCT02066532.yaml")

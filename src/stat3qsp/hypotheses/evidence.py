@@ -7,9 +7,9 @@ hepatocyte setting (a proliferation or death hook; the IL-6 supply under a zero 
 them and is evaluated) leaves the likelihood unchanged, but its reactions and parameters are in the composed
 model, so :func:`stat3qsp.model.provenance.model_digest` (a hash of the composed text) differs for every
 hypothesis. The cache is therefore keyed by :func:`hepatocyte_digest`: the hash of what the observables
-depend on in the recipe's SBML (the dependency cone of the observables: the assignment rules, rate rules,
-reactions, species, compartments and parameter values they reach, every function definition, event and
-initial assignment of those symbols), with the recipe's file hash. Two models with one digest give the same
+depend on in the recipe's SBML (:func:`stat3qsp.model.provenance.dependency_digest`: the assignment rules,
+rate rules, reactions, species, compartments and parameter values they reach, every function definition and
+event), with the recipe's file hash. Two models with one digest give the same
 likelihood, so :class:`SignallingCache` evaluates each digest once per ranking.
 
 **Tumour refit** (:func:`refit_tumour`): the function of ``stat3qsp calibrate tumour``
@@ -31,15 +31,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import libsbml
-
 from stat3qsp.calibration import store
 from stat3qsp.calibration.signalling.problem import composed_sbml
 from stat3qsp.calibration.signalling.spec import read_spec
 from stat3qsp.calibration.targets import TargetFit
 from stat3qsp.errors import InputError
 from stat3qsp.model.parameters import read_parameter_table
-from stat3qsp.model.provenance import file_hash, text_hash
+from stat3qsp.model.provenance import dependency_digest, file_hash, text_hash
 from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
 
 RATE_BRACKET_FACTOR = 1.5
@@ -58,73 +56,13 @@ the refit's shorter follow-up does not read as the calibration does; the plausib
 arm's patients)."""
 
 
-def _names(math: libsbml.ASTNode | None) -> set[str]:
-    """Identifiers in a MathML tree."""
-    if math is None:
-        return set()
-    found, stack = set(), [math]
-    while stack:
-        node = stack.pop()
-        if node.isName():
-            found.add(node.getName())
-        stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
-    return found
-
-
-def _formula(math: libsbml.ASTNode | None) -> str:
-    return "" if math is None else libsbml.formulaToL3String(math)
-
-
 def hepatocyte_digest(spec_path: Path | str, models_dir: Path | str) -> str:
-    """Hash of the recipe file and of the dependency cone of its observables in the recipe's SBML of
-    *models_dir* (module docstring)."""
+    """Hash of the recipe file and of the dependency cone of its observables and inputs in the recipe's SBML
+    of *models_dir* (:func:`stat3qsp.model.provenance.dependency_digest`; module docstring)."""
     spec = read_spec(spec_path)
-    model = libsbml.readSBMLFromString(composed_sbml(spec, models_dir)).getModel()
-    rules = {model.getRule(i).getVariable(): model.getRule(i) for i in range(model.getNumRules())}
-    initial = {a.getSymbol(): a for a in model.getListOfInitialAssignments()}
-    reactions: dict[str, list[libsbml.Reaction]] = {}
-    for reaction in model.getListOfReactions():
-        for ref in [*reaction.getListOfReactants(), *reaction.getListOfProducts()]:
-            reactions.setdefault(ref.getSpecies(), []).append(reaction)
-    pending = set().union(*(_names(libsbml.parseL3Formula(o.formula)) for o in spec.observables))
-    pending |= {i.target for i in spec.inputs}
-    seen: set[str] = set()
-    items: list[str] = []
-    while pending:
-        sid = pending.pop()
-        if sid in seen:
-            continue
-        seen.add(sid)
-        deps: set[str] = set()
-        if sid in rules:
-            kind = "rate" if rules[sid].isRate() else "assignment"
-            items.append(f"{kind} {sid} = {_formula(rules[sid].getMath())}")
-            deps |= _names(rules[sid].getMath())
-        if sid in initial:
-            items.append(f"initial {sid} = {_formula(initial[sid].getMath())}")
-            deps |= _names(initial[sid].getMath())
-        species, parameter, compartment = model.getSpecies(sid), model.getParameter(sid), model.getCompartment(sid)
-        if species is not None:
-            items.append(f"species {sid} {species.getInitialAmount()!r} {species.getInitialConcentration()!r} "
-                         f"{species.getCompartment()} {species.getBoundaryCondition()} {species.getHasOnlySubstanceUnits()}")
-            deps.add(species.getCompartment())
-            for reaction in reactions.get(sid, []):
-                law = reaction.getKineticLaw()
-                stoichiometry = [(r.getSpecies(), r.getStoichiometry()) for r in reaction.getListOfReactants()]
-                stoichiometry += [(p.getSpecies(), -p.getStoichiometry()) for p in reaction.getListOfProducts()]
-                items.append(f"reaction {reaction.getId()} {sorted(stoichiometry)} {_formula(law.getMath() if law else None)}")
-                if law is not None:
-                    deps |= _names(law.getMath())
-                    deps -= {p.getId() for p in law.getListOfLocalParameters()}
-                    items.extend(f"local {reaction.getId()}.{p.getId()} {p.getValue()!r}" for p in law.getListOfLocalParameters())
-        elif parameter is not None:
-            items.append(f"parameter {sid} {parameter.getValue()!r}")
-        elif compartment is not None:
-            items.append(f"compartment {sid} {compartment.getSize()!r}")
-        pending |= deps - seen
-    items += [f"function {f.getId()} {_formula(f.getMath())}" for f in model.getListOfFunctionDefinitions()]
-    items += [f"event {e.getId()} {e.toSBML()}" for e in model.getListOfEvents()]
-    return text_hash(f"recipe {file_hash(spec_path)}\n" + "\n".join(sorted(items)))
+    cone = dependency_digest(composed_sbml(spec, models_dir), [*(o.formula for o in spec.observables),
+                                                                 *(i.target for i in spec.inputs)])
+    return text_hash(f"recipe {file_hash(spec_path)}\n{cone}")
 
 
 class SignallingCache:

@@ -1,17 +1,18 @@
 """Virtual patients of the marrow model: baseline populations, dose hold/reduction rules applied to
-simulated counts, and the calibration of the EC50s on myelofibrosis data (COMFORT-I). A trial's
-haematological toxicity is predicted by the one trial path (:mod:`stat3qsp.trial.marrow_course`).
+simulated counts over a course (:func:`simulate_course`, the one course simulator: the trial's
+:mod:`stat3qsp.trial.marrow_course` and the calibration here call it), and the calibration of the
+EC50s on myelofibrosis data (COMFORT-I).
 
 Dose rules are data (``models/toxicity/dose_rules.tsv``). NCT02066532's paper (Kearney 2021) does
 not give its dose-modification rules, so two rule sets are offered: ``jakafi_label`` (the Jakafi
 label's platelet table for myelofibrosis and the ANC < 0.5 hold) and ``grade3_hold`` (a generic
 solid-tumour protocol rule: hold for ANC < 1.0 or platelets < 50, resume one level lower).
 
-Per patient: counts are checked at the protocol's visits (NCT02066532: weekly in cycle 1, then day
-1 of every 21-day cycle); at each check the rules set the dose for the next interval (0 = held).
-A toxicity counts when the worst graded check on study is at least the grade and worse than the
-patient's baseline grade. Dose changes restart the closed-form PK superposition at the check
-(the previous doses' tail, about 5% of a peak 12 h after a dose, is dropped).
+Per patient: counts are checked at the protocol's visits (a trial's: its spec's ``toxicity`` section,
+:func:`stat3qsp.trial.marrow_course.check_hours`); at each check the rules set the dose for the next
+interval (0 = held). A toxicity counts when the worst graded check on treatment is at least the grade
+and worse than the patient's baseline grade. Dose changes restart the closed-form PK superposition at
+the check (the previous doses' tail, about 5% of a peak 12 h after a dose, is dropped).
 """
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ from scipy.optimize import minimize_scalar
 
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import write_table_atomic
-from stat3qsp.toxicity.marrow import BASELINES, LINEAGES, TOXICITY_DIR, MarrowModel, ctcae_grade, marrow_values
+from stat3qsp.toxicity.marrow import (BASELINES, LINEAGES, TOXICITY_DIR, MarrowModel, ctcae_grade, effect_inputs,
+                                      marrow_values, mean_effects)
 
 DOSE_LEVELS = (25.0, 20.0, 15.0, 10.0, 5.0)
-DAY, WEEK = 24.0, 168.0
+WEEK = 168.0
 
 
 @dataclass(frozen=True)
@@ -114,43 +116,79 @@ def sample_baselines(population: dict, n: int, rng: np.random.Generator) -> list
 
 
 @dataclass(frozen=True)
-class PatientCourse:
-    """Worst and baseline CTCAE grades by lineage, and the dose history of one virtual patient."""
+class MarrowCourse:
+    """One patient's marrow on the drug: the checks, the grades there and the dose after each.
 
-    worst: dict[str, int]
-    baseline: dict[str, int]
-    reduced: bool
-    held: bool
-    final_dose: float
+    ``hours[0] = 0`` (baseline, grades at baseline); ``doses[i]`` is given from ``hours[i]`` to
+    ``hours[i + 1]``; ``stop_h`` the discontinuation after a too long hold (NaN without).
+    """
 
-    def toxicity(self, lineage: str, grade: int) -> bool:
-        return self.worst[lineage] >= grade and self.worst[lineage] > self.baseline[lineage]
+    hours: np.ndarray
+    grades: np.ndarray
+    doses: np.ndarray
+    start_dose: float
+    stop_h: float
+
+    def changes(self) -> list[tuple[float, float]]:
+        """``(time h, new dose mg)`` at every check where the dose changed (0 at a stop)."""
+        out = [(float(t), float(d)) for t, d, before in zip(self.hours[1:], self.doses[1:], self.doses[:-1])
+               if d != before]
+        if not math.isnan(self.stop_h) and self.doses[-1] != 0:
+            out.append((self.stop_h, 0.0))
+        return out
+
+    def toxicity_grades(self, off_h: float = math.inf) -> dict[str, int]:
+        """Worst grade of each lineage at the checks up to *off_h* (and a stop), counted only above the
+        patient's baseline grade (else 0; module docstring)."""
+        if not math.isnan(self.stop_h):
+            off_h = min(off_h, self.stop_h)
+        seen = self.hours <= off_h
+        worst = {x: int(self.grades[seen, i].max()) for i, x in enumerate(LINEAGES)}
+        return {x: worst[x] if worst[x] > self.grades[0, i] else 0 for i, x in enumerate(LINEAGES)}
 
 
-def nct02066532_checks(end_h: float) -> np.ndarray:
-    """Count checks: days 8, 15, 22 of cycle 1, then day 1 of every 21-day cycle (Kearney 2021)."""
-    return np.unique(np.concatenate([[7 * DAY, 14 * DAY], np.arange(21 * DAY, end_h, 21 * DAY)]))
+def simulate_course(model: MarrowModel, baselines: dict[str, float], start_dose: float, interval_h: float,
+                    rules: tuple[DoseRule, ...], checks_h: np.ndarray, end_h: float,
+                    max_hold_h: float = math.inf) -> MarrowCourse:
+    """Counts of one patient (``baselines``: marrow parameter values, e.g. ``rbc_Hb_0`` and PK) on D mg
+    every tau h, checked at the ``checks_h`` in (0, ``end_h``], the dose set by *rules* at each check.
 
-
-def simulate_patient(model: MarrowModel, baselines: dict[str, float], start_dose: float,
-                     rules: tuple[DoseRule, ...], checks_h: np.ndarray, end_h: float) -> PatientCourse:
-    """One patient on BID ruxolitinib from t = 0 to ``end_h`` with dose rules at the checks."""
+    A model with PK (``model.with_pk``) integrates the resolved concentration (the superposition restarted
+    at each check); one without gets each lineage's mean effect over a steady-state interval of the
+    current dose (:func:`stat3qsp.toxicity.marrow.mean_effects`), the coarse step of the trial. A hold
+    longer than *max_hold_h* stops the drug at that check (``stop_h``).
+    """
+    if start_dose <= 0 or interval_h <= 0:
+        raise InputError(f"need a starting dose > 0 mg and an interval > 0 h, got {start_dose} mg every {interval_h} h")
     model.reset(baselines)
-    base = {x: int(ctcae_grade(x, baselines[BASELINES[x]])) for x in LINEAGES}
-    worst = dict(base)
+    base = [int(ctcae_grade(x, baselines[BASELINES[x]])) for x in LINEAGES]
+    hours, grades, doses = [0.0], [base], [start_dose]
     dose = before_hold = start_dose
-    reduced = held = False
-    t = 0.0
-    for t_next in [*(c for c in checks_h if c < end_h), end_h]:
-        out = model.segment(t, t_next, 2, rux_dose=dose, rux_interval=12.0, rux_start=t)
+    t, held_since, stop, effects = 0.0, math.nan, math.nan, {}
+    for check in [float(c) for c in checks_h if 0 < c <= end_h]:
+        if model.with_pk:
+            inputs = {"rux_dose": dose, "rux_interval": interval_h, "rux_start": t}
+        else:
+            if dose not in effects:
+                effects[dose] = effect_inputs(mean_effects(dose, interval_h, {**model.values, **baselines}))
+            inputs = effects[dose]
+        out = model.segment(t, check, 2, **inputs)
         counts = dict(zip(LINEAGES, out[-1, 1:]))
-        for x in LINEAGES:
-            worst[x] = max(worst[x], int(ctcae_grade(x, counts[x])))
-        dose, before_hold = next_dose(rules, dose, before_hold, counts)
-        held |= dose == 0
-        reduced |= 0 < dose < start_dose
-        t = t_next
-    return PatientCourse(worst, base, reduced, held, dose)
+        new, before_hold = next_dose(rules, dose, before_hold, counts)
+        if new > 0:
+            held_since = math.nan
+        elif math.isnan(held_since):
+            held_since = check
+        elif check - held_since > max_hold_h:
+            stop = check
+        hours.append(check)
+        grades.append([int(ctcae_grade(x, counts[x])) for x in LINEAGES])
+        doses.append(new)
+        dose, t = new, check
+        if not math.isnan(stop):
+            break
+    return MarrowCourse(np.array(hours), np.array(grades, dtype=int), np.array(doses, dtype=float),
+                        float(start_dose), stop)
 
 
 # ---- calibration on COMFORT-I (myelofibrosis, 15-20 mg BID by baseline platelets, 24 weeks)
@@ -170,17 +208,19 @@ def mf_start_dose(baselines: dict[str, float]) -> float:
 
 
 def calibration_courses(values: dict[str, float], n: int = 200, seed: int = 20140226,
-                        weeks: float = 24.0) -> list[PatientCourse]:
-    """The calibration cohort (myelofibrosis baselines, label rules, counts every 2 weeks)."""
+                        weeks: float = 24.0) -> list[MarrowCourse]:
+    """The calibration cohort (myelofibrosis baselines, label rules, BID with the resolved PK, counts
+    every 2 weeks up to and at ``weeks``, no limit on a hold)."""
     model = MarrowModel(values)
     patients = sample_baselines(read_population("myelofibrosis"), n, np.random.default_rng(seed))
     rules = read_dose_rules("jakafi_label")
-    checks = np.arange(2 * WEEK, weeks * WEEK, 2 * WEEK)
-    return [simulate_patient(model, p, mf_start_dose(p), rules, checks, weeks * WEEK) for p in patients]
+    checks = np.append(np.arange(2 * WEEK, weeks * WEEK, 2 * WEEK), weeks * WEEK)
+    return [simulate_course(model, p, mf_start_dose(p), 12.0, rules, checks, weeks * WEEK) for p in patients]
 
 
-def incidence(courses: list[PatientCourse], lineage: str, grade: int) -> float:
-    return float(np.mean([c.toxicity(lineage, grade) for c in courses]))
+def incidence(courses: list[MarrowCourse], lineage: str, grade: int) -> float:
+    """Fraction of *courses* with a toxicity of *lineage* at grade >= *grade* (>= 1)."""
+    return float(np.mean([c.toxicity_grades()[lineage] >= grade for c in courses]))
 
 
 def calibrate(out: Path | None = TOXICITY_DIR / "calibrated.tsv", n: int = 200, seed: int = 20140226,

@@ -84,6 +84,32 @@ def rux_free_concentration(t: np.ndarray, dose_mg: float, interval_h: float, val
     return values["rux_fu"] * 1e6 * total / values["rux_molar_mass"]
 
 
+def interval_mean(effect: Callable[[np.ndarray], np.ndarray], dose_mg: float, interval_h: float,
+                  values: dict[str, float]) -> float:
+    """``mean_t effect(C(t))`` over a steady-state dosing interval, C the free plasma concentration of
+    D mg every tau h (:func:`rux_free_concentration`, the 21st interval; trapezoid on 97 points)."""
+    t = np.linspace(20 * interval_h, 21 * interval_h, 97)
+    return float(np.trapezoid(effect(rux_free_concentration(t, dose_mg, interval_h, values)), t) / interval_h)
+
+
+def mean_effects(dose_mg: float, interval_h: float, values: dict[str, float]) -> dict[str, float]:
+    """Mean drug effect of each lineage over a steady-state dosing interval,
+    ``mean_t Emax_x C(t) / (EC50_x + C(t))`` (:func:`interval_mean`)."""
+    if dose_mg <= 0:
+        return {x: 0.0 for x in LINEAGES}
+    return {x: interval_mean(lambda c, x=x: values[f"{x}_Emax"] * c / (values[f"{x}_EC50"] + c), dose_mg,
+                             interval_h, values) for x in LINEAGES}
+
+
+def effect_inputs(effects: dict[str, float]) -> dict[str, float]:
+    """Inputs of a model without PK that give each lineage the effect *effects* at a constant ``rux_conc``
+    = 1 nM: ``EC50_x`` = 1 nM and ``Emax_x`` = 2 E_x, so ``Emax_x C / (EC50_x + C)`` = E_x."""
+    inputs = {"rux_conc": 1.0}
+    for x in LINEAGES:
+        inputs.update({f"{x}_EC50": 1.0, f"{x}_Emax": 2.0 * effects[x]})
+    return inputs
+
+
 def marrow_antimony(values: dict[str, float], with_pk: bool, models_dir: Path = MODELS_DIR) -> str:
     """The standalone Antimony model: units, (PK,) marrow fragment and parameter values.
 

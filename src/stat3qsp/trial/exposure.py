@@ -48,6 +48,7 @@ from scipy.optimize import minimize_scalar
 
 from stat3qsp.assay import columns as col
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.model.provenance import math_names
 from stat3qsp.errors import InputError
 from stat3qsp.model.simulator import Model, load_model
 from stat3qsp.model.simulator import model_constants
@@ -142,12 +143,12 @@ def closed_form_in_time(sbml: str, variable: str) -> bool:
     model = document.getModel()
     # Plain strings only (no libsbml proxies kept): the names each assignment rule reads, and every
     # variable that is integrated (rate rules, species) or changed by events.
-    assigned: dict[str, list[str]] = {}
+    assigned: dict[str, set[str]] = {}
     integrated = {model.getSpecies(i).getId() for i in range(model.getNumSpecies())}
     for i in range(model.getNumRules()):
         rule = model.getRule(i)
         if rule.isAssignment():
-            assigned[rule.getVariable()] = _names(rule.getMath())
+            assigned[rule.getVariable()] = math_names(rule.getMath())
         else:
             integrated.add(rule.getVariable())
     integrated |= {model.getEvent(i).getEventAssignment(j).getVariable()
@@ -166,18 +167,6 @@ def closed_form_in_time(sbml: str, variable: str) -> bool:
             return all(ok(n) for n in assigned[name])
         return name in constants or name not in known  # not a model id: a csymbol (time, avogadro)
     return variable in assigned and ok(variable)
-
-
-def _names(node) -> list[str]:
-    names, stack = [], [node]
-    while stack:
-        item = stack.pop()
-        # isName() (true for names and the time/avogadro csymbols), not getType() == AST_NAME: once
-        # tellurium is imported, getType() returns a SWIG enum object that equals no libsbml constant.
-        if item.isName():
-            names.append(item.getName())
-        stack.extend(item.getChild(i) for i in range(item.getNumChildren()))
-    return names
 
 
 def regimen_label(regimen: DrugRegimen) -> str:

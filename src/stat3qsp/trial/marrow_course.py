@@ -7,12 +7,13 @@ tumour (:func:`marrow_course`): baseline counts drawn from the spec's population
 (common to every arm of a replicate), the patient's own ruxolitinib PK (``rux_CL_F``, ``rux_V_F``,
 ``rux_ka``, ``rux_fu`` of the virtual patient) driving the marrow model
 (:class:`stat3qsp.toxicity.marrow.MarrowModel`, one compiled per worker process) from count check to
-count check; at each check the worst CTCAE v5.0 grade of each lineage is recorded and the rules
+count check through the one course simulator (:func:`stat3qsp.toxicity.dosing.simulate_course`); at
+each check the worst CTCAE v5.0 grade of each lineage is recorded and the rules
 (:func:`stat3qsp.toxicity.dosing.next_dose`) set the dose until the next (0 = held). A hold longer
 than ``max_hold`` ends treatment (a toxicity discontinuation at that check). The marrow is slow
 (transit times of 5-7 days against a 12 h dosing interval), so it runs on the PK exposure alone with
 a coarse step: between checks each lineage gets its mean drug effect over a steady-state dosing
-interval (:func:`mean_effects`; averaging, checked against the fully resolved PK in
+interval (:func:`stat3qsp.toxicity.marrow.mean_effects`; averaging, checked against the fully resolved PK in
 tests/unit/test_marrow_trial.py), up to the follow-up horizon or an earlier discontinuation.
 
 The tumour then sees that dose: a patient whose dose never changed is simulated as before (same
@@ -21,21 +22,19 @@ with the dose and the start of the closed-form PK superposition reset at each ch
 the doses before a change, about 5% of a peak 12 h after a dose, is dropped, as in the marrow).
 
 Toxicity counts only while on treatment: up to the scan that showed progression, the end of
-follow-up or discontinuation (:meth:`MarrowCourse.summary`). An event counts when the worst
+follow-up or discontinuation (:func:`toxicity_values`). An event counts when the worst
 graded check on treatment is at least the grade and worse than the patient's baseline grade.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from stat3qsp.errors import InputError
 from stat3qsp.toxicity import dosing
-from stat3qsp.toxicity.marrow import (BASELINES, LINEAGES, PK_PARAMETERS, MarrowModel, ctcae_grade, marrow_values,
-                                      rux_free_concentration)
+from stat3qsp.toxicity.dosing import MarrowCourse
+from stat3qsp.toxicity.marrow import LINEAGES, PK_PARAMETERS, MarrowModel, marrow_values
 from stat3qsp.trial.names import HOURS_PER_WEEK, SLD
 from stat3qsp.trial.population import patient_generator
 from stat3qsp.trial.toxicity_rules import ToxicityRules
@@ -76,32 +75,6 @@ def marrow_model(models_dir: Path | str) -> MarrowModel:
     return _MARROW[key]
 
 
-def interval_mean(effect, dose_mg: float, interval_h: float, values: dict[str, float]) -> float:
-    """``mean_t effect(C(t))`` over a steady-state dosing interval, C the free plasma concentration of
-    D mg every tau h (:func:`stat3qsp.toxicity.marrow.rux_free_concentration`, the 21st interval;
-    trapezoid on 97 points)."""
-    t = np.linspace(20 * interval_h, 21 * interval_h, 97)
-    return float(np.trapezoid(effect(rux_free_concentration(t, dose_mg, interval_h, values)), t) / interval_h)
-
-
-def mean_effects(dose_mg: float, interval_h: float, values: dict[str, float]) -> dict[str, float]:
-    """Mean drug effect of each lineage over a steady-state dosing interval,
-    ``mean_t Emax_x C(t) / (EC50_x + C(t))`` (:func:`interval_mean`)."""
-    if dose_mg <= 0:
-        return {x: 0.0 for x in LINEAGES}
-    return {x: interval_mean(lambda c, x=x: values[f"{x}_Emax"] * c / (values[f"{x}_EC50"] + c), dose_mg,
-                             interval_h, values) for x in LINEAGES}
-
-
-def effect_inputs(effects: dict[str, float]) -> dict[str, float]:
-    """Marrow-model inputs that give each lineage the effect *effects* at a constant ``rux_conc`` = 1
-    nM: ``EC50_x`` = 1 nM and ``Emax_x`` = 2 E_x, so ``Emax_x C / (EC50_x + C)`` = E_x."""
-    inputs = {"rux_conc": 1.0}
-    for x in LINEAGES:
-        inputs.update({f"{x}_EC50": 1.0, f"{x}_Emax": 2.0 * effects[x]})
-    return inputs
-
-
 def check_hours(rules: ToxicityRules, cycle_h: float, end_h: float) -> np.ndarray:
     """Count checks (h): days 8 and 15 of cycle 1 if weekly, then day 1 of every check interval."""
     every = rules.check_interval_h or cycle_h
@@ -110,79 +83,20 @@ def check_hours(rules: ToxicityRules, cycle_h: float, end_h: float) -> np.ndarra
     return times[(times > 0) & (times < end_h)]
 
 
-@dataclass(frozen=True)
-class MarrowCourse:
-    """One patient's marrow on the drug: the checks, the grades there and the dose after each.
-
-    ``hours[0] = 0`` (baseline, grades at baseline); ``doses[i]`` is given from ``hours[i]`` to
-    ``hours[i + 1]``; ``stop_h`` the toxicity discontinuation (NaN without).
-    """
-
-    hours: np.ndarray
-    grades: np.ndarray
-    doses: np.ndarray
-    start_dose: float
-    stop_h: float
-
-    def changes(self) -> list[tuple[float, float]]:
-        """``(time h, new dose mg)`` at every check where the dose changed (0 at a stop)."""
-        out = [(float(t), float(d)) for t, d, before in zip(self.hours[1:], self.doses[1:], self.doses[:-1])
-               if d != before]
-        if not math.isnan(self.stop_h) and self.doses[-1] != 0:
-            out.append((self.stop_h, 0.0))
-        return out
-
-    def summary(self, off_h: float) -> dict[str, float]:
-        """Patients-table values (:data:`TOXICITY_COLUMNS`) on treatment up to *off_h* (module docstring)."""
-        if not math.isnan(self.stop_h):
-            off_h = min(off_h, self.stop_h)
-        seen = self.hours <= off_h
-        values = {}
-        for i, lineage in enumerate(LINEAGES):
-            worst = int(self.grades[seen, i].max())
-            values[GRADE_COLUMNS[lineage]] = float(worst if worst > self.grades[0, i] else 0)
-        given = self.doses[self.hours < off_h]
-        values[DOSE_REDUCED] = float(bool(np.any((given > 0) & (given < self.start_dose))))
-        values[DOSE_HELD] = float(bool(np.any(given == 0)))
-        values[TOXICITY_STOP_WEEKS] = self.stop_h / HOURS_PER_WEEK if self.stop_h <= off_h else math.nan
-        edges = np.append(self.hours, np.inf)
-        spans = np.clip(np.minimum(edges[1:], off_h) - edges[:-1], 0, None)
-        values[MEAN_DOSE_MG] = float(np.sum(spans * self.doses) / off_h) if off_h > 0 else self.start_dose
-        return values
-
-
-def simulate_course(model: MarrowModel, baselines: dict[str, float], start_dose: float, interval_h: float,
-                    rules: tuple[dosing.DoseRule, ...], checks_h: np.ndarray, end_h: float,
-                    max_hold_h: float = math.inf) -> MarrowCourse:
-    """Counts of one patient (``baselines``: marrow parameter values, e.g. ``rbc_Hb_0`` and PK) checked
-    at ``checks_h`` up to ``end_h``, the dose set by *rules* at each check (module docstring)."""
-    if start_dose <= 0 or interval_h <= 0:
-        raise InputError(f"need a starting dose > 0 mg and an interval > 0 h, got {start_dose} mg every {interval_h} h")
-    model.reset(baselines)
-    base = [int(ctcae_grade(x, baselines[BASELINES[x]])) for x in LINEAGES]
-    hours, grades, doses = [0.0], [base], [start_dose]
-    dose = before_hold = start_dose
-    t, held_since, stop, effects = 0.0, math.nan, math.nan, {}
-    for check in [float(c) for c in checks_h if 0 < c < end_h]:
-        if dose not in effects:
-            effects[dose] = effect_inputs(mean_effects(dose, interval_h, {**model.values, **baselines}))
-        out = model.segment(t, check, 2, **effects[dose])
-        counts = dict(zip(LINEAGES, out[-1, 1:]))
-        new, before_hold = dosing.next_dose(rules, dose, before_hold, counts)
-        if new > 0:
-            held_since = math.nan
-        elif math.isnan(held_since):
-            held_since = check
-        elif check - held_since > max_hold_h:
-            stop = check
-        hours.append(check)
-        grades.append([int(ctcae_grade(x, counts[x])) for x in LINEAGES])
-        doses.append(new)
-        dose, t = new, check
-        if not math.isnan(stop):
-            break
-    return MarrowCourse(np.array(hours), np.array(grades, dtype=int), np.array(doses, dtype=float),
-                        float(start_dose), stop)
+def toxicity_values(course: MarrowCourse, off_h: float) -> dict[str, float]:
+    """Patients-table values (:data:`TOXICITY_COLUMNS`) of *course* on treatment up to *off_h* (module
+    docstring)."""
+    if not math.isnan(course.stop_h):
+        off_h = min(off_h, course.stop_h)
+    values = {GRADE_COLUMNS[x]: float(g) for x, g in course.toxicity_grades(off_h).items()}
+    given = course.doses[course.hours < off_h]
+    values[DOSE_REDUCED] = float(bool(np.any((given > 0) & (given < course.start_dose))))
+    values[DOSE_HELD] = float(bool(np.any(given == 0)))
+    values[TOXICITY_STOP_WEEKS] = course.stop_h / HOURS_PER_WEEK if course.stop_h <= off_h else math.nan
+    edges = np.append(course.hours, np.inf)
+    spans = np.clip(np.minimum(edges[1:], off_h) - edges[:-1], 0, None)
+    values[MEAN_DOSE_MG] = float(np.sum(spans * course.doses) / off_h) if off_h > 0 else course.start_dose
+    return values
 
 
 def marrow_course(models_dir: Path | str, rules: ToxicityRules, values: dict[str, float], start_dose: float,
@@ -196,8 +110,8 @@ def marrow_course(models_dir: Path | str, rules: ToxicityRules, values: dict[str
     baselines = dosing.sample_baselines(population, 1, rng)[0]
     baselines.update({p: values[p] for p in PK_PARAMETERS if p in values})
     table = dosing.read_dose_rules(rules.dose_rules, Path(models_dir) / "toxicity" / "dose_rules.tsv")
-    return simulate_course(model, baselines, start_dose, interval_h, table, check_hours(rules, cycle_h, end_h),
-                           end_h, rules.max_hold_h)
+    return dosing.simulate_course(model, baselines, start_dose, interval_h, table,
+                                  check_hours(rules, cycle_h, end_h), end_h, rules.max_hold_h)
 
 
 def modified_scans(simulator, patient, dosing_values: dict[str, float], scan_hours: np.ndarray,

@@ -109,19 +109,19 @@ def superposition(t: ArrayLike, dose: float, interval: float, start: float, ampl
     """
     if not interval > 0:
         raise InputError(f"dosing interval = {interval!r} h; accepted: a number > 0")
-    t = np.asarray(t, dtype=float)
-    loading = dose if loading_dose is None else loading_dose
     after, n, since_last, since_first = _dose_clock(t, start, interval, 0.0)
-    total = np.zeros_like(t)
+    loading = dose if loading_dose is None else loading_dose
+    total = np.zeros_like(since_last)
     for a, lam in zip(amplitudes, rates):
         series = np.exp(-lam * since_last) * -np.expm1(-n * lam * interval) / -np.expm1(-lam * interval)
         total += a * (dose * series + (loading - dose) * np.exp(-lam * since_first))
     return np.where(after, total, 0.0)
 
 
-def _dose_clock(t: np.ndarray, start: float, interval: float, n_before: float):
+def _dose_clock(t: ArrayLike, start: float, interval: float, n_before: float):
     """``(after, n, since_last, since_first)`` of regular dosing at times *t*: whether dosing has
     started, doses given by then (*n_before* before the start), hours since the last and the first dose."""
+    t = np.asarray(t, dtype=float)
     after = t >= start
     n = np.where(after, np.floor((t - start) / interval) + 1.0, n_before)
     return after, n, np.where(after, t - start - (n - 1.0) * interval, 0.0), np.where(after, t - start, 0.0)
@@ -150,10 +150,9 @@ def infusion_superposition(t: ArrayLike, dose: float, interval: float, start: fl
         return superposition(t, dose, interval, start, amplitudes, rates, loading_dose)
     if not 0 < duration < interval:
         raise InputError(f"infusion duration = {duration!r} h; accepted: 0 <= duration < interval ({interval} h)")
-    t = np.asarray(t, dtype=float)
-    loading = dose if loading_dose is None else loading_dose
     after, n, since_last, since_first = _dose_clock(t, start, interval, 1.0)
-    total = np.zeros_like(t)
+    loading = dose if loading_dose is None else loading_dose
+    total = np.zeros_like(since_last)
     for a, lam in zip(amplitudes, rates):
         running = dose * np.expm1(lam * np.minimum(since_last, duration))
         finished = (dose * np.expm1(lam * duration) * np.exp(-lam * interval)

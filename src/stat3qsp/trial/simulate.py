@@ -57,7 +57,7 @@ from stat3qsp.trial import columns as tc
 from stat3qsp.compute.batch import Batch, BatchStatistics
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
 from stat3qsp.errors import InputError, SimulationError
-from stat3qsp.trial.marrow_course import modified_scans, patient_course
+from stat3qsp.trial.marrow_course import modified_scans, patient_course, toxicity_values
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.regimen import dosing_values, read_regimen_map
 from stat3qsp.trial.names import HOURS_PER_WEEK
@@ -282,7 +282,8 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
         baseline_sld_mm=virtual.baseline_sld_mm, sld_mm=sld, body_weight_kg=virtual.body_weight_kg,
         doubling_days=volume_doubling_days(virtual.values["tumour_rate_scale"], virtual.untreated_growth_rate),
         draws=virtual.draws, values=dict(virtual.values), status=status, failure_reason=reason,
-        clinical_progression=clinical, toxicity={} if course is None else course.summary(off * HOURS_PER_WEEK))
+        clinical_progression=clinical,
+        toxicity={} if course is None else toxicity_values(course, off * HOURS_PER_WEEK))
 
 
 def _clinical_progression(treat, virtual, conduct: Conduct, rules: recist.RecistRules) -> tuple[str, str, bool]:

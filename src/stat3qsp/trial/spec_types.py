@@ -359,8 +359,7 @@ class TrialSpec:
 
     def arm(self, name: str) -> Arm:
         """The arm called ``name``; InputError if there is none."""
-        for arm in self.arms:
-            if arm.name == name:
-                return arm
-        raise InputError(f"arm {name!r} is not in trial {self.id}; accepted: "
-                         f"{', '.join(a.name for a in self.arms)}")
+        arms = {arm.name: arm for arm in self.arms}
+        if name not in arms:
+            raise InputError(f"arm {name!r} is not in trial {self.id}; accepted: {', '.join(arms)}")
+        return arms[name]

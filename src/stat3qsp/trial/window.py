@@ -25,7 +25,7 @@ import pandas as pd
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import write_table_atomic
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
-from stat3qsp.toxicity.marrow import marrow_values
+from stat3qsp.toxicity.marrow import interval_mean, marrow_values
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import marrow_course as mc
 from stat3qsp.trial.assessment import assess
@@ -53,8 +53,8 @@ WINDOW_COLUMNS = (CONTEXT, POTENCY, IC50_NM, SCHEDULE, DOSE_MG, TRIAL_DOSE, N_PA
 
 
 def jak_inhibition(dose_mg: float, interval_h: float, ic50_nM: float, values: dict[str, float]) -> float:
-    """:data:`JAK_INHIBITION` of D mg every tau h (:func:`stat3qsp.trial.marrow_course.interval_mean`)."""
-    return mc.interval_mean(lambda c: c / (ic50_nM + c), dose_mg, interval_h, values)
+    """:data:`JAK_INHIBITION` of D mg every tau h (:func:`stat3qsp.toxicity.marrow.interval_mean`)."""
+    return interval_mean(lambda c: c / (ic50_nM + c), dose_mg, interval_h, values)
 
 
 def _arm_name(schedule: str, dose: float) -> str:
@@ -141,9 +141,23 @@ def run_window(spec_path: Path | str, arm: str, contexts: Sequence[str], output:
     return written
 
 
+def potency_label(group: pd.DataFrame, schedule: str) -> str:
+    """Legend label of one potency's rows of a window table: its name and free IC50 (from the table)."""
+    return f"{group[POTENCY].iloc[0]} ({group[IC50_NM].iloc[0]:g} nM free), {schedule}"
+
+
+def window_title(table: pd.DataFrame) -> str:
+    """Figure title: the context and the trial's regimen (the table's :data:`TRIAL_DOSE` rows)."""
+    trial = table[table[TRIAL_DOSE]]
+    regimens = ", ".join(dict.fromkeys(f"{d:g} mg {s}" for d, s in zip(trial[DOSE_MG], trial[SCHEDULE])))
+    return (f"Therapeutic window of ruxolitinib, context {table[CONTEXT].iloc[0]} "
+            f"(ring and dotted line: the trial's regimen{', ' + regimens if regimens else ''})")
+
+
 def window_figure(table: pd.DataFrame, path: Path | str) -> None:
     """Three panels against dose: ORR, median PFS, grade >= 3 anaemia and thrombocytopenia; the
-    trial's regimen marked (a vertical line and a ring)."""
+    trial's regimen marked (a vertical line and a ring). The potencies' IC50s (legend) and the trial's
+    regimen (title) are read from *table*, so the report caption need not quote them."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -154,7 +168,7 @@ def window_figure(table: pd.DataFrame, path: Path | str) -> None:
     for (potency, schedule), group in table.groupby([POTENCY, SCHEDULE], sort=False):
         group = group.sort_values(DOSE_MG)
         kw = dict(ls=styles.get(schedule, ":"), color=colours.get(potency, "k"), marker="o")
-        axes[0].plot(group[DOSE_MG], group[ORR], label=f"{potency}, {schedule}", **kw)
+        axes[0].plot(group[DOSE_MG], group[ORR], label=potency_label(group, schedule), **kw)
         axes[1].plot(group[DOSE_MG], group[MEDIAN_PFS].replace(np.inf, np.nan), **kw)
     first = table[table[POTENCY] == table[POTENCY].iloc[0]]
     for schedule, group in first.groupby(SCHEDULE, sort=False):
@@ -174,8 +188,7 @@ def window_figure(table: pd.DataFrame, path: Path | str) -> None:
     axes[2].set_ylabel("patients with grade >= 3 (fraction)")
     axes[0].legend(fontsize=7)
     axes[2].legend(fontsize=7)
-    fig.suptitle(f"Therapeutic window of ruxolitinib, context {table[CONTEXT].iloc[0]} "
-                 "(ring and dotted line: the trial's regimen)")
+    fig.suptitle(window_title(table))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
