@@ -103,6 +103,9 @@ class TumourCourses:
     measurable, discontinuation_weeks
         The patients' conduct (:func:`stat3qsp.trial.simulate.draw_conduct`): measurable disease and
         time off study (NaN: none); None: all measurable, none leaves.
+    kill_factor
+        Each patient's ``tumour_kill_scale`` relative to the population median (its between-patient
+        draw, already in ``effect``); None if not recorded.
     """
 
     weeks: np.ndarray
@@ -111,6 +114,7 @@ class TumourCourses:
     effect: np.ndarray
     measurable: np.ndarray | None = None
     discontinuation_weeks: np.ndarray | None = None
+    kill_factor: np.ndarray | None = None
 
     def sld(self, kill_scale: float) -> np.ndarray:
         """SLD (mm) at the times, ``baseline exp(s_i g0_i t + k E_i(t))``, shape ``(n, m)``."""
@@ -283,7 +287,7 @@ class CourseSimulator:
         sim, early = self.simulator, self.spec.early_discontinuation
         sim.set_overrides({RATE_SCALE: rate_scale, KILL_SCALE: PROBE_KILL_SCALE})
         intercept = accepted_intercept(sim, arm.context, early.fraction, sim.population.dropout_growth_log_odds)
-        baseline, growth, effect, weeks, measurable, leave = [], [], [], [], [], []
+        baseline, growth, effect, weeks, measurable, leave, factor = [], [], [], [], [], [], []
         for i in range(self.n_patients):
             patient = sim.draw_patient(arm.context, patient_generator(self.seed, 0, i, BIOLOGY_STREAM),
                                        self.spec.population.body_weight)
@@ -301,8 +305,9 @@ class CourseSimulator:
             weeks.append(conduct.scan_weeks)
             measurable.append(conduct.measurable)
             leave.append(conduct.discontinuation_weeks)
+            factor.append(patient.values.get(KILL_SCALE, PROBE_KILL_SCALE) / PROBE_KILL_SCALE)
         return TumourCourses(np.array(weeks), np.array(baseline), np.array(growth), np.array(effect),
-                             np.array(measurable), np.array(leave))
+                             np.array(measurable), np.array(leave), np.array(factor))
 
 
 def _cache_preequilibration(simulator: PatientSimulator) -> None:

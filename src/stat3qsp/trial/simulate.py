@@ -296,11 +296,9 @@ def _clinical_progression(treat, virtual, conduct: Conduct, rules: recist.Recist
     return tc.OK, "", progressed_at_first_scan(virtual.baseline_sld_mm, first, conduct.measurable, rules)
 
 
-def progressed_at_first_scan(baseline_mm: float, first_sld_mm: np.ndarray | float, measurable: bool,
-                             rules: recist.RecistRules) -> bool:
-    """True if the SLD at the first scan, as RECIST reads it (:func:`assessed_sld`), is PD: the
-    clinical-progression rule of an early leaver (``progressed_by_first_scan``), also in the tumour
-    calibration (:mod:`stat3qsp.calibration.targets`)."""
+def progressed_at_first_scan(baseline_mm: float, first_sld_mm, measurable: bool, rules: recist.RecistRules) -> bool:
+    """True if the first scan's SLD, as RECIST reads it, is PD (an early leaver's clinical progression;
+    also read by the tumour calibration)."""
     read = assessed_sld(np.atleast_1d(np.asarray(first_sld_mm, dtype=float))[:1], baseline_mm, measurable)
     return recist.classify_scans(baseline_mm, read, rules=rules)[-1] == tc.PD
 
