@@ -59,7 +59,7 @@ def test_a_drifted_signalling_value_is_detected(tmp_path):
 def test_tumour_values_reproduce_their_recorded_drift_check():
     """At the committed growth and kill scales, the calibration's first patients of each target arm still
     give the objective the calibration recorded on them (``drift_check``: the growth arm's share progressed
-    by its anchor scan and the kill arm's latent ORR); a change of model, population or target spec that
+    by its anchor scan and the kill arm's ORR as the trial runner reads it); a change of model, population or target spec that
     moves a patient across a threshold fails here. The fit itself met its targets on all 400 patients."""
     committed = _committed("tumour")
     n_patients, progressed, orr = store.recorded_drift_check(store.committed_path(MODELS, "tumour"))
@@ -67,7 +67,7 @@ def test_tumour_values_reproduce_their_recorded_drift_check():
     rate, kill = committed.loc["tumour_rate_scale", "value"], committed.loc["tumour_kill_scale", "value"]
     got = store.tumour_objective(TUMOUR_TARGETS, MODELS, rate, kill, n_patients=n_patients)
     assert got == pytest.approx((progressed, orr), abs=1.5 / n_patients)
-    # The recorded fit: the kill arm's latent ORR on the 400 patients is the target's.
+    # The recorded fit: the kill arm's ORR on the 400 patients is the target's.
     kill_target = targets.read_targets(TUMOUR_TARGETS)[1]
     assert committed.loc["tumour_kill_scale", "objective_value"] == pytest.approx(kill_target.observed, abs=1.5 / 400)
 

@@ -81,3 +81,27 @@ def test_the_calibration_rules_read_every_spec_of_the_targets():
                                                            for e in raw.get(k) or [])}
     paths = ct.target_spec_paths()
     assert sorted(set(paths)) == paths and set(paths) == written and "trials/vogel2002.yaml" in paths
+
+
+@pytest.mark.slow  # about 8 s per case on a loaded machine (two simulations of each patient)
+@pytest.mark.parametrize("spec_path, arm, n", [(EGF, "lapatinib_monotherapy", 3),
+                                               ("trials/ner_rux_mtnbc.yaml", "neratinib_alone", 5)])
+def test_the_calibration_reads_its_patients_as_the_trial_runner_does(spec_path, arm, n):
+    """One code path: the calibration's courses (drug effect simulated once at each patient's own scan
+    times, growth added in closed form), read by scan_outcomes, give the trial runner's outcomes for the
+    same patients (replicate 0 of the calibration seed) at the same scales: scan window, early
+    discontinuation (the TNBC spec's 42%, with progression before the first scan as an event) and RECIST
+    rules alike."""
+    from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator
+
+    spec = load_trial_spec(spec_path)
+    rate, kill = 0.03, 0.02
+    courses = CourseSimulator(spec, n, CALIBRATION_SEED, 40.0).courses(arm, rate)
+    assert courses.weeks.ndim == 2 and not np.allclose(courses.weeks[0], spec.assessment.scan_weeks(40.0))  # windowed
+    fast = ct.scan_outcomes(courses, kill, spec)
+    runner = ct.runner_outcomes(spec, arm, rate, kill, n, CALIBRATION_SEED, 40.0, "models")
+    for column in (tc.EVENT, tc.BEST_RESPONSE, tc.CLINICAL_BENEFIT, tc.DISCONTINUED_EARLY, tc.CLINICAL_PROGRESSION):
+        assert fast[column].tolist() == runner[column].tolist(), column
+    assert fast[tc.PFS_WEEKS].to_numpy(float) == pytest.approx(runner[tc.PFS_WEEKS].to_numpy(float), rel=1e-9)
+    if spec_path != EGF:
+        assert fast[tc.DISCONTINUED_EARLY].any()  # the conduct was exercised

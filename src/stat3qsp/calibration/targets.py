@@ -1,47 +1,56 @@
-"""The tumour calibration against several clinical targets, each matched as its own trial assessed it.
+"""The tumour calibration against several clinical targets, each read as the trial runner reads it.
 
 The targets are data (``calibration/tumour/targets.yaml``): each names an observed endpoint of an
-arm of a trial spec. The two population medians of ``models/tumour/sld.ant`` are fitted, on the
-calibration patients of :class:`stat3qsp.calibration.tumour.CourseSimulator` (weekly latent courses,
-linear in the kill scale):
+arm of a trial spec. The two population medians of ``models/tumour/sld.ant`` are fitted on the
+calibration patients of :class:`stat3qsp.calibration.tumour.CourseSimulator`: the runner's patients
+``0..n-1`` of replicate 0 of the calibration seed, under their spec's conduct as the runner draws it
+(scan window of ``models/population.yaml``, measurable disease, early discontinuation) and read with
+the runner's function (:func:`stat3qsp.trial.assessment.conduct_outcomes`: RECIST with the spec's
+rules, confirmation, clinical benefit, clinical progression of early leavers) through
+:func:`scan_outcomes`. One code path: a calibrated arm run by ``stat3qsp trial`` gives the fitted
+value on those patients, and differs on others by Monte Carlo error only.
 
 - ``tumour_rate_scale`` (growth) to the **growth** target, the KM median PFS of an arm whose
   progression is seen only at its scans (EGF104900, lapatinib alone, 8.1 weeks with scans every 4
   weeks). Scan-dated PFS is a step function of the scan dates, so the median is matched as: just
   over half of the arm's patients, by half a patient of the observed arm (``0.5 + 0.5 / n``,
-  :func:`growth_share`), have a RECIST progression at or before the last scheduled scan ``t*`` at
-  or before the observed median (:func:`growth_anchor`; the week-8 scan), scans at the spec's
-  scheduled times, RECIST with the spec's rules (:func:`scan_outcomes`). Every growth scale between
-  this one and the one that puts half the progressions at the scan before gives the same median;
-  this is the slowest growth among them (at exactly one half the KM median would be the midpoint of
-  the flat segment, 10 weeks);
-- ``tumour_kill_scale`` (drug effect) to the **kill** target, an ORR matched by the latent
-  (continuous-assessment) response (:func:`stat3qsp.calibration.tumour.fit_kill_scale`; Vogel 2002's
-  schedule is not in the spec at hand).
+  :func:`growth_share`), have a PFS event at or before their own scan of the last scheduled scan
+  ``t*`` at or before the observed median (:func:`growth_anchor`; the week-8 scan, done 0-2 weeks
+  early under the scan window). The KM median then falls on the latest of those scans (just before
+  8 weeks); with fewer progressions by then it jumps to the next scans (10-12 weeks);
+- ``tumour_kill_scale`` (drug effect) to the **kill** target, an ORR as the runner computes it
+  (:func:`fit_kill_to_endpoint`; Vogel 2002 at its spec's scans, confirmed as its rules say).
 
-Joint solve: for each growth scale ``s`` the kill scale ``k(s)`` is fitted to the kill target on
-the kill arm's patients drawn at ``s``; Brent on ``log s`` solves ``P(scan-dated PFS <= t*) = 0.5 + 0.5 / n``
-on the growth arm at ``(s, k(s))``. Then every target, **check** (other endpoints of the arms,
-reported, never fitted) and **plausibility** bound (e.g. Stover 2018 for ruxolitinib alone in TNBC)
-is evaluated at the fitted scales: simulated against observed, in :attr:`TargetFit.rows`
-(:data:`FIT_COLUMNS`). Calibration patients are followed to progression: the trials' early
-discontinuation and the scan window of ``models/population.yaml`` are not applied.
+Joint solve (:func:`stat3qsp.calibration.tumour.solve_scales`): for each growth scale ``s`` the kill
+scale ``k(s)`` is fitted to the kill target on the kill arm's patients drawn at ``s``; Brent on
+``log s`` solves ``P(PFS <= scan t*) = 0.5 + 0.5 / n`` on the growth arm at ``(s, k(s))``. Then every
+target, **check** (other endpoints of the arms, reported, never fitted) and **plausibility** bound
+(e.g. Stover 2018 for ruxolitinib alone in TNBC) is evaluated at the fitted scales: simulated against
+observed, in :attr:`TargetFit.rows` (:data:`FIT_COLUMNS`). An arm with a marrow course (the spec's
+toxicity drug in the arm: dose changes the linear courses do not have) is not fitted; its rows are
+read from the trial runner itself (:func:`runner_outcomes`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import math
+
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 
-from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, TumourCourses, latent_orr, solve_scales
+from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, TumourCourses, solve_scales
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import recist
+from stat3qsp.trial.assessment import assess, conduct_outcomes
 from stat3qsp.trial.endpoints import km_median
+from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
 from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.simulate import TrialSettings, progressed_at_first_scan, simulate_trial
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
 from stat3qsp.io.yamlfiles import read_yaml
@@ -128,15 +137,69 @@ def _target(kind: str, entry: dict, where: str) -> Target:
 
 
 def scan_outcomes(courses: TumourCourses, kill_scale: float, spec: TrialSpec) -> pd.DataFrame:
-    """RECIST outcomes (:func:`stat3qsp.trial.recist.assess_patients`) of latent courses read at the
-    spec's scheduled scans (which must lie on the courses' grid) with the spec's rules."""
-    scans = spec.assessment.scan_weeks(float(courses.weeks[-1]))
-    index = np.searchsorted(courses.weeks, scans)
-    if scans.size == 0 or np.any(index >= courses.weeks.size) or not np.allclose(courses.weeks[index], scans):
-        raise InputError(f"{spec.id}: scans at {scans[:4].tolist()}... weeks are not on the calibration grid; "
-                         "accepted: scan times in whole weeks within the horizon")
-    sld = courses.sld(kill_scale)[:, index]
-    return recist.assess_patients(courses.baseline_mm, scans, sld, rules=spec.recist)
+    """RECIST outcomes of *courses* at *kill_scale* as the trial runner reads them
+    (:func:`stat3qsp.trial.assessment.conduct_outcomes`): at each patient's own scan times and
+    conduct (courses of :class:`~stat3qsp.calibration.tumour.CourseSimulator`), or, for courses on a
+    common grid, at the spec's scheduled scans (which must lie on it), measurable, none leaving."""
+    sld = courses.sld(kill_scale)
+    n = sld.shape[0]
+    if courses.weeks.ndim == 2:
+        scans = courses.weeks
+    else:
+        scheduled = spec.assessment.scan_weeks(float(courses.weeks[-1]))
+        index = np.searchsorted(courses.weeks, scheduled)
+        if (scheduled.size == 0 or np.any(index >= courses.weeks.size)
+                or not np.allclose(courses.weeks[index], scheduled)):
+            raise InputError(f"{spec.id}: scans at {scheduled[:4].tolist()}... weeks are not on the calibration grid; "
+                             "accepted: scan times in whole weeks within the horizon")
+        scans, sld = np.broadcast_to(scheduled, (n, scheduled.size)), sld[:, index]
+    measurable = np.ones(n, bool) if courses.measurable is None else courses.measurable
+    leave = np.full(n, np.nan) if courses.discontinuation_weeks is None else courses.discontinuation_weeks
+    early = np.flatnonzero(scans[:, 0] > leave)  # left before the first scan (NaN compares False)
+    clinical = np.zeros(n, bool)
+    for i in early:
+        clinical[i] = progressed_at_first_scan(courses.baseline_mm[i], sld[i, :1], measurable[i], spec.recist)
+    return conduct_outcomes(spec, courses.baseline_mm, measurable, scans, sld, leave, clinical)
+
+
+def fit_kill_to_endpoint(courses: TumourCourses, spec: TrialSpec, endpoint: str, observed: float,
+                         bracket: tuple[float, float] = (1e-4, 1.0), xtol: float = 1e-3) -> float:
+    """Kill scale at which *endpoint* (ORR or CBR) of *courses*, read by :func:`scan_outcomes`, crosses
+    *observed*: Brent's method on ``log k`` of the simulated minus observed value, a non-decreasing
+    step function of ``k`` (a larger kill scale lowers every SLD and every rise over a nadir), so the
+    root is where the share crosses the target, within *xtol*.
+
+    Raises
+    ------
+    InputError
+        If the target is not crossed between the ends of *bracket*.
+    """
+    def excess(log_kill: float) -> float:
+        return endpoint_value(scan_outcomes(courses, math.exp(log_kill), spec), endpoint) - observed
+
+    low, high = (math.log(b) for b in bracket)
+    at_low, at_high = excess(low), excess(high)
+    if at_low > 0 or at_high < 0:
+        raise InputError(f"{endpoint} {observed:g} is not reached between tumour_kill_scale {bracket[0]} "
+                         f"({at_low + observed:.3f}) and {bracket[1]} ({at_high + observed:.3f}); accepted: a "
+                         "bracket around the target")
+    if at_low == 0 or at_high == 0:
+        return bracket[0] if at_low == 0 else bracket[1]
+    return math.exp(brentq(excess, low, high, xtol=xtol))
+
+
+def has_marrow_course(spec: TrialSpec, arm: str) -> bool:
+    """True if the arm gets the spec's toxicity drug (the runner then follows its marrow and dose changes)."""
+    return any(drug.drug == spec.toxicity.drug for drug in spec.arm(arm).drugs)
+
+
+def runner_outcomes(spec: TrialSpec, arm: str, rate_scale: float, kill_scale: float, n_patients: int, seed: int,
+                    horizon_weeks: float, models_dir: Path | str) -> pd.DataFrame:
+    """Patients table of the trial runner (one replicate of *n_patients*, *seed*) at the given scales."""
+    settings = TrialSettings(replicates=1, seed=seed, patients=n_patients, horizon_weeks=horizon_weeks, arms=(arm,))
+    records = simulate_trial(spec, settings, models_dir=models_dir, progress=False,
+                             overrides={RATE_SCALE: rate_scale, KILL_SCALE: kill_scale})
+    return assess(records, spec)[0]
 
 
 def growth_anchor(spec: TrialSpec, median_weeks: float, horizon_weeks: float = 104.0) -> float:
@@ -198,25 +261,39 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
     def growth_excess(courses: TumourCourses, kill_scale: float) -> float:
         return progressed_share(scan_outcomes(courses, kill_scale, growth_spec), anchor) - share
 
-    rate, kill_scale, evaluations = solve_scales(courses_at, growth_excess, kill.observed,
-                                                 specs[kill.spec_path].recist, rate_bracket, kill_bracket, xtol)
-    rows = [_fit_row(t, simulators[t.spec_path].courses(t.arm, rate), kill_scale, specs[t.spec_path], anchor)
-            for t in targets]
+    kill_spec = specs[kill.spec_path]
+    for target in (growth, kill):
+        if has_marrow_course(specs[target.spec_path], target.arm):
+            raise InputError(f"{target.kind} target {target.spec_path} arm {target.arm}: the arm gets the spec's "
+                             f"toxicity drug {specs[target.spec_path].toxicity.drug} (dose changes); accepted: a "
+                             "fitted arm without a marrow course")
+
+    def kill_fit(first_line: TumourCourses) -> float:
+        return fit_kill_to_endpoint(first_line, kill_spec, kill.endpoint, kill.observed, kill_bracket, xtol)
+
+    rate, kill_scale, evaluations = solve_scales(courses_at, growth_excess, kill.observed, kill_spec.recist,
+                                                 rate_bracket, kill_bracket, xtol, kill_fit=kill_fit)
+    rows = []
+    for t in targets:
+        spec = specs[t.spec_path]
+        if has_marrow_course(spec, t.arm):
+            outcomes = runner_outcomes(spec, t.arm, rate, kill_scale, n_patients, seed, horizon_weeks, models_dir)
+            how = f"the trial runner on {n_patients} patients of {spec.id} (marrow course and dose changes included)"
+        else:
+            outcomes = scan_outcomes(simulators[t.spec_path].courses(t.arm, rate), kill_scale, spec)
+            how = f"as the trial runner reads {spec.id}: its scans with the scan window, its conduct and RECIST rules"
+        rows.append(_fit_row(t, outcomes, how, spec, anchor))
     return TargetFit(rate, kill_scale, pd.DataFrame(rows, columns=list(FIT_COLUMNS)), evaluations, n_patients, seed)
 
 
-def _fit_row(target: Target, courses: TumourCourses, kill_scale: float, spec: TrialSpec, anchor: float) -> tuple:
+def _fit_row(target: Target, outcomes: pd.DataFrame, how: str, spec: TrialSpec, anchor: float) -> tuple:
     """One row of the fit table."""
+    simulated = endpoint_value(outcomes, target.endpoint)
     if target.kind == "kill":
-        simulated = latent_orr(courses, kill_scale, spec.recist)
-        how = "latent ORR (CR or PR before latent progression, continuous assessment); fitted"
-    else:
-        outcomes = scan_outcomes(courses, kill_scale, spec)
-        simulated = endpoint_value(outcomes, target.endpoint)
-        how = f"scan-dated at {spec.id}'s scheduled scans, its RECIST rules, no dropout"
-        if target.kind == "growth":
-            how += (f"; fitted as {growth_share(spec, target.arm):.4f} progressed by the week-{anchor:g} scan "
-                    f"(simulated {progressed_share(outcomes, anchor):.4f})")
+        how += "; fitted"
+    if target.kind == "growth":
+        how += (f"; fitted as {growth_share(spec, target.arm):.4f} progressed by the week-{anchor:g} scan "
+                f"(simulated {progressed_share(outcomes, anchor):.4f})")
     accepted = "" if target.accepted is None else f"{target.accepted[0]:g} to {target.accepted[1]:g}"
     within = pd.NA if target.accepted is None else bool(target.accepted[0] <= simulated <= target.accepted[1])
     return (target.kind, str(target.spec_path), target.arm, target.endpoint, target.observed, simulated, how,

@@ -1,4 +1,4 @@
-"""Latent tumour courses of calibration patients and the joint solve of the tumour module's two
+"""Tumour courses of calibration patients and the joint solve of the tumour module's two
 clinical scales (the targets and how each is matched: :mod:`stat3qsp.calibration.targets`).
 
 The patient model has two parameters fitted to clinical data, the population medians of the
@@ -14,34 +14,35 @@ scales of ``models/tumour/sld.ant``::
 
 The observed results of NCT02066532 itself are never used: they are validation data.
 
-**Latent endpoints.** Calibration patients are simulated on a weekly grid (:data:`GRID_WEEKS`),
-without early discontinuation, scan windows or non-measurable disease:
+**Conduct.** Calibration patients are the trial runner's patients (replicate 0 of
+:data:`CALIBRATION_SEED`) under their spec's conduct as the runner draws it
+(:class:`CourseSimulator`): their own scan times (the scheduled scans shifted by the scan window of
+``models/population.yaml``), measurable disease and early discontinuation; the targets read them
+with the runner's RECIST reading (:func:`stat3qsp.trial.assessment.conduct_outcomes`,
+:mod:`stat3qsp.calibration.targets`). Arms with a marrow course (dose changes) are read by the runner
+itself.
 
-- latent PFS (:func:`latent_progression_weeks`): the first time at which the SLD meets RECIST 1.1
-  progression against its running nadir, ``SLD(t) >= (1 + pd%/100) nadir(t)`` and
-  ``SLD(t) - nadir(t) >= pd_min_mm``, with linear interpolation of SLD between the last week
-  without and the first week with progression;
-- latent response (:func:`latent_best_ratio`): a patient responds (CR or PR) when its SLD falls to
-  ``(1 + pr%/100)`` of baseline (70%) or below at a grid time before its latent progression; the
-  latent ORR is the share of responders. (CR needs SLD < 5 mm, i.e. below half of any measurable
-  baseline, so it is included.) In the first-line arm responses last for months, so scans every
-  8 or 9 weeks, or a 4-week confirmation, find nearly the same responders.
+**Latent endpoints** (continuous assessment; kept for synthetic checks of the dynamics, no longer a
+target): latent PFS (:func:`latent_progression_weeks`), the first time at which the SLD on a grid
+meets RECIST progression against its running nadir, with linear interpolation; latent response
+(:func:`latent_best_ratio`), SLD at or below ``(1 + pr%/100)`` of baseline before latent
+progression; :func:`fit_kill_scale` fits the kill scale to a latent ORR.
 
 **Linearity in the scales.** The tumour does not act on the signalling, so ``g(t)`` of a patient
 does not depend on ``s`` or ``k`` and ``ln(SLD(t)/SLD(0)) = s_i g0_i t + k E_i(t)`` with the drug
-effect ``E_i(t) = integral_0^t (g - g0) exp(-lambda_i u) du``. Each patient is simulated once with
+effect ``E_i(t) = integral_0^t (g - g0) exp(-lambda_i u) du``. Each patient is simulated once, at its scan times, with
 ``s_i = 0`` and ``k = PROBE_KILL_SCALE`` (:class:`TumourCourses`); its SLD at any ``k`` follows in
 closed form. The patients themselves depend on ``s`` (their ``s_i`` is drawn around it and the
 untreated doubling time, ``ln 2 / (3 s_i g0_i)``, decides acceptance), so they are drawn again at
 every ``s``; ``E_i`` does not depend on ``s`` and is kept per candidate (patient index and draw)
 across evaluations.
 
-**Joint solve.** The targets interact: lapatinib has a small effect in trastuzumab-resistant
-disease (``k`` moves its PFS) and ``s`` sets how fast the first-line tumours regrow (it
-moves the ORR). For each ``s`` the kill scale ``k(s)`` that gives the target ORR is found (Brent on
-``log k`` of the ``ORR``-quantile of the patients' best SLD ratio minus the PR threshold: a
-continuous, non-increasing function of ``k`` whose root puts the target share of patients at or
-below the threshold); then Brent on ``log s`` solves ``growth target(s, k(s)) = observed``. Same
+**Joint solve** (:func:`solve_scales`). The targets interact: lapatinib has a small effect in
+trastuzumab-resistant disease (``k`` moves its PFS) and ``s`` sets how fast the first-line tumours
+regrow (it moves the ORR). For each ``s`` the kill scale ``k(s)`` that gives the target ORR is found
+(``kill_fit``; the targets' fit: Brent on ``log k`` of the ORR as the runner reads it, a
+non-decreasing step function of ``k``), then Brent on ``log s`` solves
+``growth target(s, k(s)) = observed``. Same
 patients (fixed seed, common random numbers) at every evaluation; the result is deterministic.
 """
 from __future__ import annotations
@@ -60,7 +61,9 @@ from stat3qsp.errors import InputError
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.regimen import dosing_values
 from stat3qsp.trial.names import HOURS_PER_WEEK, KILL_SCALE, RATE_SCALE
-from stat3qsp.trial.population import BIOLOGY_STREAM, patient_generator
+from stat3qsp.trial.dropout import accepted_intercept, growth_deviate
+from stat3qsp.trial.population import BIOLOGY_STREAM, CONDUCT_STREAM, patient_generator
+from stat3qsp.trial.simulate import draw_conduct
 from stat3qsp.trial.recist import RecistRules
 from stat3qsp.trial.spec_types import TrialSpec
 
@@ -72,42 +75,51 @@ KILL_CALIBRATION_ARM = "trastuzumab_standard_dose"
 """Arm of trials/vogel2002.yaml whose ORR (role calibration) calibrates the kill scale."""
 CALIBRATION_SEED = 20100301
 """Seed of the calibration patients (fixed; independent of trial seeds)."""
-GRID_WEEKS = 1.0
-"""Spacing of the continuous-assessment grid (weeks)."""
 PROBE_KILL_SCALE = 0.01
 """Kill scale of the calibration simulations (the drug effect at any other scale follows by linearity;
 small enough that SLD stays far from floating-point underflow)."""
-CALIBRATION_NOTE = ("calibration targets (calibration/tumour/targets.yaml) are matched without trial conduct "
-                    "(stat3qsp.calibration.targets): EGF104900 lapatinib_monotherapy's median PFS at its scheduled scans "
-                    "without scan window, Vogel 2002's trastuzumab ORR by continuous assessment; as predicted here, with "
-                    "the spec's scan window and early discontinuation, they are not exactly what was fitted")
+CALIBRATION_NOTE = ("calibration targets (calibration/tumour/targets.yaml) are matched on the calibration's "
+                    "patients under each spec's conduct as this runner reads it (scan window, early discontinuation, "
+                    "RECIST rules; stat3qsp.calibration.targets): EGF104900 lapatinib_monotherapy's median PFS and "
+                    "Vogel 2002's trastuzumab ORR; here they differ from the fit by Monte Carlo error")
 """Header note of every endpoints table of a spec with calibration arms."""
 
 
 @dataclass(frozen=True)
 class TumourCourses:
-    """Latent SLD courses of patients on a weekly grid, as functions of the kill scale.
+    """SLD courses of patients at their scan times (or on a common grid), as functions of the kill scale.
 
     Attributes
     ----------
     weeks
-        Grid times (weeks), shape ``(m,)``.
+        Times (weeks): a common grid, shape ``(m,)``, or each patient's own scan times, ``(n, m)``
+        (:class:`CourseSimulator`: the trial runner's scans, window included).
     baseline_mm
         Baseline SLD per patient, shape ``(n,)``.
     growth_per_week
         ``s_i g0_i`` (per week): the untreated log-SLD growth rate per patient.
     effect
-        ``E_i(t)`` on the grid (dimensionless; per unit kill scale), shape ``(n, m)``.
+        ``E_i(t)`` at those times (dimensionless; per unit kill scale), shape ``(n, m)``.
+    measurable, discontinuation_weeks
+        The patients' conduct (:func:`stat3qsp.trial.simulate.draw_conduct`): measurable disease and
+        time off study (NaN: none); None: all measurable, none leaves.
+    kill_factor
+        Each patient's ``tumour_kill_scale`` relative to the population median (its between-patient
+        draw, already in ``effect``); None if not recorded.
     """
 
     weeks: np.ndarray
     baseline_mm: np.ndarray
     growth_per_week: np.ndarray
     effect: np.ndarray
+    measurable: np.ndarray | None = None
+    discontinuation_weeks: np.ndarray | None = None
+    kill_factor: np.ndarray | None = None
 
     def sld(self, kill_scale: float) -> np.ndarray:
-        """SLD (mm) at the grid times, ``baseline exp(s_i g0_i t + k E_i(t))``, shape ``(n, m)``."""
-        log_ratio = self.growth_per_week[:, None] * self.weeks[None, :] + kill_scale * self.effect
+        """SLD (mm) at the times, ``baseline exp(s_i g0_i t + k E_i(t))``, shape ``(n, m)``."""
+        weeks = self.weeks if self.weeks.ndim == 2 else self.weeks[None, :]
+        log_ratio = self.growth_per_week[:, None] * weeks + kill_scale * self.effect
         return self.baseline_mm[:, None] * np.exp(log_ratio)
 
 
@@ -203,7 +215,7 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
                  growth_excess: Callable[[TumourCourses, float], float],
                  target_orr: float, rules: RecistRules = RecistRules(),
                  rate_bracket: tuple[float, float] = (2e-3, 0.05), kill_bracket: tuple[float, float] = (1e-4, 1.0),
-                 xtol: float = 1e-3) -> tuple[float, float, int]:
+                 xtol: float = 1e-3, kill_fit: Callable[[TumourCourses], float] | None = None) -> tuple[float, float, int]:
     """Joint solve of both scales (module docstring).
 
     Parameters
@@ -218,6 +230,10 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         Scales between which the targets are crossed.
     xtol
         Absolute tolerance on ``log(scale)`` (1e-3: 0.1% of the scale).
+    kill_fit
+        ``kill-arm courses -> k`` that meets the kill target (e.g. the ORR as the trial runner reads
+        it, :func:`stat3qsp.calibration.targets.fit_kill_to_endpoint`); None: :func:`fit_kill_scale`
+        to *target_orr* (latent response).
 
     Returns
     -------
@@ -230,13 +246,15 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         If a target is not reached within its bracket.
     """
     evaluations = 0
+    if kill_fit is None:
+        def kill_fit(first_line: TumourCourses) -> float:
+            return fit_kill_scale(first_line, target_orr, rules, kill_bracket, xtol)
 
     def excess(log_rate: float) -> float:
         nonlocal evaluations
         evaluations += 1
         control, first_line = courses_at(math.exp(log_rate))
-        kill = fit_kill_scale(first_line, target_orr, rules, kill_bracket, xtol)
-        return growth_excess(control, kill)
+        return growth_excess(control, kill_fit(first_line))
 
     low, high = (math.log(b) for b in rate_bracket)
     at_low, at_high = excess(low), excess(high)
@@ -246,40 +264,50 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
                          "around the target")
     rate = math.exp(brentq(excess, low, high, xtol=xtol))
     _, first_line = courses_at(rate)
-    return rate, fit_kill_scale(first_line, target_orr, rules, kill_bracket, xtol), evaluations + 1
+    return rate, kill_fit(first_line), evaluations + 1
 
 
 class CourseSimulator:
-    """Latent courses of the first *n_patients* of an arm (replicate 0 of *seed*) at a growth scale,
-    with the drug effect of every candidate simulated once (module docstring)."""
+    """Courses of the first *n_patients* of an arm (replicate 0 of *seed*) at a growth scale, at each
+    patient's scan times under the spec's conduct as the trial runner draws it
+    (:func:`stat3qsp.trial.simulate.draw_conduct`: the scan window of ``models/population.yaml``,
+    measurable disease, early discontinuation), with the drug effect of every candidate simulated
+    once (module docstring). Patient ``i`` is the runner's patient ``i`` of replicate 0 of *seed*."""
 
     def __init__(self, spec: TrialSpec, n_patients: int, seed: int, horizon_weeks: float,
                  models_dir: Path | str = DEFAULT_MODELS_DIR, simulator: PatientSimulator | None = None):
-        self.spec, self.n_patients, self.seed = spec, n_patients, seed
+        self.spec, self.n_patients, self.seed, self.horizon_weeks = spec, n_patients, seed, horizon_weeks
         self.simulator = PatientSimulator(models_dir) if simulator is None else simulator
         _cache_preequilibration(self.simulator)
-        self.weeks = np.arange(GRID_WEEKS, horizon_weeks + 1e-9, GRID_WEEKS)
         self._effects: dict[tuple[str, int, int], np.ndarray] = {}
 
     def courses(self, arm_name: str, rate_scale: float) -> TumourCourses:
         """Courses of arm *arm_name* with population median *rate_scale* of ``tumour_rate_scale``."""
         arm = self.spec.arm(arm_name)
-        sim = self.simulator
+        sim, early = self.simulator, self.spec.early_discontinuation
         sim.set_overrides({RATE_SCALE: rate_scale, KILL_SCALE: PROBE_KILL_SCALE})
-        baseline, growth, effect = [], [], []
+        intercept = accepted_intercept(sim, arm.context, early.fraction, sim.population.dropout_growth_log_odds)
+        baseline, growth, effect, weeks, measurable, leave, factor = [], [], [], [], [], [], []
         for i in range(self.n_patients):
             patient = sim.draw_patient(arm.context, patient_generator(self.seed, 0, i, BIOLOGY_STREAM),
                                        self.spec.population.body_weight)
+            conduct = draw_conduct(self.spec, sim.population, patient_generator(self.seed, 0, i, CONDUCT_STREAM),
+                                   self.horizon_weeks, growth_deviate(sim, patient), intercept)
             key = (arm.name, i, patient.draws)
             if key not in self._effects:
                 drug_only = dataclasses.replace(patient, values={**patient.values, RATE_SCALE: 0.0})
                 dosing = dosing_values(arm, sim.regimens, patient.body_weight_kg)
-                sld = sim.scans(drug_only, dosing, self.weeks * HOURS_PER_WEEK)
+                sld = sim.scans(drug_only, dosing, conduct.scan_weeks * HOURS_PER_WEEK)
                 self._effects[key] = np.log(sld / patient.baseline_sld_mm) / PROBE_KILL_SCALE
             baseline.append(patient.baseline_sld_mm)
             growth.append(patient.values[RATE_SCALE] * patient.untreated_growth_rate * HOURS_PER_WEEK)
             effect.append(self._effects[key])
-        return TumourCourses(self.weeks, np.array(baseline), np.array(growth), np.array(effect))
+            weeks.append(conduct.scan_weeks)
+            measurable.append(conduct.measurable)
+            leave.append(conduct.discontinuation_weeks)
+            factor.append(patient.values.get(KILL_SCALE, PROBE_KILL_SCALE) / PROBE_KILL_SCALE)
+        return TumourCourses(np.array(weeks), np.array(baseline), np.array(growth), np.array(effect),
+                             np.array(measurable), np.array(leave), np.array(factor))
 
 
 def _cache_preequilibration(simulator: PatientSimulator) -> None:

@@ -48,10 +48,11 @@ KILL_SCALE = "tumour_kill_scale"
 """The hypothesis's kill scale, refitted to the kill target."""
 GROWTH_RESIDUAL = "growth_target_residual"
 """Simulated minus observed growth target at the refitted scales: the median PFS (weeks) of the EGF104900
-lapatinib arm, scan-dated at its scheduled scans (the fit matches the share progressed by the week-8 scan, so
+lapatinib arm, scan-dated at its scans as the trial runner reads them (the fit matches the share progressed by the week-8 scan, so
 a median on the next scan date can remain)."""
 KILL_RESIDUAL = "kill_target_residual"
-"""Simulated minus observed kill target at the refitted scales: latent ORR of Vogel 2002's trastuzumab arm."""
+"""Simulated minus observed kill target at the refitted scales: the ORR of Vogel 2002's trastuzumab arm as the
+trial runner reads it (its scans with the scan window, its RECIST rules)."""
 DELTA_LOG_SCORE = "delta_log_score"
 """``trial_log_score`` minus the best row's (0 for the best; a log Bayes factor of the trial data)."""
 

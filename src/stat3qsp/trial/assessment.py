@@ -60,15 +60,27 @@ def _outcomes(records: list[PatientRecord], spec: TrialSpec) -> pd.DataFrame:
     """RECIST outcomes (:data:`stat3qsp.trial_columns.OUTCOME_COLUMNS`) of simulated patients."""
     if not records:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in tc.OUTCOME_COLUMNS})
-    baseline = np.array([r.baseline_sld_mm for r in records])
-    measurable = np.array([r.conduct.measurable for r in records])
-    scans = np.vstack([r.conduct.scan_weeks for r in records])
-    sld = np.vstack([r.sld_mm for r in records])
-    discontinuation = np.array([r.conduct.discontinuation_weeks for r in records])
-    clinical = np.array([r.conduct.discontinuation_weeks if r.clinical_progression else np.nan for r in records])
+    return conduct_outcomes(spec, np.array([r.baseline_sld_mm for r in records]),
+                            np.array([r.conduct.measurable for r in records]),
+                            np.vstack([r.conduct.scan_weeks for r in records]), np.vstack([r.sld_mm for r in records]),
+                            np.array([r.conduct.discontinuation_weeks for r in records]),
+                            np.array([r.clinical_progression for r in records]))
+
+
+def conduct_outcomes(spec: TrialSpec, baseline_mm: np.ndarray, measurable: np.ndarray, scan_weeks: np.ndarray,
+                     sld_mm: np.ndarray, discontinuation_weeks: np.ndarray,
+                     clinical_progression: np.ndarray) -> pd.DataFrame:
+    """RECIST outcomes of patients under the spec's conduct, as the trial runner reads them: the SLD at
+    each patient's own scan times (``scan_weeks``, ``(n, m)``; NaN where not simulated) read as RECIST
+    sees it (:func:`~stat3qsp.trial.simulate.assessed_sld`), scans counted up to discontinuation (NaN:
+    none), an early leaver flagged in ``clinical_progression`` having a PFS event when leaving under the
+    spec's ``analysis`` (else censored), the spec's RECIST rules. The tumour calibration reads its
+    courses through this same function (:mod:`stat3qsp.calibration.targets`)."""
+    discontinuation = np.asarray(discontinuation_weeks, dtype=float)
+    clinical = np.where(np.asarray(clinical_progression, dtype=bool), discontinuation, np.nan)
     if not spec.analysis.clinical_progression_is_event:
         clinical[:] = np.nan
-    return recist.assess_patients(baseline, scans, assessed_sld(sld, baseline, measurable),
+    return recist.assess_patients(baseline_mm, scan_weeks, assessed_sld(sld_mm, baseline_mm, measurable),
                                   discontinuation_weeks=discontinuation, clinical_progression_weeks=clinical,
                                   rules=spec.recist)
 

@@ -294,8 +294,14 @@ def _clinical_progression(treat, virtual, conduct: Conduct, rules: recist.Recist
         first = treat(conduct.scan_weeks[:1] * HOURS_PER_WEEK)
     except SimulationError as error:
         return tc.FAILED, str(error), False
-    read = assessed_sld(first, virtual.baseline_sld_mm, conduct.measurable)
-    return tc.OK, "", recist.classify_scans(virtual.baseline_sld_mm, read, rules=rules)[-1] == tc.PD
+    return tc.OK, "", progressed_at_first_scan(virtual.baseline_sld_mm, first, conduct.measurable, rules)
+
+
+def progressed_at_first_scan(baseline_mm: float, first_sld_mm, measurable: bool, rules: recist.RecistRules) -> bool:
+    """True if the first scan's SLD, as RECIST reads it, is PD (an early leaver's clinical progression;
+    also read by the tumour calibration)."""
+    read = assessed_sld(np.atleast_1d(np.asarray(first_sld_mm, dtype=float))[:1], baseline_mm, measurable)
+    return recist.classify_scans(baseline_mm, read, rules=rules)[-1] == tc.PD
 
 
 # -- running ------------------------------------------------------------------------------------
