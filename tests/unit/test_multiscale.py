@@ -90,3 +90,25 @@ def test_the_method_is_a_checked_setting_the_config_schema_names():
     schema = read_yaml("config/schema.yaml")["properties"]["trials"]["properties"]["method"]
     assert tuple(schema["enum"]) == METHODS
     assert read_yaml("config/config.yaml")["trials"]["method"] == schema["default"]
+
+
+def test_a_course_with_marrow_dose_changes_restarts_the_periodic_state_at_each_change():
+    from stat3qsp.trial.marrow_course import modified_scans, patient_course
+    from stat3qsp.trial.patient import PatientSimulator
+
+    spec = load_trial_spec(NER)
+    arm = spec.arm("neratinib_ruxolitinib")
+    full, fast = PatientSimulator(method="full"), PatientSimulator(method="multiscale")
+    patient = full.draw_patient(arm.context, patient_generator(1, 0, 2, 0), spec.population.body_weight)
+    dosing = dosing_values(arm, full.regimens, patient.body_weight_kg)
+    hours = np.arange(1, 16) * 4 * HOURS_PER_WEEK
+    course, dose_id, start_id = patient_course(full, spec, arm, patient, dosing, 0, 2, 1, hours[-1])
+    changes = course.changes()
+    assert [dose for _, dose in changes][:2] == [0.0, 20.0]  # a hold, then a reduced dose for the rest
+    reference = modified_scans(full, patient, dosing, hours, changes, dose_id, start_id)
+    got = modified_scans(fast, patient, dosing, hours, changes, dose_id, start_id)
+    assert np.max(np.abs(np.log(got / reference))) < 1e-4
+    last_change = max(at for at, _ in changes)
+    found = multiscale.warmup_end(fast, patient, {**dosing, dose_id: changes[-1][1], start_id: last_change},
+                                  hours[-1], FAST_INTERVAL_MAX_H, last_change)
+    assert found is not None and (hours > sum(found)).sum() >= 5  # the last piece is extrapolated

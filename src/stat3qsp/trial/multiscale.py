@@ -57,9 +57,10 @@ class PeriodicProfile:
     increments: np.ndarray
 
 
-def warmup_end(simulator, patient, dosing: dict[str, float], horizon_h: float,
-               fast_interval_h: float) -> tuple[float, float] | None:
-    """``(T, Q)`` of the patient's regimen (module docstring); None where the method does not apply."""
+def warmup_end(simulator, patient, dosing: dict[str, float], horizon_h: float, fast_interval_h: float,
+               begin_h: float = 0.0) -> tuple[float, float] | None:
+    """``(T, Q)`` of the patient's regimen from *begin_h* (t = 0, or a dose change: :func:`changed_scans`) to
+    *horizon_h* (module docstring); None where the method does not apply."""
     values = {**simulator.context_values(patient.context), **patient.values, **dosing}
     series, steps = dose_series(dosing, simulator.regimens, values)
     schedules = envelope_inputs.input_schedules(series, steps, horizon_h, fast_interval_h)
@@ -68,7 +69,7 @@ def warmup_end(simulator, patient, dosing: dict[str, float], horizon_h: float,
     schedule = schedules[1] or schedules[0]
     period = schedule.period_h
     last_event = max([0.0, *(end for _, end in schedule.events if end <= horizon_h + period)])
-    start = schedule.period_start(schedule.first_period(max(last_event, MIN_WARMUP_H)) + WARMUP_PERIODS)
+    start = schedule.period_start(schedule.first_period(max(last_event, begin_h + MIN_WARMUP_H)) + WARMUP_PERIODS)
     return (start, period) if start + period < horizon_h else None
 
 
@@ -96,15 +97,80 @@ def periodic_scans(simulator, patient, dosing: dict[str, float], scan_hours: np.
     sld[:early.size] = baseline * np.exp(log_ratio[1:1 + early.size])
     if _stopped(sld, 0, early.size, baseline, stop):
         return sld
-    integrator = simulator.model.runner.getIntegrator()
-    integrator.setValue("relative_tolerance", tolerances[0] / tolerance_factor)
-    integrator.setValue("absolute_tolerance", tolerances[1] / tolerance_factor)
-    grid = np.linspace(0.0, period, int(math.ceil(period / GRID_H)) + 1)
-    increments, _ = segment(states[-1], start + grid)
-    profile = PeriodicProfile(start, period, float(log_ratio[-1]), grid, increments)
+    profile, _ = _profile(segment, simulator.model.runner, states[-1], start, period, float(log_ratio[-1]),
+                          tolerances, tolerance_factor)
     sld[early.size:] = baseline * np.exp(extrapolate(profile, rate, scan_hours[early.size:]))
     _stopped(sld, early.size, scan_hours.size, baseline, stop)
     return sld
+
+
+def changed_scans(simulator, patient, dosing: dict[str, float], scan_hours: np.ndarray, changes, dose_id: str,
+                  start_id: str, stop, tolerances: tuple[float, float], max_steps: int, fast_interval_h: float,
+                  tolerance_factor: float) -> np.ndarray:
+    """SLD (mm) at the scans of a patient whose dose changes at *changes* (``(h, mg)``, marrow toxicity;
+    :func:`stat3qsp.trial.marrow_course.modified_scans` is the full integration of the same course).
+
+    The periodic state is restarted at each change: from a change at ``a`` the dose *dose_id* and the
+    first-dose time *start_id* of the drug are reset (as the full integration does), and the piece up
+    to the next change ``b`` is a regimen of its own: warm-up from ``a`` (:func:`warmup_end` with
+    ``begin_h = a``), one steady period, scans in ``(a, b]`` in closed form, and the state at ``b``
+    taken from the steady period at the phase of ``b`` (the state is periodic there), ``L(b)`` from
+    the closed form. A piece too short for its warm-up is integrated exactly. NaN after a *stop*."""
+    scan_hours = np.asarray(scan_hours, dtype=float)
+    horizon = float(scan_hours[-1]) if scan_hours.size else 0.0
+    pieces = [(0.0, dict(dosing))]
+    for at, dose in sorted(changes):
+        if at < horizon:
+            pieces.append((float(at), {**pieces[-1][1], dose_id: float(dose), start_id: float(at)}))
+    simulator.last_statistics = ()
+    values = {**simulator.context_values(patient.context), **patient.values}
+    rate = envelope_inputs.TumourRate(values[RATE_SCALE], patient.untreated_growth_rate, values[RESISTANCE])
+    simulator.start_treatment(patient, dosing, tolerances, max_steps)
+    runner, segment = simulator.model.runner, simulator._segment
+    baseline, state, offset = patient.baseline_sld_mm, patient.state, 0.0
+    sld = np.full(scan_hours.size, np.nan)
+    done = 0
+    for k, (begin, piece) in enumerate(pieces):
+        end = pieces[k + 1][0] if k + 1 < len(pieces) else horizon
+        runner.setValue(dose_id, piece[dose_id])
+        runner.setValue(start_id, piece[start_id])
+        inside = scan_hours[done:][scan_hours[done:] <= end]
+        found = warmup_end(simulator, patient, piece, end, fast_interval_h, begin)
+        _tolerances(runner, tolerances, 1.0)
+        if found is None:
+            times = np.concatenate(([begin], inside, [] if inside.size and inside[-1] == end else [end]))
+            log_ratio, states = segment(state, times)
+            at_scans, at_end, state = log_ratio[1:1 + inside.size], log_ratio[-1], states[-1]
+        else:
+            start, period = found
+            early = inside[inside < start]
+            log_ratio, states = segment(state, np.concatenate(([begin], early, [start])))
+            profile, profile_states = _profile(segment, runner, states[-1], start, period, float(log_ratio[-1]),
+                                               tolerances, tolerance_factor)
+            late = extrapolate(profile, rate, np.append(inside[early.size:], end))
+            at_scans, at_end = np.concatenate((log_ratio[1:1 + early.size], late[:-1])), late[-1]
+            phase = (end - start) - math.floor((end - start) / period + 1e-12) * period
+            state = np.array([np.interp(phase, profile.grid_h, column) for column in profile_states.T])
+        sld[done:done + inside.size] = baseline * np.exp(offset + at_scans)
+        if _stopped(sld, done, done + inside.size, baseline, stop):
+            return sld
+        done, offset = done + inside.size, offset + float(at_end)
+    return sld
+
+
+def _tolerances(runner, tolerances: tuple[float, float], factor: float) -> None:
+    integrator = runner.getIntegrator()
+    integrator.setValue("relative_tolerance", tolerances[0] / factor)
+    integrator.setValue("absolute_tolerance", tolerances[1] / factor)
+
+
+def _profile(segment, runner, state: np.ndarray, start: float, period: float, log_ratio: float,
+             tolerances: tuple[float, float], factor: float) -> tuple[PeriodicProfile, np.ndarray]:
+    """The steady period from *state* at *start* (tolerances *factor* times tighter) and its states on the grid."""
+    _tolerances(runner, tolerances, factor)
+    grid = np.linspace(0.0, period, int(math.ceil(period / GRID_H)) + 1)
+    increments, states = segment(state, start + grid)
+    return PeriodicProfile(start, period, log_ratio, grid, increments), states
 
 
 def _stopped(sld: np.ndarray, first: int, end: int, baseline: float, stop) -> bool:
