@@ -5,7 +5,7 @@
 # tumour under the specs' regimens (stat3qsp.trial.exposure), which the synergy rules use.
 TRIALS = config.get("trials", {})
 # What the trial tables depend on (not `workers` or the list of specs: changing those reruns nothing).
-TRIAL_SETTINGS = {key: TRIALS[key] for key in ("replicates", "patients", "seed") if key in TRIALS}
+TRIAL_SETTINGS = {key: TRIALS[key] for key in ("replicates", "patients", "seed", "method") if key in TRIALS}
 TRIAL_FIGURES = ("swimmer", "waterfall", "spider")
 
 # Targets of this stage, for `rule all` of the Snakefile.

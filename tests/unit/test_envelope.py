@@ -2,13 +2,14 @@
 forcing and agreement with the full integration of toy and patient models, trial endpoints."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import roadrunner
 
 from stat3qsp.trial import envelope as env
 from stat3qsp.trial import envelope_inputs as env_inputs
-from stat3qsp.trial import patient as patient_module
 from stat3qsp.trial import recist
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
@@ -249,17 +250,16 @@ def test_unknown_method_is_refused(patient_simulator, nct_spec):
     with pytest.raises(InputError, match="method = 'euler'"):
         PatientSimulator(method="euler")
     patient, dosing = _patient_and_dosing(patient_simulator, nct_spec, nct_spec.arm("historical_control"), 0)
-    with pytest.raises(InputError, match="accepted: one of envelope, full"):
+    with pytest.raises(InputError, match="accepted: one of envelope, multiscale, full"):
         patient_simulator.scans(patient, dosing, np.array([WEEK]), method="rk4")
 
 
 # -- (d) a small trial end to end -----------------------------------------------------------------
-def test_trial_endpoints_are_the_same_with_either_method(nct_spec, monkeypatch):
+def test_trial_endpoints_are_the_same_with_either_method(nct_spec):
     settings = TrialSettings(replicates=2, seed=5, patients=5, horizon_weeks=40,
-                             arms=("ruxolitinib_trastuzumab", "ruxolitinib_100mg_bid"))
+                             arms=("ruxolitinib_trastuzumab", "ruxolitinib_100mg_bid"), method="envelope")
     envelope = run_trial(nct_spec, settings)
-    monkeypatch.setattr(patient_module, "DEFAULT_METHOD", "full")
-    full = run_trial(nct_spec, settings)
+    full = run_trial(nct_spec, replace(settings, method="full"))
     assert envelope.replicate_endpoints.equals(full.replicate_endpoints)
     assert envelope.comparison.equals(full.comparison)
     columns = [tc.BEST_RESPONSE, tc.PFS_WEEKS, tc.EVENT, tc.N_SCANS]

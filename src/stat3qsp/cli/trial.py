@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from stat3qsp.trial.patient import DEFAULT_METHOD, METHODS
 from stat3qsp.trial.runner import DEFAULT_REPLICATES
 
 _PROGRESS = {"auto": "auto", "on": True, "off": False}
@@ -37,6 +38,9 @@ def register(verbs) -> None:
     trial.add_argument("--horizon-weeks", type=float, default=None,
                        help="follow-up of every patient in weeks (default: the spec's follow_up, else 104)")
     trial.add_argument("--arms", default=None, help="comma-separated arm names to run (default: all)")
+    trial.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
+                       help=f"how the tumour is integrated: {', '.join(METHODS)} (default {DEFAULT_METHOD}, as the "
+                            "workflow's trials.method; docs/envelope.md)")
     trial.add_argument("--workers", type=int, default=1, help="worker processes (default 1; results do not depend on it)")
     trial.add_argument("--param", action="append", default=[], metavar="NAME=VALUE[UNIT]",
                        help="change one parameter of parameters.tsv for every patient, within its bounds and in its "
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> None:
 
     spec = load_trial_spec(args.spec)
     arms = tuple(a.strip() for a in args.arms.split(",")) if args.arms else None
-    settings = trial_settings(spec, args.replicates, args.seed, args.patients, args.horizon_weeks, arms)
+    settings = trial_settings(spec, args.replicates, args.seed, args.patients, args.horizon_weeks, arms, args.method)
     if not 1 <= args.workers <= 256:
         raise InputError(f"--workers = {args.workers}; accepted: an integer in [1, 256]")
     overrides = parse_param_options(args.param, load_model(args.models, VARIANT)) if args.param else None

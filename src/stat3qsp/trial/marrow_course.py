@@ -19,7 +19,8 @@ tests/unit/test_marrow_trial.py), up to the follow-up horizon or an earlier disc
 The tumour then sees that dose: a patient whose dose never changed is simulated as before (same
 method, same numbers); one whose dose changed is integrated in full (:func:`modified_scans`),
 with the dose and the start of the closed-form PK superposition reset at each change (the tail of
-the doses before a change, about 5% of a peak 12 h after a dose, is dropped, as in the marrow).
+the doses before a change, about 5% of a peak 12 h after a dose, is dropped, as in the marrow); with
+the ``multiscale`` method, piece by piece between the changes (:func:`stat3qsp.trial.multiscale.changed_scans`).
 
 Toxicity counts only while on treatment: up to the scan that showed progression, the end of
 follow-up or discontinuation (:func:`toxicity_values`). An event counts when the worst
@@ -33,9 +34,16 @@ from pathlib import Path
 import numpy as np
 
 from stat3qsp.toxicity import dosing
+<<<<<<< HEAD
 from stat3qsp.toxicity.dosing import MarrowCourse
 from stat3qsp.toxicity.marrow import LINEAGES, PK_PARAMETERS, MarrowModel, marrow_values
+=======
+from stat3qsp.toxicity.marrow import (BASELINES, LINEAGES, PK_PARAMETERS, MarrowModel, ctcae_grade, marrow_values,
+                                      rux_free_concentration)
+from stat3qsp.trial import multiscale
+>>>>>>> ms
 from stat3qsp.trial.names import HOURS_PER_WEEK, SLD
+from stat3qsp.trial.patient import ENVELOPE_TOLERANCE_FACTOR, FAST_INTERVAL_MAX_H
 from stat3qsp.trial.population import patient_generator
 from stat3qsp.trial.toxicity_rules import ToxicityRules
 
@@ -118,8 +126,13 @@ def modified_scans(simulator, patient, dosing_values: dict[str, float], scan_hou
                    changes: list[tuple[float, float]], dose_id: str, start_id: str, stop=None) -> np.ndarray:
     """SLD (mm) at the scans of a patient whose dose changes at *changes* (``(h, mg)``): the full
     integration of :meth:`stat3qsp.trial.patient.PatientSimulator.scans` split at every change,
-    with its retry; NaN after a *stop* (as there)."""
+    with its retry; NaN after a *stop* (as there). With the simulator's method ``multiscale``, the periodic
+    state restarted at each change instead (:func:`stat3qsp.trial.multiscale.changed_scans`)."""
     scan_hours = np.asarray(scan_hours, dtype=float)
+    if simulator.method == "multiscale":
+        return simulator._retrying("treatment", lambda tolerances, steps: multiscale.changed_scans(
+            simulator, patient, dosing_values, scan_hours, changes, dose_id, start_id, stop, tolerances, steps,
+            FAST_INTERVAL_MAX_H, ENVELOPE_TOLERANCE_FACTOR))
 
     def attempt(tolerances, max_steps) -> np.ndarray:
         simulator.start_treatment(patient, dosing_values, tolerances, max_steps)

@@ -1,4 +1,4 @@
-"""Multiscale trial simulation: the tumour driven by the periodic steady state of signalling (prototype).
+"""Multiscale trial simulation: the tumour driven by the periodic steady state of signalling.
 
 Signalling relaxes in hours, the tumour changes over weeks. After the transient of the first doses
 (the events of :func:`stat3qsp.trial.envelope_inputs.input_schedules`: first doses, clamp starts) the
@@ -14,11 +14,18 @@ signalling periodic from there on. With ``dL/dt = s g0 + k (g(t) - g0) exp(-lamb
     B = l(Q) - s g0 Q,  r = exp(-lambda Q),
 
 (``l`` interpolated linearly on the grid), in closed form: the cost is that of ``T + Q`` hours of
-integration, whatever the follow-up. What it neglects is the slow drift of the periodic orbit after
-``T`` (trastuzumab accumulating over its first cycles); :func:`compare_methods` measures its effect
-against the full integration on the same patients (``method="full"`` of
-:meth:`stat3qsp.trial.patient.PatientSimulator.scans`, the reference). It is not the runner's default
-(not validated at full size; benchmarks/README.md, Multiscale).
+integration, whatever the follow-up. The steady period is integrated with tolerances
+``ENVELOPE_TOLERANCE_FACTOR`` times tighter (its error is multiplied by the periods it stands for).
+What it neglects is the slow drift of the periodic orbit after ``T`` (trastuzumab accumulating over its
+first cycles); :mod:`stat3qsp.trial.multiscale_validation` measures its effect against the full
+integration on the same patients.
+
+This is ``method="multiscale"`` of :meth:`stat3qsp.trial.patient.PatientSimulator.scans`
+(:func:`periodic_scans`). Where it does not apply the full integration is used (the same numbers as
+``method="full"``): a regimen without a short-interval drug (nothing oscillates: no arm with no drug,
+trastuzumab alone), a follow-up that ends within ``T + Q`` (the whole course is then warm-up). A
+patient whose dose changes mid-course (marrow toxicity: reductions and holds,
+:func:`stat3qsp.trial.marrow_course.modified_scans`) is integrated in full whatever the method.
 """
 from __future__ import annotations
 
@@ -29,7 +36,6 @@ import numpy as np
 
 from stat3qsp.trial import envelope_inputs
 from stat3qsp.trial.names import RATE_SCALE, RESISTANCE
-from stat3qsp.trial.patient import FAST_INTERVAL_MAX_H, PatientSimulator, VirtualPatient
 from stat3qsp.trial.regimen import dose_series
 
 WARMUP_PERIODS = 3
@@ -51,37 +57,132 @@ class PeriodicProfile:
     increments: np.ndarray
 
 
-def periodic_scans(simulator: PatientSimulator, patient: VirtualPatient, dosing: dict[str, float],
-                   scan_hours: np.ndarray) -> np.ndarray:
-    """SLD (mm) at every scan by the multiscale method (module docstring); the full integration where the
-    regimen has no short-interval drug (nothing oscillates) or the follow-up ends within the warm-up."""
-    scan_hours = np.asarray(scan_hours, dtype=float)
+def warmup_end(simulator, patient, dosing: dict[str, float], horizon_h: float, fast_interval_h: float,
+               begin_h: float = 0.0) -> tuple[float, float] | None:
+    """``(T, Q)`` of the patient's regimen from *begin_h* (t = 0, or a dose change: :func:`changed_scans`) to
+    *horizon_h* (module docstring); None where the method does not apply."""
     values = {**simulator.context_values(patient.context), **patient.values, **dosing}
     series, steps = dose_series(dosing, simulator.regimens, values)
-    horizon = float(scan_hours[-1]) if scan_hours.size else 0.0
-    schedules = envelope_inputs.input_schedules(series, steps, horizon, FAST_INTERVAL_MAX_H)
-    if schedules is None or not scan_hours.size:
-        return simulator.scans(patient, dosing, scan_hours, method="full")
+    schedules = envelope_inputs.input_schedules(series, steps, horizon_h, fast_interval_h)
+    if schedules is None:
+        return None
     schedule = schedules[1] or schedules[0]
     period = schedule.period_h
-    last_event = max([0.0, *(end for _, end in schedule.events if end <= horizon + period)])
-    start = schedule.period_start(schedule.first_period(max(last_event, MIN_WARMUP_H)) + WARMUP_PERIODS)
-    if start + period >= horizon:
-        return simulator.scans(patient, dosing, scan_hours, method="full")
+    last_event = max([0.0, *(end for _, end in schedule.events if end <= horizon_h + period)])
+    start = schedule.period_start(schedule.first_period(max(last_event, begin_h + MIN_WARMUP_H)) + WARMUP_PERIODS)
+    return (start, period) if start + period < horizon_h else None
+
+
+def periodic_scans(simulator, patient, dosing: dict[str, float], scan_hours: np.ndarray, stop,
+                   tolerances: tuple[float, float], max_steps: int, fast_interval_h: float,
+                   tolerance_factor: float) -> np.ndarray:
+    """SLD (mm) at every scan by the multiscale method (module docstring), NaN after a *stop* (as
+    :meth:`stat3qsp.trial.patient.PatientSimulator.scans`); the full integration
+    (``simulator._scans``) where the method does not apply. RuntimeError for a non-finite result (the
+    caller retries)."""
+    scan_hours = np.asarray(scan_hours, dtype=float)
+    found = warmup_end(simulator, patient, dosing, float(scan_hours[-1]), fast_interval_h) if scan_hours.size else None
+    if found is None:
+        return simulator._scans(patient, dosing, scan_hours, stop, tolerances, max_steps)
+    start, period = found
+    simulator.last_statistics = ()
+    values = {**simulator.context_values(patient.context), **patient.values}
     rate = envelope_inputs.TumourRate(values[RATE_SCALE], patient.untreated_growth_rate, values[RESISTANCE])
-    simulator.start_treatment(patient, dosing)
+    simulator.start_treatment(patient, dosing, tolerances, max_steps)
     segment = simulator._segment
-    early = scan_hours[scan_hours <= start]
-    L, states = segment(patient.state, np.concatenate(([0.0], early, [start])))
-    n_grid = int(math.ceil(period / GRID_H))
-    grid = np.linspace(0.0, period, n_grid + 1)
-    increments, _ = segment(states[-1], start + grid)
-    profile = PeriodicProfile(start, period, float(L[-1]), grid, increments)
-    log_ratio = np.concatenate((L[1:1 + early.size], extrapolate(profile, rate, scan_hours[scan_hours > start])))
-    sld = patient.baseline_sld_mm * np.exp(log_ratio)
-    if not np.all(np.isfinite(sld)):
-        raise RuntimeError("non-finite SLD in a multiscale patient simulation")
+    early = scan_hours[scan_hours < start]
+    log_ratio, states = segment(patient.state, np.concatenate(([0.0], early, [start])))
+    baseline = patient.baseline_sld_mm
+    sld = np.full(scan_hours.size, np.nan)
+    sld[:early.size] = baseline * np.exp(log_ratio[1:1 + early.size])
+    if _stopped(sld, 0, early.size, baseline, stop):
+        return sld
+    profile, _ = _profile(segment, simulator.model.runner, states[-1], start, period, float(log_ratio[-1]),
+                          tolerances, tolerance_factor)
+    sld[early.size:] = baseline * np.exp(extrapolate(profile, rate, scan_hours[early.size:]))
+    _stopped(sld, early.size, scan_hours.size, baseline, stop)
     return sld
+
+
+def changed_scans(simulator, patient, dosing: dict[str, float], scan_hours: np.ndarray, changes, dose_id: str,
+                  start_id: str, stop, tolerances: tuple[float, float], max_steps: int, fast_interval_h: float,
+                  tolerance_factor: float) -> np.ndarray:
+    """SLD (mm) at the scans of a patient whose dose changes at *changes* (``(h, mg)``, marrow toxicity;
+    :func:`stat3qsp.trial.marrow_course.modified_scans` is the full integration of the same course).
+
+    The periodic state is restarted at each change: from a change at ``a`` the dose *dose_id* and the
+    first-dose time *start_id* of the drug are reset (as the full integration does), and the piece up
+    to the next change ``b`` is a regimen of its own: warm-up from ``a`` (:func:`warmup_end` with
+    ``begin_h = a``), one steady period, scans in ``(a, b]`` in closed form, and the state at ``b``
+    taken from the steady period at the phase of ``b`` (the state is periodic there), ``L(b)`` from
+    the closed form. A piece too short for its warm-up is integrated exactly. NaN after a *stop*."""
+    scan_hours = np.asarray(scan_hours, dtype=float)
+    horizon = float(scan_hours[-1]) if scan_hours.size else 0.0
+    pieces = [(0.0, dict(dosing))]
+    for at, dose in sorted(changes):
+        if at < horizon:
+            pieces.append((float(at), {**pieces[-1][1], dose_id: float(dose), start_id: float(at)}))
+    simulator.last_statistics = ()
+    values = {**simulator.context_values(patient.context), **patient.values}
+    rate = envelope_inputs.TumourRate(values[RATE_SCALE], patient.untreated_growth_rate, values[RESISTANCE])
+    simulator.start_treatment(patient, dosing, tolerances, max_steps)
+    runner, segment = simulator.model.runner, simulator._segment
+    baseline, state, offset = patient.baseline_sld_mm, patient.state, 0.0
+    sld = np.full(scan_hours.size, np.nan)
+    done = 0
+    for k, (begin, piece) in enumerate(pieces):
+        end = pieces[k + 1][0] if k + 1 < len(pieces) else horizon
+        runner.setValue(dose_id, piece[dose_id])
+        runner.setValue(start_id, piece[start_id])
+        inside = scan_hours[done:][scan_hours[done:] <= end]
+        found = warmup_end(simulator, patient, piece, end, fast_interval_h, begin)
+        _tolerances(runner, tolerances, 1.0)
+        if found is None:
+            times = np.concatenate(([begin], inside, [] if inside.size and inside[-1] == end else [end]))
+            log_ratio, states = segment(state, times)
+            at_scans, at_end, state = log_ratio[1:1 + inside.size], log_ratio[-1], states[-1]
+        else:
+            start, period = found
+            early = inside[inside < start]
+            log_ratio, states = segment(state, np.concatenate(([begin], early, [start])))
+            profile, profile_states = _profile(segment, runner, states[-1], start, period, float(log_ratio[-1]),
+                                               tolerances, tolerance_factor)
+            late = extrapolate(profile, rate, np.append(inside[early.size:], end))
+            at_scans, at_end = np.concatenate((log_ratio[1:1 + early.size], late[:-1])), late[-1]
+            phase = (end - start) - math.floor((end - start) / period + 1e-12) * period
+            state = np.array([np.interp(phase, profile.grid_h, column) for column in profile_states.T])
+        sld[done:done + inside.size] = baseline * np.exp(offset + at_scans)
+        if _stopped(sld, done, done + inside.size, baseline, stop):
+            return sld
+        done, offset = done + inside.size, offset + float(at_end)
+    return sld
+
+
+def _tolerances(runner, tolerances: tuple[float, float], factor: float) -> None:
+    integrator = runner.getIntegrator()
+    integrator.setValue("relative_tolerance", tolerances[0] / factor)
+    integrator.setValue("absolute_tolerance", tolerances[1] / factor)
+
+
+def _profile(segment, runner, state: np.ndarray, start: float, period: float, log_ratio: float,
+             tolerances: tuple[float, float], factor: float) -> tuple[PeriodicProfile, np.ndarray]:
+    """The steady period from *state* at *start* (tolerances *factor* times tighter) and its states on the grid."""
+    _tolerances(runner, tolerances, factor)
+    grid = np.linspace(0.0, period, int(math.ceil(period / GRID_H)) + 1)
+    increments, states = segment(state, start + grid)
+    return PeriodicProfile(start, period, log_ratio, grid, increments), states
+
+
+def _stopped(sld: np.ndarray, first: int, end: int, baseline: float, stop) -> bool:
+    """Check scans ``first..end-1`` in turn (RuntimeError if not finite), ask *stop* after each; at a
+    stop the later scans become NaN and True is returned."""
+    for i in range(first, end):
+        if not np.isfinite(sld[i]):
+            raise RuntimeError(f"non-finite SLD ({sld[i]}) in a multiscale patient simulation (scan {i})")
+        if stop is not None and stop(baseline, sld[: i + 1]):
+            sld[i + 1:] = np.nan
+            return True
+    return False
 
 
 def extrapolate(profile: PeriodicProfile, rate: envelope_inputs.TumourRate, hours: np.ndarray) -> np.ndarray:
@@ -95,48 +196,3 @@ def extrapolate(profile: PeriodicProfile, rate: envelope_inputs.TumourRate, hour
     geometric = n if r == 1.0 else (1.0 - r ** n) / (1.0 - r)
     inside = np.interp(u, profile.grid_h, profile.increments) - drift * u
     return profile.log_ratio_at_start + drift * since + b * geometric + r ** n * inside
-
-
-def compare_methods(simulator: PatientSimulator, spec, arm_name: str, patients: int, seed: int = 1,
-                    horizon_weeks: float = 104.0):
-    """The multiscale method against the full integration on the same patients of one arm (replicate 0).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Per patient: ``progression_week_full``, ``progression_week_multiscale`` (the first scan that RECIST
-        reads as PD; NaN without), ``max_abs_log_ratio_difference`` over the scans, and ``within_one_scan``
-        (both progress at the same scan or at neighbouring ones, or neither progresses).
-    """
-    import pandas as pd
-
-    from stat3qsp.trial import recist
-    from stat3qsp.trial import columns as tc
-    from stat3qsp.trial.names import HOURS_PER_WEEK
-    from stat3qsp.trial.population import BIOLOGY_STREAM, CONDUCT_STREAM, patient_generator
-    from stat3qsp.trial.regimen import dosing_values
-    from stat3qsp.trial.simulate import assessed_sld, draw_conduct
-
-    arm = spec.arm(arm_name)
-    rows = []
-    for i in range(patients):
-        virtual = simulator.draw_patient(arm.context, patient_generator(seed, 0, i, BIOLOGY_STREAM),
-                                         spec.population.body_weight)
-        conduct = draw_conduct(spec, simulator.population, patient_generator(seed, 0, i, CONDUCT_STREAM),
-                               horizon_weeks)
-        hours = conduct.scan_weeks * HOURS_PER_WEEK
-        dosing = dosing_values(arm, simulator.regimens, virtual.body_weight_kg)
-        full = simulator.scans(virtual, dosing, hours, method="full")
-        fast = periodic_scans(simulator, virtual, dosing, hours)
-        index = []
-        for sld in (full, fast):
-            read = assessed_sld(sld, virtual.baseline_sld_mm, conduct.measurable)
-            classes = recist.classify_scans(virtual.baseline_sld_mm, read, rules=spec.recist)
-            pd_scans = [k for k, c in enumerate(classes) if c == tc.PD]
-            index.append(pd_scans[0] if pd_scans else None)
-        weeks = [np.nan if k is None else float(conduct.scan_weeks[k]) for k in index]
-        same = (index[0] is None and index[1] is None) or (
-            index[0] is not None and index[1] is not None and abs(index[0] - index[1]) <= 1)
-        rows.append((arm_name, i, *weeks, float(np.max(np.abs(np.log(fast / full)))), bool(same)))
-    return pd.DataFrame(rows, columns=["arm", "patient", "progression_week_full", "progression_week_multiscale",
-                                       "max_abs_log_ratio_difference", "within_one_scan"])

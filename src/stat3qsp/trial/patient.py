@@ -13,17 +13,18 @@ per process (:func:`stat3qsp.model.load_model`). Per patient:
    ``models/tumour/sld.ant``).
 3. **Treatment.** From that state, with the regimen switched on at t = 0 and SLD at its baseline
    (``SLD_log_ratio`` = 0), SLD is computed at each scan time in turn, optionally stopping after
-   the scan that shows progression, by one of two methods (:data:`METHODS`):
+   the scan that shows progression, by one of the :data:`METHODS` (default :data:`DEFAULT_METHOD`):
 
-   - ``envelope`` (default): stroboscopic envelope integration (:mod:`stat3qsp.trial.envelope`). The
-     regimen's dosing series and clamp starts (:func:`dose_series`) give the fast period (drugs
-     dosed at least every :data:`FAST_INTERVAL_MAX_H`: ruxolitinib twice daily, neratinib daily),
-     the slow cycle (trastuzumab every 21 days) and the events; only the dosing periods around
-     events, at scans and at the error-control checkpoints are integrated, the tumour's log-SLD
-     over the others is summed in closed form. Without a fast-dosed drug nothing oscillates and
-     the full integration is used.
-   - ``full``: the model integrated from 0 to each scan time (output only there, only SLD
-     selected); the reference.
+   - ``envelope``: stroboscopic envelope integration (:mod:`stat3qsp.trial.envelope`). The regimen's
+     dosing series and clamp starts (:func:`dose_series`) give the fast period (drugs dosed at least
+     every :data:`FAST_INTERVAL_MAX_H`: ruxolitinib twice daily, neratinib daily), the slow cycle
+     (trastuzumab every 21 days) and the events; only the dosing periods around events, at scans and
+     at the error-control checkpoints are integrated, the others summed in closed form.
+   - ``multiscale``: the transient of the first doses integrated, then one steady period; every later
+     scan in closed form from that periodic profile (:mod:`stat3qsp.trial.multiscale`).
+   - ``full``: the model integrated from 0 to each scan time (only SLD selected); the reference.
+
+   Without a fast-dosed drug nothing oscillates and every method is the full integration.
 
 Integrator tolerances of trial simulations and their checks: ``docs/envelope.md``.
 
@@ -45,7 +46,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from stat3qsp.trial import envelope, envelope_inputs
+from stat3qsp.trial import envelope, envelope_inputs, multiscale
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.model.simulator import PREEQUILIBRATION_HOURS, Model, load_model, model_constants
@@ -63,8 +64,8 @@ TRIAL_MAX_STEPS = 100_000
 :func:`stat3qsp.model.build_model` sets)."""
 ENVELOPE_TOLERANCE_FACTOR = 10.0
 """Periods the envelope method simulates use tolerances this much tighter than a full integration."""
-METHODS = ("envelope", "full")
-"""Integration methods of :meth:`PatientSimulator.scans`: envelope (:mod:`.envelope`) or full (the reference)."""
+METHODS = ("envelope", "multiscale", "full")
+"""Methods of :meth:`PatientSimulator.scans`: envelope (:mod:`.envelope`), multiscale (:mod:`.multiscale`), full."""
 DEFAULT_METHOD = "envelope"
 """Method of a simulator made without one."""
 FAST_INTERVAL_MAX_H = 48.0
@@ -141,8 +142,7 @@ class PatientSimulator:
                                                            self.model.parameters)
         self.regimens = read_regimen_map(self.model.catalog.models_dir)
         self.tolerances = (float(relative_tolerance), float(absolute_tolerance))
-        self.max_steps = TRIAL_MAX_STEPS
-        """Integrator steps allowed per ``simulate`` call (a retry allows :data:`RETRY_MAX_STEPS_FACTOR` times more)."""
+        self.max_steps = TRIAL_MAX_STEPS  # per simulate call; a retry allows RETRY_MAX_STEPS_FACTOR times more
         self._constants = model_constants(self.model)
         unknown = (set(self.population.parameter_ids) | self.regimens.parameter_ids()) - set(self._constants)
         if unknown:
@@ -154,11 +154,10 @@ class PatientSimulator:
         species = list(self.model.runner.model.getFloatingSpeciesIds())
         self._segment = envelope_inputs.roadrunner_segment(self.model.runner, species, LOG_RATIO)
         self.last_statistics: tuple[envelope_inputs.EnvelopeStatistics, ...] = ()
-        """Statistics of the levels of the last envelope integration (empty after a full one)."""
+        """Statistics of the levels of the last envelope integration (empty after another method)."""
         self.retried: list[str] = []
-        """Reasons of the failed first attempts of the integrations that were retried (module
-        docstring, Failures), oldest first; clear it to follow one patient
-        (:func:`stat3qsp.trial.simulate_patient` does)."""
+        """Reasons of the failed first attempts of retried integrations (module docstring, Failures), oldest
+        first; clear it to follow one patient (:func:`stat3qsp.trial.simulate_patient` does)."""
 
     def set_overrides(self, overrides: dict[str, float]) -> None:
         """Replace table values (after the context's) for every later patient, e.g. the population
@@ -219,12 +218,7 @@ class PatientSimulator:
     # -- patients -----------------------------------------------------------------------------
     def preequilibrate(self, context: str, values: dict[str, float]) -> tuple[float, np.ndarray]:
         """Untreated steady state of a patient: ``(g0, species amounts)`` (module docstring, step 2).
-
-        Raises
-        ------
-        SimulationError
-            If the integration fails, or gives a non-finite rate or state, also when retried.
-        """
+        SimulationError if the integration fails or gives a non-finite rate or state, also when retried."""
         return self._retrying("pre-equilibration", lambda tolerances, steps:
                               self._preequilibrate(context, values, tolerances, steps))
 
@@ -298,9 +292,7 @@ class PatientSimulator:
             Optional ``stop(baseline_mm, sld_so_far) -> bool``, asked after every scan; when it
             returns True (e.g. the scan shows progression) the later scans are not simulated.
         method
-            ``envelope`` (stroboscopic envelope integration, :mod:`stat3qsp.trial.envelope`) or ``full``
-            (every dosing period integrated; the reference); None for the simulator's
-            :attr:`method`.
+            One of :data:`METHODS` (module docstring); None for the simulator's :attr:`method`.
 
         Returns
         -------
@@ -317,7 +309,7 @@ class PatientSimulator:
         scan_hours = np.asarray(scan_hours, dtype=float)
         if scan_hours.size and (scan_hours[0] <= 0 or np.any(np.diff(scan_hours) <= 0)):
             raise InputError(f"scan times {scan_hours.tolist()} h; accepted: increasing times > 0")
-        simulate = self._envelope_scans if method == "envelope" else self._scans
+        simulate = {"envelope": self._envelope_scans, "multiscale": self._multiscale_scans, "full": self._scans}[method]
         return self._retrying("treatment", lambda tolerances, steps:
                               simulate(patient, dosing, scan_hours, stop, tolerances, steps))
 
@@ -334,6 +326,10 @@ class PatientSimulator:
             if stop is not None and stop(patient.baseline_sld_mm, sld[: i + 1]):
                 break
         return sld
+
+    def _multiscale_scans(self, patient, dosing, scan_hours, stop, tolerances, max_steps) -> np.ndarray:
+        return multiscale.periodic_scans(self, patient, dosing, scan_hours, stop, tolerances, max_steps,
+                                         FAST_INTERVAL_MAX_H, ENVELOPE_TOLERANCE_FACTOR)
 
     def _envelope_scans(self, patient, dosing, scan_hours, stop, tolerances, max_steps) -> np.ndarray:
         values = {**self.context_values(patient.context), **patient.values, **dosing}

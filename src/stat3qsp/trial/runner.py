@@ -32,6 +32,7 @@ from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.names import VARIANT
+from stat3qsp.trial.patient import DEFAULT_METHOD
 from stat3qsp.trial.assessment import assess, summarise
 from stat3qsp.trial.simulate import DEFAULT_HORIZON_WEEKS, TrialResult, TrialSettings, selected_arms, trial_batch
 from stat3qsp.trial.spec import load_trial_spec
@@ -62,8 +63,10 @@ class TrialPaths:
 
 
 def trial_settings(spec: TrialSpec, replicates: int = DEFAULT_REPLICATES, seed: int = 1, patients: int | None = None,
-                   horizon_weeks: float | None = None, arms: Sequence[str] | None = None) -> TrialSettings:
-    """The settings of a run of *spec*; the follow-up defaults to the spec's ``follow_up``."""
+                   horizon_weeks: float | None = None, arms: Sequence[str] | None = None,
+                   method: str = DEFAULT_METHOD) -> TrialSettings:
+    """The settings of a run of *spec*; the follow-up defaults to the spec's ``follow_up``; *method* of
+    :meth:`stat3qsp.trial.patient.PatientSimulator.scans`."""
     if horizon_weeks is None:
         horizon_weeks = spec.follow_up.weeks if spec.follow_up is not None else DEFAULT_HORIZON_WEEKS
     check_range(replicates, "--replicates", 1, limits.MAX_REPLICATES, integer=True)
@@ -72,7 +75,8 @@ def trial_settings(spec: TrialSpec, replicates: int = DEFAULT_REPLICATES, seed: 
     check_seed(seed)
     check_range(horizon_weeks, "--horizon-weeks", 0, limits.MAX_HORIZON_WEEKS, low_open=True)
     settings = TrialSettings(replicates=int(replicates), seed=int(seed), patients=patients,
-                             horizon_weeks=float(horizon_weeks), arms=tuple(arms) if arms else None)
+                             horizon_weeks=float(horizon_weeks), arms=tuple(arms) if arms else None,
+                             method=method)
     chosen = selected_arms(spec, settings)
     virtual = replicates * sum(patients or arm.n_patients for arm in chosen)
     scans = horizon_weeks * 7 * 24 / spec.assessment.scan_interval.hours + 1
@@ -90,7 +94,8 @@ def trial_header(models_dir: Path | str, spec_path: Path | str, spec: TrialSpec,
     header = [*provenance_lines(models_dir, VARIANT),
               f"trial_spec: {Path(spec_path).name} sha256 {file_hash(spec_path)}",
               f"seed: {settings.seed}", f"replicates: {settings.replicates}",
-              f"patients_per_arm: {settings.patients or 'spec'}", f"horizon_weeks: {settings.horizon_weeks:g}"]
+              f"patients_per_arm: {settings.patients or 'spec'}", f"horizon_weeks: {settings.horizon_weeks:g}",
+              f"method: {settings.method}"]
     if settings.arms:
         header.append(f"arms: {','.join(settings.arms)}")
     header += [f"param {pid}: {value!r}" for pid, value in sorted((overrides or {}).items())]

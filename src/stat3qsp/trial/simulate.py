@@ -58,7 +58,7 @@ from stat3qsp.compute.batch import Batch, BatchStatistics
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.trial.marrow_course import modified_scans, patient_course, toxicity_values
-from stat3qsp.trial.patient import PatientSimulator
+from stat3qsp.trial.patient import DEFAULT_METHOD, METHODS, PatientSimulator
 from stat3qsp.trial.regimen import dosing_values, read_regimen_map
 from stat3qsp.trial.names import HOURS_PER_WEEK
 from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, dropout_probability,
@@ -110,6 +110,8 @@ class TrialSettings:
     follow_after_progression
         Simulate every scan up to the horizon, also after progression (SLD for plots, benchmarks);
         RECIST still counts scans only up to the first PD. Default: stop at PD.
+    method
+        How the tumour is integrated (:data:`stat3qsp.trial.patient.METHODS`; results depend on it).
     """
 
     replicates: int = 200
@@ -118,6 +120,7 @@ class TrialSettings:
     horizon_weeks: float = DEFAULT_HORIZON_WEEKS
     arms: tuple[str, ...] | None = None
     follow_after_progression: bool = False
+    method: str = DEFAULT_METHOD
 
     def __post_init__(self) -> None:
         checks = (("replicates", self.replicates, 1, 100000), ("seed", self.seed, 0, 2 ** 63 - 1))
@@ -128,6 +131,8 @@ class TrialSettings:
             raise InputError(f"patients = {self.patients!r}; accepted: an integer in [1, 100000]")
         if not 1.0 <= self.horizon_weeks <= 1040.0:
             raise InputError(f"horizon_weeks = {self.horizon_weeks!r}; accepted: a number in [1, 1040]")
+        if self.method not in METHODS:
+            raise InputError(f"method = {self.method!r}; accepted: one of {', '.join(METHODS)}")
 
 
 @dataclass(frozen=True)
@@ -317,7 +322,7 @@ class TrialWorkerSetup:
 
     def build(self) -> tuple[PatientSimulator, TrialSpec, TrialSettings]:
         """The worker's simulator (with the overrides), spec and settings."""
-        simulator = PatientSimulator(self.models_dir)
+        simulator = PatientSimulator(self.models_dir, method=self.settings.method)
         simulator.set_overrides(dict(self.overrides))
         return simulator, self.spec, self.settings
 

@@ -23,6 +23,7 @@ from stat3qsp.io.tables import header_lines, read_table, write_table_atomic, wri
 from stat3qsp.io.shards import parse_scatteritem, shard_range
 from stat3qsp.trial.runner import DEFAULT_REPLICATES, TrialPaths, gather_trial, run_trial_shard, trial_settings
 from stat3qsp.trial.names import VARIANT
+from stat3qsp.trial.patient import DEFAULT_METHOD
 from stat3qsp.trial.simulate import TrialSettings, check_arms
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.monte_carlo import median_standard_errors
@@ -71,7 +72,8 @@ def trial_specs(config: dict[str, Any]) -> dict[str, SpecFile]:
 def rule_settings(spec_path: str, trials: dict[str, Any]) -> TrialSettings:
     """The settings of the ``trials`` config for one spec (:func:`stat3qsp.trial.runner.trial_settings`)."""
     return trial_settings(load_trial_spec(spec_path), replicates=int(trials.get("replicates", DEFAULT_REPLICATES)),
-                          seed=int(trials["seed"]), patients=trials.get("patients"))
+                          seed=int(trials["seed"]), patients=trials.get("patients"),
+                          method=trials.get("method", DEFAULT_METHOD))
 
 
 def run_shard_rule(models_dir: str, spec_path: str, trials: dict[str, Any], workers: int, scatteritem: str,
