@@ -34,14 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from stat3qsp.toxicity import dosing
-<<<<<<< HEAD
 from stat3qsp.toxicity.dosing import MarrowCourse
 from stat3qsp.toxicity.marrow import LINEAGES, PK_PARAMETERS, MarrowModel, marrow_values
-=======
-from stat3qsp.toxicity.marrow import (BASELINES, LINEAGES, PK_PARAMETERS, MarrowModel, ctcae_grade, marrow_values,
-                                      rux_free_concentration)
 from stat3qsp.trial import multiscale
->>>>>>> ms
 from stat3qsp.trial.names import HOURS_PER_WEEK, SLD
 from stat3qsp.trial.patient import ENVELOPE_TOLERANCE_FACTOR, FAST_INTERVAL_MAX_H
 from stat3qsp.trial.population import patient_generator
