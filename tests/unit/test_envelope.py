@@ -16,7 +16,8 @@ from stat3qsp.errors import InputError
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.regimen import dosing_values
 from stat3qsp.trial.population import patient_generator
-from stat3qsp.trial.simulate import TrialSettings, assessed_sld, draw_conduct
+from stat3qsp.trial.reading import assessed_sld
+from stat3qsp.trial.simulate import TrialSettings, draw_conduct
 from stat3qsp.trial.runner import run_trial
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import Arm, TargetInhibition

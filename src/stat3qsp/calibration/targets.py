@@ -50,7 +50,8 @@ from stat3qsp.trial.assessment import assess, conduct_outcomes
 from stat3qsp.trial.endpoints import km_median
 from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
 from stat3qsp.trial.patient import PatientSimulator
-from stat3qsp.trial.simulate import TrialSettings, progressed_at_first_scan, simulate_trial
+from stat3qsp.trial.reading import progressed_at_first_scan
+from stat3qsp.trial.simulate import TrialSettings, simulate_trial
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
 from stat3qsp.io.yamlfiles import read_yaml

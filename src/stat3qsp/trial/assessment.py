@@ -8,8 +8,9 @@ from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.trial.spec_types import TrialSpec
 from stat3qsp.trial.toxicity_endpoints import toxicity_endpoints
+from stat3qsp.trial.reading import assessed_sld
 from stat3qsp.trial.simulate import (BASELINE_SLD, BODY_WEIGHT, DOUBLING_DAYS, DRAWS, MEASURABLE, SLD_COLUMNS,
-                                     PatientRecord, TrialSettings, assessed_sld, selected_arms)
+                                     PatientRecord, TrialSettings, selected_arms)
 
 
 def assess(records: list[PatientRecord], spec: TrialSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,7 +73,7 @@ def conduct_outcomes(spec: TrialSpec, baseline_mm: np.ndarray, measurable: np.nd
                      clinical_progression: np.ndarray) -> pd.DataFrame:
     """RECIST outcomes of patients under the spec's conduct, as the trial runner reads them: the SLD at
     each patient's own scan times (``scan_weeks``, ``(n, m)``; NaN where not simulated) read as RECIST
-    sees it (:func:`~stat3qsp.trial.simulate.assessed_sld`), scans counted up to discontinuation (NaN:
+    sees it (:func:`~stat3qsp.trial.reading.assessed_sld`), scans counted up to discontinuation (NaN:
     none), an early leaver flagged in ``clinical_progression`` having a PFS event when leaving under the
     spec's ``analysis`` (else censored), the spec's RECIST rules. The tumour calibration reads its
     courses through this same function (:mod:`stat3qsp.calibration.targets`)."""

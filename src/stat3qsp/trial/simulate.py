@@ -59,6 +59,7 @@ from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.trial.marrow_course import modified_scans, patient_course, toxicity_values
 from stat3qsp.trial.patient import DEFAULT_METHOD, METHODS, PatientSimulator
+from stat3qsp.trial.reading import assessed_sld, progressed_at_first_scan
 from stat3qsp.trial.regimen import dosing_values, read_regimen_map
 from stat3qsp.trial.names import HOURS_PER_WEEK
 from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, dropout_probability,
@@ -209,17 +210,6 @@ def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Ge
     return Conduct(measurable, leave_time if leaves else np.nan, scans)
 
 
-def assessed_sld(sld_mm: np.ndarray, baseline_mm: np.ndarray | float, measurable: np.ndarray | bool) -> np.ndarray:
-    """SLD as RECIST reads it: unchanged with measurable disease; without, shrinkage is not
-    measurable, so the reading is ``max(SLD, baseline)`` (only progression can be seen)."""
-    sld_mm = np.asarray(sld_mm, dtype=float)
-    baseline = np.asarray(baseline_mm, dtype=float)
-    measurable = np.asarray(measurable, dtype=bool)
-    if sld_mm.ndim == 2:
-        baseline, measurable = baseline[:, None], measurable[:, None]
-    return np.where(measurable, sld_mm, np.fmax(sld_mm, baseline))
-
-
 def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, replicate: int, patient: int,
                      seed: int, horizon_weeks: float, follow_after_progression: bool = False) -> PatientRecord:
     """Draw, dose and follow one virtual patient of one arm (module docstring).
@@ -300,13 +290,6 @@ def _clinical_progression(treat, virtual, conduct: Conduct, rules: recist.Recist
     except SimulationError as error:
         return tc.FAILED, str(error), False
     return tc.OK, "", progressed_at_first_scan(virtual.baseline_sld_mm, first, conduct.measurable, rules)
-
-
-def progressed_at_first_scan(baseline_mm: float, first_sld_mm, measurable: bool, rules: recist.RecistRules) -> bool:
-    """True if the first scan's SLD, as RECIST reads it, is PD (an early leaver's clinical progression;
-    also read by the tumour calibration)."""
-    read = assessed_sld(np.atleast_1d(np.asarray(first_sld_mm, dtype=float))[:1], baseline_mm, measurable)
-    return recist.classify_scans(baseline_mm, read, rules=rules)[-1] == tc.PD
 
 
 # -- running ------------------------------------------------------------------------------------
