@@ -45,7 +45,6 @@ from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, Tumou
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.trial import columns as tc
-from stat3qsp.trial import recist
 from stat3qsp.trial.assessment import assess, conduct_outcomes
 from stat3qsp.trial.endpoints import km_median
 from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE

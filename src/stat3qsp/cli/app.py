@@ -1,7 +1,9 @@
 """The ``stat3qsp`` command line: a thin layer over the library, one module per verb.
 
 Every verb module has ``register(verbs)`` (adds its sub-parser, with ``run`` as the default
-action) and ``run(args)``; :data:`VERBS` lists them. Every verb has ``--help``.
+action) and ``run(args)``; :data:`VERBS` lists them. Every verb has ``--help``. A command names its
+verb, so only that verb's module is imported (each verb imports its part of the library, e.g. scipy
+and pandas for the hypotheses, roadrunner for the trial); ``stat3qsp --help`` imports them all.
 
 :func:`main` is the one error boundary. Bad input (an :class:`~stat3qsp.errors.InputError`, and the
 failures a user causes by paths, encodings or sizes: :class:`OSError`, :class:`UnicodeDecodeError`,
@@ -12,12 +14,12 @@ code 2, and no output file. Anything else is a bug: one line and exit code 1, or
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
 from stat3qsp import __version__
-from stat3qsp.cli import calibrate, dose_response, hypotheses, listing, omex, sbml, simulate, synergy, trial, window
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 
@@ -26,8 +28,10 @@ EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
 #: Environment variable that, set to 1, has every error show its traceback (as ``--debug``).
 DEBUG_ENV = "STAT3QSP_DEBUG"
-#: The verb modules, in the order ``--help`` lists them.
-VERBS = (listing, sbml, simulate, dose_response, omex, synergy, trial, calibrate, hypotheses, window)
+#: Verb -> its module in :mod:`stat3qsp.cli`, in the order ``--help`` lists them.
+VERBS = {"list": "listing", "sbml": "sbml", "simulate": "simulate", "dose-response": "dose_response", "omex": "omex",
+         "synergy": "synergy", "trial": "trial", "calibrate": "calibrate", "hypotheses": "hypotheses",
+         "window": "window"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,8 +42,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT_ERROR)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of all verbs."""
+def named_verb(argv: list[str]) -> str | None:
+    """The verb *argv* names (the first word that is not a global option or its value), or None."""
+    words = iter(argv)
+    for word in words:
+        if word == "--models":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in VERBS else None
+    return None
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of *verb*, or of all verbs."""
     parser = _Parser(prog="stat3qsp", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"stat3qsp {__version__}")
     parser.add_argument("--debug", action="store_true",
@@ -47,14 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", type=Path, default=DEFAULT_MODELS_DIR,
                         help="models folder (default: $STAT3QSP_MODELS, else ./models, else the installed copy)")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    for verb in VERBS:
-        verb.register(verbs)
+    for name in [verb] if verb else VERBS:
+        importlib.import_module(f"stat3qsp.cli.{VERBS[name]}").register(verbs)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0, :data:`EXIT_INPUT_ERROR`, :data:`EXIT_INTERNAL_ERROR`)."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(named_verb(argv)).parse_args(argv)
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
         args.run(args)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stat3qsp.hypotheses.ranking import DEFAULT_COMBINATIONS, RankingSettings
+from stat3qsp.hypotheses.settings import DEFAULT_COMBINATIONS, RankingSettings
 
 _DEFAULTS = RankingSettings()
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stat3qsp.assay.synergy.io import INHIBITION, RESPONSE_KINDS
-from stat3qsp.assay.synergy.plate import DEFAULT_LEVEL, DEFAULT_METHODS, PLATE_METHODS
+from stat3qsp.assay.synergy.names import DEFAULT_LEVEL, DEFAULT_METHODS, INHIBITION, PLATE_METHODS, RESPONSE_KINDS
 
 
 def register(verbs) -> None:

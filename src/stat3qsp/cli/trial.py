@@ -16,8 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from stat3qsp.trial.patient import DEFAULT_METHOD, METHODS
-from stat3qsp.trial.runner import DEFAULT_REPLICATES
+from stat3qsp.trial.names import DEFAULT_METHOD, DEFAULT_REPLICATES, METHODS
 
 _PROGRESS = {"auto": "auto", "on": True, "off": False}
 """``--progress`` choices and the batch engine's ``progress`` values."""

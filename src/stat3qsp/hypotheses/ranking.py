@@ -35,13 +35,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from stat3qsp.errors import InputError
+from stat3qsp.hypotheses.settings import DEFAULT_COMBINATIONS, RankingSettings
 from stat3qsp.hypotheses import analysis
 from stat3qsp.hypotheses import columns as hc
 from stat3qsp.hypotheses.evidence import SignallingCache, calibrated_scales, refit_tumour
@@ -60,9 +60,6 @@ from stat3qsp.trial.spec_types import TrialSpec
 
 DEFAULT_TARGETS = Path("calibration/tumour/targets.yaml")
 """The population's calibration targets refitted for every hypothesis."""
-#: Hypotheses ranked when none are given: baseline, each module alone, all four together.
-DEFAULT_COMBINATIONS = ("baseline", "paracrine_il6", "er_crosstalk", "pi3k_bypass", "adcc",
-                        "paracrine_il6+er_crosstalk+pi3k_bypass+adcc")
 #: Arms of the ranked trial: the scored (observed) arm and its trastuzumab-alone control.
 SCORED_ARM, CONTROL_ARM = "ruxolitinib_trastuzumab", "historical_control"
 #: Arms of the forward-prediction trial (with and without ruxolitinib).
@@ -70,25 +67,6 @@ FORWARD_ARMS = ("neratinib_ruxolitinib", "neratinib_alone")
 #: Tables written by :func:`rank_hypotheses`.
 TABLES = ("ranking.tsv", "subgroups.tsv", "biomarkers.tsv", "patients.tsv", "forward.tsv", "calibration.tsv",
           "summary.html")
-
-
-@dataclass(frozen=True)
-class RankingSettings:
-    """Sizes of a ranking: virtual patients per arm in each pool, bootstrap trials, seed, worker processes,
-    and calibration patients per target arm of each hypothesis's tumour refit."""
-
-    patients: int = 16
-    bootstrap: int = 1000
-    seed: int = 1
-    workers: int = 1
-    calibration_patients: int = 12
-
-    def __post_init__(self) -> None:
-        for name, low, high in (("patients", 2, 5000), ("bootstrap", 10, 100000), ("seed", 0, 2**63 - 1),
-                                ("workers", 1, 256), ("calibration_patients", 4, 5000)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise InputError(f"hypotheses {name} = {value!r}; accepted: an integer in [{low}, {high}]")
 
 
 def spec_overrides(spec: TrialSpec, models_dir: Path, modules: Sequence[str]) -> dict[str, float]:

@@ -8,8 +8,15 @@ files and their checks), :mod:`.readouts`, :mod:`.concentrations`.
 """
 from __future__ import annotations
 
-from stat3qsp.model.simulator import (ABSOLUTE_TOLERANCE, PREEQUILIBRATION_HOURS, RELATIVE_TOLERANCE,
-                                      ContextSimulator, Model, build_model, load_model)
+import importlib
 
 __all__ = ["ABSOLUTE_TOLERANCE", "PREEQUILIBRATION_HOURS", "RELATIVE_TOLERANCE", "ContextSimulator", "Model",
            "build_model", "load_model"]
+
+
+def __getattr__(name: str):
+    """The names of :data:`__all__` from :mod:`.simulator`, imported when first asked for, so that the light
+    submodules (catalog, parameters, provenance) do not load roadrunner and libsbml."""
+    if name in __all__:
+        return getattr(importlib.import_module("stat3qsp.model.simulator"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 
 
+METHODS = ("envelope", "multiscale", "full")
+"""Methods of :meth:`stat3qsp.trial.patient.PatientSimulator.scans`: envelope (:mod:`.envelope`), multiscale
+(:mod:`.multiscale`), full (every dose integrated; the reference)."""
+DEFAULT_METHOD = "envelope"
+"""Method of a simulator made without one (and of ``stat3qsp trial`` and the config)."""
+DEFAULT_REPLICATES = 100
+"""Replicate virtual trials per spec when none are given (command line and config default)."""
+
+
 VARIANT = "patient"
 """Catalog variant with the PK, clamp and tumour modules."""
 

@@ -53,7 +53,8 @@ from stat3qsp.model.simulator import PREEQUILIBRATION_HOURS, Model, load_model, 
 from stat3qsp.trial.population import PopulationModel, candidate_values, is_plausible, read_population, within_bounds
 from stat3qsp.trial.spec_types import BodyWeight
 from stat3qsp.trial.regimen import (read_regimen_map, off_values, dose_series)
-from stat3qsp.trial.names import (VARIANT, SLD, LOG_RATIO, GROWTH_RATE, UNTREATED_GROWTH_RATE, BASELINE, RATE_SCALE, RESISTANCE, HOURS_PER_WEEK)
+from stat3qsp.trial.names import (VARIANT, SLD, LOG_RATIO, GROWTH_RATE, UNTREATED_GROWTH_RATE, BASELINE, RATE_SCALE, RESISTANCE, HOURS_PER_WEEK,
+                                  DEFAULT_METHOD, METHODS)
 
 TRIAL_RELATIVE_TOLERANCE = 1e-4
 """Relative tolerance of trial simulations (SLD within 0.03 mm of a 1e-10 run; module docstring)."""
@@ -64,10 +65,6 @@ TRIAL_MAX_STEPS = 100_000
 :func:`stat3qsp.model.build_model` sets)."""
 ENVELOPE_TOLERANCE_FACTOR = 10.0
 """Periods the envelope method simulates use tolerances this much tighter than a full integration."""
-METHODS = ("envelope", "multiscale", "full")
-"""Methods of :meth:`PatientSimulator.scans`: envelope (:mod:`.envelope`), multiscale (:mod:`.multiscale`), full."""
-DEFAULT_METHOD = "envelope"
-"""Method of a simulator made without one."""
 FAST_INTERVAL_MAX_H = 48.0
 """Drugs dosed at least this often (h) make the fast period of the envelope method; others are slow."""
 RETRY_TOLERANCE_FACTOR = 100.0

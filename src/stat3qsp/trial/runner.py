@@ -31,15 +31,13 @@ from stat3qsp.io.tables import atomic_folder, remove_table, write_table_atomic
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.trial import columns as tc
-from stat3qsp.trial.names import VARIANT
-from stat3qsp.trial.patient import DEFAULT_METHOD
+from stat3qsp.trial.names import DEFAULT_REPLICATES, VARIANT
+from stat3qsp.trial.names import DEFAULT_METHOD
 from stat3qsp.trial.assessment import assess, summarise
 from stat3qsp.trial.simulate import DEFAULT_HORIZON_WEEKS, TrialResult, TrialSettings, selected_arms, trial_batch
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
 
-#: Replicate virtual trials per spec when none are given (command line and config default).
-DEFAULT_REPLICATES = 100
 #: Header line of every table of a forward prediction.
 FORWARD_PREDICTION = ("purpose: FORWARD PREDICTION - the trial's outcome is not known; every value is predicted, "
                       "none is observed")

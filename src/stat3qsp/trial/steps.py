@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stat3qsp.trial import figures
 from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.errors import InputError
 from stat3qsp.trial.exposure import POPULATION_SIZE, exposure_table
@@ -22,8 +21,7 @@ from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.io.tables import header_lines, read_table, write_table_atomic, write_text_atomic
 from stat3qsp.io.shards import parse_scatteritem, shard_range
 from stat3qsp.trial.runner import DEFAULT_REPLICATES, TrialPaths, gather_trial, run_trial_shard, trial_settings
-from stat3qsp.trial.names import VARIANT
-from stat3qsp.trial.patient import DEFAULT_METHOD
+from stat3qsp.trial.names import DEFAULT_METHOD, VARIANT
 from stat3qsp.trial.simulate import TrialSettings, check_arms
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.monte_carlo import median_standard_errors
@@ -98,6 +96,7 @@ def plot_km_band(spec_path: str, trials: dict[str, Any], patients_path: str, end
                  figure_path: str) -> None:
     """Predicted KM band of every arm with the observed KM curve (where the spec has one) and the
     observed median PFS and its CI, over the run's follow-up."""
+    from stat3qsp.trial import figures  # matplotlib and lifelines: only the figure rules pay for them
     horizon = rule_settings(spec_path, trials).horizon_weeks
     figures.km_band_figure(read_table(patients_path), read_table(endpoints_path), horizon, figure_path,
                            load_trial_spec(spec_path))
@@ -106,6 +105,7 @@ def plot_km_band(spec_path: str, trials: dict[str, Any], patients_path: str, end
 def plot_arm(patients_path: str, sld_path: str, arm: str, swimmer_path: str, waterfall_path: str,
              spider_path: str) -> None:
     """Swimmer, waterfall and spider plots of replicate 0 of one arm."""
+    from stat3qsp.trial import figures  # matplotlib and lifelines: only the figure rules pay for them
     patients = read_table(patients_path)
     if arm not in set(patients["arm"]):
         raise InputError(f"arm {arm!r} is not in {patients_path}")
@@ -116,6 +116,7 @@ def plot_arm(patients_path: str, sld_path: str, arm: str, swimmer_path: str, wat
 
 def plot_counterfactuals(spec_path: str, endpoints_path: str, figure_path: str) -> None:
     """Endpoints of every arm, real and counterfactual, against the design's control and target."""
+    from stat3qsp.trial import figures  # matplotlib and lifelines: only the figure rules pay for them
     spec = load_trial_spec(spec_path)
     figures.counterfactual_figure(read_table(endpoints_path), spec, figure_path)
 

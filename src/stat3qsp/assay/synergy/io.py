@@ -30,20 +30,9 @@ from stat3qsp.assay.synergy import combination_index, musyc
 from stat3qsp.assay.synergy import scores as synergy
 from stat3qsp.assay.synergy.matrix import check_methods
 from stat3qsp.errors import InputError
+from stat3qsp.assay.synergy.names import FILE_METHODS, INHIBITION, MUSYC, RESPONSE_KINDS, SCORE_METHODS, VIABILITY
 from stat3qsp.io.tables import table_texts_with_sidecars, write_texts_atomic
 
-INHIBITION = "inhibition"
-"""Response kind: % inhibition (0 untreated, 100 full effect)."""
-VIABILITY = "viability"
-"""Response kind: % viability (100 untreated); converted by ``inhibition = 100 - viability``."""
-RESPONSE_KINDS = (INHIBITION, VIABILITY)
-"""Accepted ``response`` kinds."""
-MUSYC = "musyc"
-"""File method: MuSyC fit per block (summary columns ``musyc_*``)."""
-CI = "ci"
-"""File method: Chou-Talalay combination index (per-well ``ci``, summary ``ci_mean``)."""
-FILE_METHODS = synergy.SCORE_METHODS + (MUSYC, CI)
-"""Methods accepted by :func:`score_file`."""
 
 _NUMERIC = (col.CONC_R, col.CONC_C, col.RESPONSE)
 RESPONSE_SCALE = (0.0, 100.0)
@@ -331,7 +320,7 @@ def score_block(block: Block, methods: Sequence[str], seed: int = 0) -> tuple[pd
 
 
 def _score_block(block: Block, methods: tuple[str, ...], seed: int) -> tuple[pd.DataFrame, dict]:
-    score_methods = [m for m in methods if m in synergy.SCORE_METHODS]
+    score_methods = [m for m in methods if m in SCORE_METHODS]
     summary: dict[str, object] = {col.BLOCK_ID: block.block_id}
     if score_methods:
         scores = synergy.score_matrix(block.conc_r, block.conc_c, block.inhibition, methods=score_methods)
@@ -341,7 +330,7 @@ def _score_block(block: Block, methods: tuple[str, ...], seed: int) -> tuple[pd.
         wells = pd.DataFrame({col.CONC_R: r_grid.ravel(), col.CONC_C: c_grid.ravel(),
                               col.INHIBITION: block.inhibition.ravel()})
     for method in methods:
-        if method in synergy.SCORE_METHODS:
+        if method in SCORE_METHODS:
             summary[method] = scores.summary[method]
         elif method == MUSYC:
             fit = musyc.fit_musyc(block.conc_r, block.conc_c, block.inhibition, rng=np.random.default_rng(seed))

@@ -27,17 +27,10 @@ from stat3qsp.assay.synergy import io as synergy_io
 from stat3qsp.assay.synergy.bootstrap import bootstrap_block
 from stat3qsp.assay.synergy.sensitivity import sensitivity_scores
 from stat3qsp.errors import InputError
+from stat3qsp.assay.synergy.names import CSS_METHOD, DEFAULT_LEVEL, DEFAULT_METHODS, PLATE_METHODS
 from stat3qsp.io.tables import table_texts_with_sidecars, write_texts_atomic
 from stat3qsp.assay.synergy.matrix import check_methods
 
-CSS_METHOD = "css"
-"""Method name of the sensitivity scores (RI, IC50 and CSS per drug, block CSS)."""
-PLATE_METHODS = synergy_io.FILE_METHODS + (CSS_METHOD,)
-"""Methods accepted by :func:`score_plate`."""
-DEFAULT_METHODS = ("hsa", "bliss", "loewe", "zip", CSS_METHOD)
-"""Methods of the verb and of the workflow when none are given."""
-DEFAULT_LEVEL = 0.95
-"""Default two-sided level of the bootstrap intervals."""
 
 
 @dataclass(frozen=True)

@@ -51,17 +51,8 @@ from stat3qsp.assay import columns as col
 from stat3qsp.assay.hill import LL4Fit, fit_ll4
 from stat3qsp.assay.synergy.matrix import _check_matrix, _mean, check_methods
 from stat3qsp.assay.synergy.curves import EXACT, FITTED, SingleAgent, _Curve, _single_agents
+from stat3qsp.assay.synergy.names import BLISS, HSA, LOEWE, SCORE_METHODS, ZIP
 
-HSA = "hsa"
-"""Highest single agent."""
-BLISS = "bliss"
-"""Bliss independence."""
-LOEWE = "loewe"
-"""Loewe additivity."""
-ZIP = "zip"
-"""Zero interaction potency."""
-SCORE_METHODS = (HSA, BLISS, LOEWE, ZIP)
-"""Methods of :func:`score_matrix`."""
 _LOEWE_GRID_STEPS = 100  # SynergyFinder's .SolveLoewe nsteps (R/calculate_synergy_score.R line 864)
 
 
