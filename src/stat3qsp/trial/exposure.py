@@ -196,12 +196,13 @@ class _ExposureModel:
         runner = self.model.runner
         for pid, value in values.items():
             runner.setValue(pid, value)
+        model = runner.model  # the executable model, looked up once (each runner.model is a wrapper call)
 
         def read(times: np.ndarray) -> np.ndarray:
             out = np.empty(len(times))
             for k, t in enumerate(times):
-                runner.model.setTime(float(t))
-                out[k] = runner.model.getValue(variable)
+                model.setTime(float(t))
+                out[k] = model.getValue(variable)
             return out
         return read
 
