@@ -2,12 +2,11 @@
 # typo fails before any job runs, with the accepted names in the message.
 from pathlib import Path
 
-from stat3qsp.trial.steps import trial_specs
-from stat3qsp.assay.steps import READOUT_NAMES
+from stat3qsp.trial.spec_files import exposure_inputs, trial_specs
+from stat3qsp.model.readouts import ASSAY_READOUTS
 from stat3qsp.config import check_config
 from stat3qsp.model.parameters import table_texts
 from stat3qsp.model.provenance import file_hash, model_digest, text_hash
-from stat3qsp.trial.exposure import exposure_inputs
 from stat3qsp.trial.spec import load_trial_spec
 
 check_config(config)
@@ -109,7 +108,7 @@ def all_targets():
         expand("results/model/{context}.xml", context=CONTEXTS),
         expand("results/model/{context}.omex", context=CONTEXTS),
         expand("results/dose_response/{context}__{drug}.tsv", context=CONTEXTS, drug=DR_DRUGS),
-        expand("results/dose_response/figures/{readout}.png", readout=READOUT_NAMES),
+        expand("results/dose_response/figures/{readout}.png", readout=ASSAY_READOUTS),
         expand("results/synergy/figures/{pair}.png", pair=SYNERGY_PAIRS),
         "results/synergy/summary.tsv",
         expand("results/lab_plates/{plate}/figures", plate=LAB_PLATES),

@@ -22,7 +22,7 @@ from stat3qsp.assay import columns as col
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import read_header
 from stat3qsp.trial import columns as tc
-from stat3qsp.trial.steps import trial_specs
+from stat3qsp.trial.spec_files import trial_specs
 
 from tiny import ROOT, run_snakemake, tiny
 

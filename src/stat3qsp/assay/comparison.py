@@ -24,7 +24,7 @@ more than independent action predicts.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,8 +33,10 @@ from stat3qsp.assay import columns as col
 from stat3qsp.model.catalog import Catalog
 from stat3qsp.model.concentrations import to_nanomolar
 from stat3qsp.errors import InputError
-from stat3qsp.model.simulator import ContextSimulator, Model
 from stat3qsp.model.readouts import VIABILITY
+
+if TYPE_CHECKING:  # annotations only: the workflow's config check reads comparison_doses without the simulator
+    from stat3qsp.model.simulator import ContextSimulator, Model
 
 #: Reactions of STAT3 phosphorylation through IL-6/JAK and directly by receptor tyrosine kinases.
 JAK_REACTION, RTK_REACTION = "STAT3_phos_JAK", "STAT3_phos_RTK"

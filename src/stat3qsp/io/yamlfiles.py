@@ -17,8 +17,13 @@ import yaml
 from stat3qsp.errors import InputError
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """:class:`yaml.SafeLoader` that refuses a mapping key given twice."""
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (about ten times faster, the same documents), else
+the pure-Python one."""
+
+
+class _StrictLoader(_SAFE_LOADER):
+    """The safe loader that refuses a mapping key given twice."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -51,7 +56,7 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
         If the text is not YAML or repeats a key of a mapping (message: source, line, problem).
     """
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -298,11 +298,3 @@ def _exposure_row(pk: _ExposureModel, spec: TrialSpec, drug: str, label: str, ar
     return {**row, col.FREE_TROUGH: typical.trough, col.FREE_PEAK: typical.peak, col.FREE_MEAN: typical.mean,
             col.TROUGH_P05: t5, col.TROUGH_P95: t95, col.PEAK_P05: p5, col.PEAK_P95: p95, col.MEAN_P05: m5,
             col.MEAN_P95: m95, col.N_POPULATION: population_size, col.STEADY_STATE_DOSES: typical.doses}
-
-
-def exposure_inputs(spec: TrialSpec) -> str:
-    """What :func:`exposure_table` reads from *spec* (id, body weight, every arm's name, context, role and
-    regimens), as one text: the workflow keys the exposure rule on its hash, so that an edit elsewhere in
-    a spec (observed endpoints, citations, scan schedule) does not rerun it and what uses it."""
-    arms = [(a.name, a.context, a.counterfactual, a.drugs) for a in spec.arms]
-    return repr((spec.id, spec.population.body_weight, arms))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from stat3qsp.trial import envelope_inputs
 from stat3qsp.trial.names import HOURS_PER_DAY
-from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.trial.spec_types import Arm
@@ -123,3 +123,16 @@ def dose_series(dosing: dict[str, float], regimens: RegimenMap, values: dict[str
     steps = [float(dosing.get(entry["start"], values[entry["start"]])) for entry in regimens.targets.values()
              if dosing.get(entry["fraction"], values.get(entry["fraction"], 0.0)) > 0]
     return series, steps
+
+
+def check_arms(arms: list[Arm], models_dir: Path | str = DEFAULT_MODELS_DIR) -> None:
+    """Refuse, before anything is simulated, an arm whose context, drug, route or target the
+    patient model does not have (InputError naming the arm and the value)."""
+    catalog = read_catalog(models_dir)
+    regimens = read_regimen_map(models_dir)
+    for arm in arms:
+        try:
+            catalog.context(arm.context)
+        except InputError as error:
+            raise InputError(f"arm {arm.name!r}: {error}") from None
+        dosing_values(arm, regimens, 70.0)

@@ -55,12 +55,12 @@ import pandas as pd
 from stat3qsp.trial import recist
 from stat3qsp.trial import columns as tc
 from stat3qsp.compute.batch import Batch, BatchStatistics
-from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, read_catalog
+from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.trial.marrow_course import modified_scans, patient_course, toxicity_values
 from stat3qsp.trial.patient import DEFAULT_METHOD, METHODS, PatientSimulator
 from stat3qsp.trial.reading import assessed_sld, progressed_at_first_scan
-from stat3qsp.trial.regimen import dosing_values, read_regimen_map
+from stat3qsp.trial.regimen import check_arms, dosing_values
 from stat3qsp.trial.names import HOURS_PER_WEEK
 from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, dropout_probability,
                                        patient_generator, volume_doubling_days)
@@ -365,19 +365,6 @@ def check_replicates(settings: TrialSettings, replicates: Sequence[int] | None) 
     if outside:
         raise InputError(f"replicate {outside[0]} of a shard; accepted: integers in [0, {settings.replicates - 1}]")
     return chosen
-
-
-def check_arms(arms: list[Arm], models_dir: Path | str = DEFAULT_MODELS_DIR) -> None:
-    """Refuse, before anything is simulated, an arm whose context, drug, route or target the
-    patient model does not have (InputError naming the arm and the value)."""
-    catalog = read_catalog(models_dir)
-    regimens = read_regimen_map(models_dir)
-    for arm in arms:
-        try:
-            catalog.context(arm.context)
-        except InputError as error:
-            raise InputError(f"arm {arm.name!r}: {error}") from None
-        dosing_values(arm, regimens, 70.0)
 
 
 def selected_arms(spec: TrialSpec, settings: TrialSettings) -> list[Arm]:

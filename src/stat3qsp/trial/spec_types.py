@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 import numpy as np
-from scipy import stats
 from stat3qsp.errors import InputError
 from stat3qsp.trial.recist import RecistRules
 from stat3qsp.trial.toxicity_rules import DEFAULT_TOXICITY, ToxicityRules
@@ -211,6 +210,8 @@ class BodyWeight:
         """Draw ``size`` body weights (kg) from the truncated normal with ``rng``."""
         if self.sd_kg == 0:
             return np.full(size, self.mean_kg)
+        from scipy import stats  # here, not at the top: reading a spec (the workflow's DAG) needs no scipy
+
         a, b = (self.min_kg - self.mean_kg) / self.sd_kg, (self.max_kg - self.mean_kg) / self.sd_kg
         return stats.truncnorm.rvs(a, b, loc=self.mean_kg, scale=self.sd_kg, size=size, random_state=rng)
 

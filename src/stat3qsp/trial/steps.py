@@ -1,7 +1,7 @@
 """Functions that the trial-stage rule scripts call (``workflows/trial.smk``): one call per rule.
 
 The stage runs the virtual trials of the specs listed under ``trials`` in the config
-(:func:`trial_specs` checks them before any job) in shards of replicates through the one trial
+(:func:`stat3qsp.trial.spec_files.trial_specs` checks them before any job) in shards of replicates through the one trial
 driver, :mod:`stat3qsp.trial.runner` (:func:`run_shard_rule`, gathered by :func:`gather_rule`), writes
 per spec under ``results/trial/<id>/`` its tables (``endpoints.tsv``, ``replicate_endpoints.tsv``,
 ``patients.tsv``, ``sld.tsv``), the figures of :mod:`stat3qsp.trial.figures` and the report tables
@@ -10,7 +10,6 @@ of :mod:`stat3qsp.trial.summary`, and the free exposure at the tumour under the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,49 +21,13 @@ from stat3qsp.io.tables import header_lines, read_table, write_table_atomic, wri
 from stat3qsp.io.shards import parse_scatteritem, shard_range
 from stat3qsp.trial.runner import DEFAULT_REPLICATES, TrialPaths, gather_trial, run_trial_shard, trial_settings
 from stat3qsp.trial.names import DEFAULT_METHOD, VARIANT
-from stat3qsp.trial.simulate import TrialSettings, check_arms
+from stat3qsp.trial.simulate import TrialSettings
+
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.monte_carlo import median_standard_errors
 from stat3qsp.trial.summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
-
-
-@dataclass(frozen=True)
-class SpecFile:
-    """A trial spec of the config: its file, the names of its arms and their contexts."""
-
-    path: str
-    arms: tuple[str, ...]
-    contexts: tuple[str, ...] = ()
-
-
-def trial_specs(config: dict[str, Any]) -> dict[str, SpecFile]:
-    """The trial specs of a (schema-valid) config, by spec id; none without a ``trials`` key.
-
-    Every spec is loaded and validated (:func:`stat3qsp.trialspec.load_trial_spec`) and its arms
-    checked against the patient model (:func:`stat3qsp.trial.check_arms`), so a bad spec fails
-    before any job.
-
-    Raises
-    ------
-    InputError
-        Naming ``config trials.specs[i]``, the file and the field, or two specs with one id.
-    """
-    found: dict[str, str] = {}
-    for index, path in enumerate(config.get("trials", {}).get("specs", [])):
-        where = f"config trials.specs[{index}]"
-        try:
-            spec = load_trial_spec(path)
-            check_arms(list(spec.arms), config["models_dir"])
-        except InputError as error:
-            raise InputError(f"{where}: {error}") from None
-        if spec.id in found:
-            raise InputError(f"{where}: {path} has the id {spec.id!r} of {found[spec.id].path}; accepted: one spec "
-                             "per id")
-        found[spec.id] = SpecFile(str(path), tuple(arm.name for arm in spec.arms),
-                                 tuple(sorted({arm.context for arm in spec.arms})))
-    return found
 
 
 def rule_settings(spec_path: str, trials: dict[str, Any]) -> TrialSettings:
