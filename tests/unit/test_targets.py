@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -35,7 +36,9 @@ def test_growth_anchor_is_the_scan_at_or_before_the_median():
     spec = load_trial_spec(EGF)  # scans every 4 weeks from week 4
     assert ct.growth_anchor(spec, 8.1) == 8.0
     assert ct.growth_anchor(spec, 11.9) == 8.0
-    assert ct.growth_share(spec, "lapatinib_monotherapy") == pytest.approx(0.5 + 0.5 / 148)
+    # a quarter of a patient below half: 6 of 12 meet it, 5 of 12 do not (the KM median at the anchor)
+    assert ct.growth_share(12) == pytest.approx(0.5 - 0.25 / 12)
+    assert 5 / 12 < ct.growth_share(12) < 6 / 12 and 200 / 401 < ct.growth_share(401) < 201 / 401
     with pytest.raises(InputError, match="before the first scan"):
         ct.growth_anchor(spec, 3.0)
 
@@ -55,10 +58,22 @@ def test_scan_dated_outcomes_of_synthetic_courses():
     assert outcomes[tc.BEST_RESPONSE].tolist() == [tc.PD, tc.PR, tc.SD]
     assert outcomes[tc.CLINICAL_BENEFIT].tolist() == [False, True, True]
     assert ct.progressed_share(outcomes, 8.0) == pytest.approx(1 / 3)
+    assert ct.km_progressed(outcomes, 8.0) == pytest.approx(1 / 3)  # no censoring: the same
     assert ct.endpoint_value(outcomes, tc.ORR) == pytest.approx(1 / 3)
     assert ct.endpoint_value(outcomes, tc.CBR) == pytest.approx(2 / 3)
     assert ct.endpoint_value(outcomes, tc.MEDIAN_PFS_WEEKS) == 16.0
     assert math.isclose(np.log(1.2) / 0.05, 3.646, abs_tol=1e-3)
+
+
+def test_km_progressed_removes_the_censored_from_the_risk_set():
+    """Hand-computed Kaplan-Meier: 5 patients, events at 4 and 8, one censored at 2 (an early leaver),
+    one censored at 8 (at risk at 8), one event at 12. S(8) = (1 - 1/4)(1 - 1/3) = 1/2, while the
+    unconditional share progressed by 8 is 2/5."""
+    outcomes = pd.DataFrame({tc.PFS_WEEKS: [2.0, 4.0, 8.0, 8.0, 12.0], tc.EVENT: [False, True, True, False, True]})
+    assert ct.km_progressed(outcomes, 8.0) == pytest.approx(0.5)
+    assert ct.progressed_share(outcomes, 8.0) == pytest.approx(0.4)
+    assert ct.km_progressed(outcomes, 3.0) == 0.0
+    assert ct.km_progressed(outcomes, 12.0) == pytest.approx(1.0)
 
 
 def test_a_validation_endpoint_is_refused_as_a_target(tmp_path):

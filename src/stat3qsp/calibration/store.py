@@ -54,7 +54,7 @@ def _write(path: Path | str, rows: list[dict], header: list[str]) -> None:
 
 def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scale: float, kill_scale: float,
                      n_patients: int = 400, seed: int = tumour.CALIBRATION_SEED) -> tuple[float, float]:
-    """``(share of the growth arm progressed by its anchor scan, the kill arm's kill endpoint (ORR))``
+    """``(Kaplan-Meier share of the growth arm progressed by its anchor scan, the kill arm's kill endpoint (ORR))``
     at the given scales, on the calibration's patients, as the trial runner reads them
     (:mod:`stat3qsp.calibration.targets`)."""
     growth, kill = targets.read_targets(targets_path)[:2]
@@ -64,7 +64,7 @@ def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scal
     spec = specs[growth.spec_path]
     outcomes = targets.scan_outcomes(courses["growth"], kill_scale, spec)
     kill_outcomes = targets.scan_outcomes(courses["kill"], kill_scale, specs[kill.spec_path])
-    return (targets.progressed_share(outcomes, targets.growth_anchor(spec, growth.observed)),
+    return (targets.km_progressed(outcomes, targets.growth_anchor(spec, growth.observed)),
             targets.endpoint_value(kill_outcomes, kill.endpoint))
 
 

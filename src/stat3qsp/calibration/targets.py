@@ -12,18 +12,24 @@ value on those patients, and differs on others by Monte Carlo error only.
 
 - ``tumour_rate_scale`` (growth) to the **growth** target, the KM median PFS of an arm whose
   progression is seen only at its scans (EGF104900, lapatinib alone, 8.1 weeks with scans every 4
-  weeks). Scan-dated PFS is a step function of the scan dates, so the median is matched as: just
-  over half of the arm's patients, by half a patient of the observed arm (``0.5 + 0.5 / n``,
-  :func:`growth_share`), have a PFS event at or before their own scan of the last scheduled scan
-  ``t*`` at or before the observed median (:func:`growth_anchor`; the week-8 scan, done 0-2 weeks
-  early under the scan window). The KM median then falls on the latest of those scans (just before
-  8 weeks); with fewer progressions by then it jumps to the next scans (10-12 weeks);
+  weeks). Scan-dated PFS is a step function of the scan dates, so the median is matched as the KM
+  median of the calibration sample falling on the last scheduled scan ``t*`` at or before the
+  observed median (:func:`growth_anchor`; the week-8 scan, done 0-2 weeks early under the scan
+  window): the Kaplan-Meier ``1 - S(t*)`` of the sample (:func:`km_progressed`; early leavers
+  without clinical progression censored, as in the paper's KM curve) reaches one half, the
+  definition of a KM median (the first time with ``S <= 0.5``). The crossing is placed a quarter
+  of a patient of the sample below one half (``0.5 - 0.25 / n``, :func:`growth_share`), so the
+  root is the step at which ``1 - S(t*)`` reaches half, not a flat zero, and any sample size can
+  reach it (6 of 12 patients meet it; the earlier target ``0.5 + 0.5 / 148``, half a patient of
+  the observed arm above half, needed 7 of 12, which a dozen patients of the heavy-tailed growth
+  population may not give at any scale). With fewer progressions by ``t*`` the KM median jumps to
+  the next scans (10-12 weeks);
 - ``tumour_kill_scale`` (drug effect) to the **kill** target, an ORR as the runner computes it
   (:func:`fit_kill_to_endpoint`; Vogel 2002 at its spec's scans, confirmed as its rules say).
 
 Joint solve (:func:`stat3qsp.calibration.tumour.solve_scales`): for each growth scale ``s`` the kill
 scale ``k(s)`` is fitted to the kill target on the kill arm's patients drawn at ``s``; Brent on
-``log s`` solves ``P(PFS <= scan t*) = 0.5 + 0.5 / n`` on the growth arm at ``(s, k(s))``. Then every
+``log s`` solves ``1 - S(t*) = 0.5 - 0.25 / n`` on the growth arm's ``n`` patients at ``(s, k(s))``. Then every
 target, **check** (other endpoints of the arms, reported, never fitted) and **plausibility** bound
 (e.g. Stover 2018 for ruxolitinib alone in TNBC) is evaluated at the fitted scales: simulated against
 observed, in :attr:`TargetFit.rows` (:data:`FIT_COLUMNS`). An arm with a marrow course (the spec's
@@ -212,15 +218,30 @@ def growth_anchor(spec: TrialSpec, median_weeks: float, horizon_weeks: float = 1
     return float(before[-1])
 
 
-def growth_share(spec: TrialSpec, arm: str) -> float:
-    """Target share progressed by the anchor scan: ``0.5 + 0.5 / n`` with ``n`` the arm's patients
-    (module docstring)."""
-    return 0.5 + 0.5 / spec.arm(arm).n_patients
+def growth_share(n_patients: int) -> float:
+    """Target Kaplan-Meier share progressed by the anchor scan on *n_patients* calibration patients:
+    ``0.5 - 0.25 / n`` (module docstring: the sample's KM median reaches the anchor scan)."""
+    if n_patients < 1:
+        raise InputError(f"calibration patients = {n_patients!r}; accepted: at least 1")
+    return 0.5 - 0.25 / n_patients
 
 
 def progressed_share(outcomes: pd.DataFrame, weeks: float) -> float:
-    """Share of patients with a PFS event at or before *weeks*."""
+    """Share of patients with a PFS event at or before *weeks* (censored patients count as not progressed)."""
     return float(np.mean(outcomes[tc.EVENT].to_numpy(bool) & (outcomes[tc.PFS_WEEKS].to_numpy(float) <= weeks + 1e-9)))
+
+
+def km_progressed(outcomes: pd.DataFrame, weeks: float) -> float:
+    """Kaplan-Meier ``1 - S(weeks)`` of the outcomes' PFS (censored patients leave the risk set after
+    their time; at tied times censored patients are still at risk), the last value of the curve
+    beyond the last follow-up."""
+    times = outcomes[tc.PFS_WEEKS].to_numpy(float)
+    events = outcomes[tc.EVENT].to_numpy(bool)
+    survival = 1.0
+    for t in np.unique(times[events & (times <= weeks + 1e-9)]):
+        at_risk = np.count_nonzero(times >= t)
+        survival *= 1.0 - np.count_nonzero(events & (times == t)) / at_risk
+    return 1.0 - survival
 
 
 def endpoint_value(outcomes: pd.DataFrame, endpoint: str) -> float:
@@ -252,14 +273,14 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
                   for path, spec in specs.items()}
     growth_spec = specs[growth.spec_path]
     anchor = growth_anchor(growth_spec, growth.observed, horizon_weeks)
-    share = growth_share(growth_spec, growth.arm)
+    share = growth_share(n_patients)
 
     def courses_at(rate: float) -> tuple[TumourCourses, TumourCourses]:
         return (simulators[growth.spec_path].courses(growth.arm, rate),
                 simulators[kill.spec_path].courses(kill.arm, rate))
 
     def growth_excess(courses: TumourCourses, kill_scale: float) -> float:
-        return progressed_share(scan_outcomes(courses, kill_scale, growth_spec), anchor) - share
+        return km_progressed(scan_outcomes(courses, kill_scale, growth_spec), anchor) - share
 
     kill_spec = specs[kill.spec_path]
     for target in (growth, kill):
@@ -292,8 +313,8 @@ def _fit_row(target: Target, outcomes: pd.DataFrame, how: str, spec: TrialSpec, 
     if target.kind == "kill":
         how += "; fitted"
     if target.kind == "growth":
-        how += (f"; fitted as {growth_share(spec, target.arm):.4f} progressed by the week-{anchor:g} scan "
-                f"(simulated {progressed_share(outcomes, anchor):.4f})")
+        how += (f"; fitted as KM 1-S {growth_share(len(outcomes)):.4f} at the week-{anchor:g} scan "
+                f"(simulated {km_progressed(outcomes, anchor):.4f})")
     accepted = "" if target.accepted is None else f"{target.accepted[0]:g} to {target.accepted[1]:g}"
     within = pd.NA if target.accepted is None else bool(target.accepted[0] <= simulated <= target.accepted[1])
     return (target.kind, str(target.spec_path), target.arm, target.endpoint, target.observed, simulated, how,

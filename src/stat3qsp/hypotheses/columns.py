@@ -48,7 +48,7 @@ KILL_SCALE = "tumour_kill_scale"
 """The hypothesis's kill scale, refitted to the kill target."""
 GROWTH_RESIDUAL = "growth_target_residual"
 """Simulated minus observed growth target at the refitted scales: the median PFS (weeks) of the EGF104900
-lapatinib arm, scan-dated at its scans as the trial runner reads them (the fit matches the share progressed by the week-8 scan, so
+lapatinib arm, scan-dated at its scans as the trial runner reads them (the fit matches the KM share progressed by the week-8 scan, so
 a median on the next scan date can remain)."""
 KILL_RESIDUAL = "kill_target_residual"
 """Simulated minus observed kill target at the refitted scales: the ORR of Vogel 2002's trastuzumab arm as the
