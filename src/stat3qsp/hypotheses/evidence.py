@@ -19,10 +19,11 @@ model), with the growth and kill targets of ``calibration/tumour/targets.yaml`` 
 Every hypothesis, baseline included, is
 refitted with the same number of calibration patients, the calibration's fixed seed and a follow-up of
 :data:`REFIT_HORIZON_WEEKS`. The growth scale is searched first within a factor :data:`RATE_BRACKET_FACTOR`
-of the parent models' calibrated value, then, if the target is not crossed there, within the calibration's
-own bracket. With a few dozen calibration patients the fitted shares move in steps of 1/n, so the growth
-target (the Kaplan-Meier share progressed by a scan reaching one half) is met only to that step, and samples that meet it equally well can
-have very different growth scales: the hypotheses are refitted on the same calibration patients (their
+of the parent models' calibrated value, then, if the target is not crossed there, in the next factor
+:data:`RATE_BRACKET_FACTOR` squared below and above it, and last within the calibration's own bracket.
+With a few dozen calibration patients the fitted shares move in steps of 1/n, so the growth target (the
+Kaplan-Meier share progressed by a scan reaching one half) is met only to that step, and samples that meet
+it equally well can have very different growth scales: the hypotheses are refitted on the same calibration patients (their
 covariates drawn from a stream of their own, ``separate_stream`` of :mod:`stat3qsp.trial.population`), so
 the differences between refits are the modules'. ``config/full.yaml`` refits on 200 patients per arm.
 """
