@@ -52,7 +52,7 @@ from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.assessment import assess, conduct_outcomes
-from stat3qsp.trial.endpoints import km_median
+from stat3qsp.trial.endpoints import km_median, km_survival_at
 from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.reading import progressed_at_first_scan
@@ -237,15 +237,16 @@ def progressed_share(outcomes: pd.DataFrame, weeks: float) -> float:
 
 
 def km_progressed(outcomes: pd.DataFrame, weeks: float) -> float:
-    """Kaplan-Meier ``1 - S(weeks)`` of the outcomes' PFS (censored patients leave the risk set after
-    their time; at tied times censored patients are still at risk), the last value of the curve
-    beyond the last follow-up."""
+    """Kaplan-Meier ``1 - S(weeks)`` of the outcomes' PFS (:func:`stat3qsp.trial.endpoints.km_survival_at`;
+    censored patients leave the risk set after their time), 1 if every patient progressed before *weeks*."""
     times = outcomes[tc.PFS_WEEKS].to_numpy(float)
     events = outcomes[tc.EVENT].to_numpy(bool)
-    survival = 1.0
-    for t in np.unique(times[events & (times <= weeks + 1e-9)]):
-        at_risk = np.count_nonzero(times >= t)
-        survival *= 1.0 - np.count_nonzero(events & (times == t)) / at_risk
+    if events.all() and times.max() <= weeks:
+        return 1.0
+    survival = km_survival_at(times, events, weeks + 1e-9)[0]
+    if np.isnan(survival):
+        raise InputError(f"no calibration patient is followed to week {weeks:g} (last follow-up {times.max():g} "
+                         "weeks); accepted: a follow-up past the anchor scan")
     return 1.0 - survival
 
 
