@@ -173,23 +173,18 @@ def fit_kill_to_endpoint(courses: TumourCourses, spec: TrialSpec, endpoint: str,
     """Kill scale at which *endpoint* (ORR or CBR) of *courses*, read by :func:`scan_outcomes`, crosses
     *observed*: Brent's method on ``log k`` of the simulated minus observed value, a non-decreasing
     step function of ``k`` (a larger kill scale lowers every SLD and every rise over a nadir), so the
-    root is where the share crosses the target, within *xtol*. A share of ``n`` patients moves in steps
-    of ``1/n``: a target that an end of the bracket misses by less than one step (e.g. ORR 0.35 on 12
-    patients, whose strongest kill gives 4 of 12 = 0.333) is met there, to the sample's resolution.
+    root is where the share crosses the target, within *xtol*.
 
     Raises
     ------
     InputError
-        If the target is not crossed between the ends of *bracket*, nor within one patient of an end.
+        If the target is not crossed between the ends of *bracket*.
     """
     def excess(log_kill: float) -> float:
         return endpoint_value(scan_outcomes(courses, math.exp(log_kill), spec), endpoint) - observed
 
     low, high = (math.log(b) for b in bracket)
     at_low, at_high = excess(low), excess(high)
-    step = 1.0 / courses.baseline_mm.size
-    if 0 < at_low <= step or -step <= at_high < 0:
-        return bracket[0] if at_low > 0 else bracket[1]
     if at_low > 0 or at_high < 0:
         raise InputError(f"{endpoint} {observed:g} is not reached between tumour_kill_scale {bracket[0]} "
                          f"({at_low + observed:.3f}) and {bracket[1]} ({at_high + observed:.3f}); accepted: a "
