@@ -59,15 +59,12 @@ from stat3qsp.trial.reading import progressed_at_first_scan
 from stat3qsp.trial.simulate import TrialSettings, simulate_trial
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
-from stat3qsp.io.yamlfiles import read_yaml
+from stat3qsp.calibration.target_files import DEFAULT_TARGETS, target_entries, target_spec_paths  # noqa: F401
 
-DEFAULT_TARGETS = Path("calibration/tumour/targets.yaml")
-"""The targets file of the project (paths in it are relative to the working directory)."""
 FIT_COLUMNS = ("target", "spec", "arm", "endpoint", "observed", "simulated", "matched_as", "accepted", "within")
 """Columns of the fit table: kind of target (growth, kill, check, plausibility), where it comes from,
 observed and simulated values, how the simulated value is computed, the accepted range
 (plausibility bounds) and whether the simulated value lies in it."""
-_KINDS = ("growth", "kill", "checks", "plausibility")
 
 
 @dataclass(frozen=True)
@@ -105,19 +102,7 @@ def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
         growth or kill target whose endpoint is not of role ``calibration``, or a plausibility bound
         without ``observed``, ``accepted`` and ``source``.
     """
-    path = Path(path)
-    raw = read_yaml(path, "calibration targets") or {}
-    if not isinstance(raw, dict) or not {"growth", "kill"} <= set(raw) <= set(_KINDS):
-        raise InputError(f"{path}: keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: growth, kill "
-                         "and optionally checks, plausibility")
-    entries = [("growth", raw["growth"]), ("kill", raw["kill"])]
-    entries += [(kind, e) for kind in ("checks", "plausibility") for e in raw.get(kind) or []]
-    return [_target(kind, entry, f"{path}: {kind}") for kind, entry in entries]
-
-
-def target_spec_paths(path: Path | str = DEFAULT_TARGETS) -> list[str]:
-    """The trial specs that the targets of *path* read, as written there (the calibration rules' inputs)."""
-    return sorted(dict.fromkeys(str(target.spec_path) for target in read_targets(path)))
+    return [_target(kind, entry, f"{path}: {kind}") for kind, entry in target_entries(path)]
 
 
 def _target(kind: str, entry: dict, where: str) -> Target:
