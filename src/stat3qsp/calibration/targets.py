@@ -226,19 +226,11 @@ def growth_share(n_patients: int) -> float:
     return 0.5 - 0.25 / n_patients
 
 
-def progressed_share(outcomes: pd.DataFrame, weeks: float) -> float:
-    """Share of patients with a PFS event at or before *weeks* (censored patients count as not progressed)."""
-    return float(np.mean(outcomes[tc.EVENT].to_numpy(bool) & (outcomes[tc.PFS_WEEKS].to_numpy(float) <= weeks + 1e-9)))
-
-
 def km_progressed(outcomes: pd.DataFrame, weeks: float) -> float:
     """Kaplan-Meier ``1 - S(weeks)`` of the outcomes' PFS (:func:`stat3qsp.trial.endpoints.km_survival_at`;
-    censored patients leave the risk set after their time), 1 if every patient progressed before *weeks*."""
+    censored patients leave the risk set after their time; 1 once every patient has progressed)."""
     times = outcomes[tc.PFS_WEEKS].to_numpy(float)
-    events = outcomes[tc.EVENT].to_numpy(bool)
-    if events.all() and times.max() <= weeks:
-        return 1.0
-    survival = km_survival_at(times, events, weeks + 1e-9)[0]
+    survival = km_survival_at(times, outcomes[tc.EVENT].to_numpy(bool), weeks + 1e-9)[0]
     if np.isnan(survival):
         raise InputError(f"no calibration patient is followed to week {weeks:g} (last follow-up {times.max():g} "
                          "weeks); accepted: a follow-up past the anchor scan")

@@ -96,16 +96,15 @@ def refit_tumour(folder: Path | str, targets_path: Path | str, n_patients: int, 
     output = store.committed_path(folder, "tumour")
     command = f"stat3qsp hypotheses (refit of {Path(folder).name}, {n_patients} patients per arm)"
     f = RATE_BRACKET_FACTOR
+    settings = dict(drift_check=False, xtol=REFIT_XTOL, horizon_weeks=REFIT_HORIZON_WEEKS)
     # the parent's neighbourhood, then the next factor of f**2 below and above it, then the calibration's own
     # bracket (whose fast end may leave no kill scale that reaches the kill target on a dozen patients)
-    brackets = [(start_rate / f, start_rate * f), (start_rate / f ** 3, start_rate / f),
-                (start_rate * f, start_rate * f ** 3), None]
-    for i, bracket in enumerate(brackets):
-        extra = {} if bracket is None else {"rate_bracket": bracket}
+    narrow = [(start_rate / f, start_rate * f), (start_rate / f ** 3, start_rate / f),
+              (start_rate * f, start_rate * f ** 3)]
+    for bracket in narrow:
         try:
             return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS,
-                                          drift_check=False, xtol=REFIT_XTOL, horizon_weeks=REFIT_HORIZON_WEEKS,
-                                          **extra)
+                                          rate_bracket=bracket, **settings)
         except InputError:
-            if i == len(brackets) - 1:
-                raise
+            pass
+    return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS, **settings)
