@@ -5,7 +5,7 @@
 from pathlib import Path
 
 from stat3qsp.calibration.signalling.spec import read_spec
-from stat3qsp.calibration.targets import target_spec_paths
+from stat3qsp.calibration.target_files import target_spec_paths
 
 CALIBRATION_SPEC = "calibration/sobotta2017/spec.yaml"
 CALIBRATION_FIT = config.get("calibration", {}).get("fit", "full")  # `fast`: a few seconds, for tests

@@ -4,7 +4,7 @@
 # virtual trial with parameter uncertainty added (stat3qsp.sensitivity.uncertainty). Config: sensitivity, uncertainty.
 # Designs and replicate trials are evaluated in shards (scattergather `sensitivity` and `uncertainty`, config
 # `shards`), one job each, so an interrupted run redoes only the shards that did not finish.
-from stat3qsp.sensitivity.steps import FAMILIES, check_sensitivity_config, family_settings
+from stat3qsp.sensitivity.config_check import FAMILIES, check_sensitivity_config, family_settings
 
 check_sensitivity_config(config)
 

@@ -112,3 +112,27 @@ def test_a_course_with_marrow_dose_changes_restarts_the_periodic_state_at_each_c
     found = multiscale.warmup_end(fast, patient, {**dosing, dose_id: changes[-1][1], start_id: last_change},
                                   hours[-1], FAST_INTERVAL_MAX_H, last_change)
     assert found is not None and (hours > sum(found)).sum() >= 5  # the last piece is extrapolated
+
+
+def test_a_stop_before_the_periodic_start_integrates_no_further(patient_simulator, monkeypatch):
+    """A patient who progresses at a scan of the warm-up costs no more than the full integration: nothing
+    is integrated past that scan (no rest of the warm-up, no steady period)."""
+    spec = load_trial_spec(NER)
+    patient, dosing = _patient(patient_simulator, spec, "neratinib_ruxolitinib")
+    hours = np.arange(1, 13) * 1 * HOURS_PER_WEEK
+    start, _ = multiscale.warmup_end(patient_simulator, patient, dosing, hours[-1], FAST_INTERVAL_MAX_H)
+    assert hours[1] < start  # the stop scan is inside the warm-up
+    reached = []
+    segment = patient_simulator._segment
+
+    def recording(x0, times):
+        reached.append(float(times[-1]))
+        return segment(x0, times)
+    monkeypatch.setattr(patient_simulator, "_segment", recording)
+    sld = patient_simulator.scans(patient, dosing, hours, stop=lambda baseline, so_far: so_far.size == 2,
+                                  method="multiscale")
+    assert max(reached) == hours[1]
+    assert np.isfinite(sld[:2]).all() and np.isnan(sld[2:]).all()
+    unstopped = patient_simulator.scans(patient, dosing, hours, method="multiscale")
+    assert max(reached) > start  # without the stop the warm-up and the steady period are integrated
+    assert np.max(np.abs(np.log(sld[:2] / unstopped[:2]))) < 1e-12  # the same scans either way

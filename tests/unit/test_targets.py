@@ -36,9 +36,9 @@ def test_growth_anchor_is_the_scan_at_or_before_the_median():
     spec = load_trial_spec(EGF)  # scans every 4 weeks from week 4
     assert ct.growth_anchor(spec, 8.1) == 8.0
     assert ct.growth_anchor(spec, 11.9) == 8.0
-    # a quarter of a patient below half: 6 of 12 meet it, 5 of 12 do not (the KM median at the anchor)
-    assert ct.growth_share(12) == pytest.approx(0.5 - 0.25 / 12)
-    assert 5 / 12 < ct.growth_share(12) < 6 / 12 and 200 / 401 < ct.growth_share(401) < 201 / 401
+    # a quarter of a patient above half: 7 of 12 meet it, 6 of 12 (KM exactly half) do not
+    assert ct.growth_share(12) == pytest.approx(0.5 + 0.25 / 12)
+    assert 6 / 12 < ct.growth_share(12) < 7 / 12 and 200 / 401 < ct.growth_share(401) < 201 / 401
     with pytest.raises(InputError, match="before the first scan"):
         ct.growth_anchor(spec, 3.0)
 

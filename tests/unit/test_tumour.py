@@ -141,3 +141,36 @@ def test_trastuzumab_sensitive_disease_responds(spec, vogel):
     orr = table[table[tc.ENDPOINT] == tc.ORR].set_index(tc.ARM)[tc.VALUE]
     assert orr[KILL_CALIBRATION_ARM] > 0 and orr["trastuzumab_sensitive"] > 0
     assert orr["historical_control"] < orr[KILL_CALIBRATION_ARM]
+
+
+def _step_courses(shares: dict[float, float]):
+    """Courses whose growth excess is a step function of the scale: the share given per scale (a dict
+    ordered by scale, the share of the largest key not above s), and a fixed first-line arm."""
+    first_line = _synthetic()(0.01)[1]
+
+    def courses_at(s: float):
+        return s, first_line
+
+    def growth_excess(s: float, kill: float) -> float:
+        return max((v for key, v in shares.items() if key <= s), default=0.0) - 0.5 - 0.25 / 12
+    return courses_at, growth_excess
+
+
+def test_the_growth_solve_returns_the_scale_just_over_the_target():
+    # 5 of 12 below 0.03, 7 of 12 from 0.03: the returned scale meets the target (never the one just below)
+    courses_at, growth_excess = _step_courses({0.0: 5 / 12, 0.03: 7 / 12})
+    rate, _, _ = solve_scales(courses_at, growth_excess, 0.35, rate_bracket=(0.01, 0.1))
+    assert growth_excess(rate, 0.0) > 0 and rate == pytest.approx(0.03, rel=2e-3)
+
+
+def test_an_unreachable_growth_target_falls_back_within_one_patient_only():
+    # the share saturates at 6 of 12 (KM exactly half): 7 of 12 is reached at no scale
+    courses_at, growth_excess = _step_courses({0.0: 4 / 12, 0.02: 5 / 12, 0.05: 6 / 12})
+    with pytest.raises(InputError, match="not reached between tumour_rate_scale"):
+        solve_scales(courses_at, growth_excess, 0.35, rate_bracket=(0.01, 0.1))
+    with pytest.warns(UserWarning, match="closest") as caught:
+        rate, _, evaluations = solve_scales(courses_at, growth_excess, 0.35, rate_bracket=(0.01, 0.1),
+                                            fallback_tolerance=1 / 12)
+    assert caught[0].category.__name__ == "GrowthFallbackWarning"
+    assert rate >= 0.05 and growth_excess(rate, 0.0) == pytest.approx(-0.25 / 12)
+    assert evaluations == 9  # the log grid, ends included

@@ -108,10 +108,17 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
             + (f" accepted {r.accepted} within {r.within}" if r.accepted else "") for r in fit.rows.itertuples()]
     _write(output, rows, [*provenance_lines(models_dir), f"targets: {targets_path} sha256 {file_hash(targets_path)}",
                           *(f"trial_spec: {t} sha256 {file_hash(t)}" for t in dict.fromkeys(str(c.spec_path) for c in chosen)),
-                          f"evaluations: {fit.evaluations}", *fits, *checks])
+                          f"evaluations: {fit.evaluations}", _residual_line(fit), *fits, *checks])
     if committed:
         mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE])
     return fit
+
+
+def _residual_line(fit: targets.TargetFit) -> str:
+    """Header line of the growth solve's residual (simulated minus target share; negative: not reached)."""
+    how = ("met" if fit.growth_residual >= 0 else
+           f"not reached on {fit.n_patients} patients at any scale of the solver's grid: closest scale kept")
+    return f"growth_residual: {fit.growth_residual:+.6g} ({how})"
 
 
 def recorded_drift_check(path: Path | str) -> tuple[int, float, float]:

@@ -16,20 +16,24 @@ value on those patients, and differs on others by Monte Carlo error only.
   median of the calibration sample falling on the last scheduled scan ``t*`` at or before the
   observed median (:func:`growth_anchor`; the week-8 scan, done 0-2 weeks early under the scan
   window): the Kaplan-Meier ``1 - S(t*)`` of the sample (:func:`km_progressed`; early leavers
-  without clinical progression censored, as in the paper's KM curve) reaches one half, the
+  without clinical progression censored, as in the paper's KM curve) passes one half, the
   definition of a KM median (the first time with ``S <= 0.5``). The crossing is placed a quarter
-  of a patient of the sample below one half (``0.5 - 0.25 / n``, :func:`growth_share`), so the
-  root is the step at which ``1 - S(t*)`` reaches half, not a flat zero, and any sample size can
-  reach it (6 of 12 patients meet it; the earlier target ``0.5 + 0.5 / 148``, half a patient of
-  the observed arm above half, needed 7 of 12, which a dozen patients of the heavy-tailed growth
-  population may not give at any scale). With fewer progressions by ``t*`` the KM median jumps to
+  of a patient of the sample above one half (``0.5 + 0.25 / n``, :func:`growth_share`) and the solve
+  returns the scale just over it, so the sample's KM curve is strictly below one half at ``t*`` and
+  its median is that scan (at exactly one half, :func:`stat3qsp.trial.endpoints.km_median` takes the
+  midpoint of the flat stretch: 9.0 weeks instead of 8, as the target ``0.5 - 0.25 / n`` used until
+  2026-12-07 gave). A small sample (a hypothesis refit's 12 patients) may not give 7 of 12 at any
+  scale (heavy-tailed growth, the fastest candidates rejected by the doubling floor): then the solver
+  keeps the grid scale closest to the target if it is within one patient of the sample (``1 / n``),
+  warns, and the residual is recorded (:attr:`TargetFit.growth_residual`, the table's header). With
+  fewer progressions by ``t*`` the KM median jumps to
   the next scans (10-12 weeks);
 - ``tumour_kill_scale`` (drug effect) to the **kill** target, an ORR as the runner computes it
   (:func:`fit_kill_to_endpoint`; Vogel 2002 at its spec's scans, confirmed as its rules say).
 
 Joint solve (:func:`stat3qsp.calibration.tumour.solve_scales`): for each growth scale ``s`` the kill
 scale ``k(s)`` is fitted to the kill target on the kill arm's patients drawn at ``s``; Brent on
-``log s`` solves ``1 - S(t*) = 0.5 - 0.25 / n`` on the growth arm's ``n`` patients at ``(s, k(s))``. Then every
+``log s`` solves ``1 - S(t*) >= 0.5 + 0.25 / n`` on the growth arm's ``n`` patients at ``(s, k(s))``. Then every
 target, **check** (other endpoints of the arms, reported, never fitted) and **plausibility** bound
 (e.g. Stover 2018 for ruxolitinib alone in TNBC) is evaluated at the fitted scales: simulated against
 observed, in :attr:`TargetFit.rows` (:data:`FIT_COLUMNS`). An arm with a marrow course (the spec's
@@ -59,15 +63,12 @@ from stat3qsp.trial.reading import progressed_at_first_scan
 from stat3qsp.trial.simulate import TrialSettings, simulate_trial
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
-from stat3qsp.io.yamlfiles import read_yaml
+from stat3qsp.calibration.target_files import DEFAULT_TARGETS, target_entries, target_spec_paths  # noqa: F401
 
-DEFAULT_TARGETS = Path("calibration/tumour/targets.yaml")
-"""The targets file of the project (paths in it are relative to the working directory)."""
 FIT_COLUMNS = ("target", "spec", "arm", "endpoint", "observed", "simulated", "matched_as", "accepted", "within")
 """Columns of the fit table: kind of target (growth, kill, check, plausibility), where it comes from,
 observed and simulated values, how the simulated value is computed, the accepted range
 (plausibility bounds) and whether the simulated value lies in it."""
-_KINDS = ("growth", "kill", "checks", "plausibility")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class TargetFit:
     evaluations: int
     n_patients: int
     seed: int
+    growth_residual: float = 0.0
+    """Growth target's simulated minus target share at the fitted scales: >= 0 where the target is met,
+    negative where the sample cannot meet it and the closest scale was kept (module docstring)."""
 
 
 def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
@@ -105,19 +109,7 @@ def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
         growth or kill target whose endpoint is not of role ``calibration``, or a plausibility bound
         without ``observed``, ``accepted`` and ``source``.
     """
-    path = Path(path)
-    raw = read_yaml(path, "calibration targets") or {}
-    if not isinstance(raw, dict) or not {"growth", "kill"} <= set(raw) <= set(_KINDS):
-        raise InputError(f"{path}: keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: growth, kill "
-                         "and optionally checks, plausibility")
-    entries = [("growth", raw["growth"]), ("kill", raw["kill"])]
-    entries += [(kind, e) for kind in ("checks", "plausibility") for e in raw.get(kind) or []]
-    return [_target(kind, entry, f"{path}: {kind}") for kind, entry in entries]
-
-
-def target_spec_paths(path: Path | str = DEFAULT_TARGETS) -> list[str]:
-    """The trial specs that the targets of *path* read, as written there (the calibration rules' inputs)."""
-    return sorted(dict.fromkeys(str(target.spec_path) for target in read_targets(path)))
+    return [_target(kind, entry, f"{path}: {kind}") for kind, entry in target_entries(path)]
 
 
 def _target(kind: str, entry: dict, where: str) -> Target:
@@ -220,10 +212,10 @@ def growth_anchor(spec: TrialSpec, median_weeks: float, horizon_weeks: float = 1
 
 def growth_share(n_patients: int) -> float:
     """Target Kaplan-Meier share progressed by the anchor scan on *n_patients* calibration patients:
-    ``0.5 - 0.25 / n`` (module docstring: the sample's KM median reaches the anchor scan)."""
+    ``0.5 + 0.25 / n``, just over half (module docstring: the sample's KM median is the anchor scan)."""
     if n_patients < 1:
         raise InputError(f"calibration patients = {n_patients!r}; accepted: at least 1")
-    return 0.5 - 0.25 / n_patients
+    return 0.5 + 0.25 / n_patients
 
 
 def km_progressed(outcomes: pd.DataFrame, weeks: float) -> float:
@@ -286,7 +278,9 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
         return fit_kill_to_endpoint(first_line, kill_spec, kill.endpoint, kill.observed, kill_bracket, xtol)
 
     rate, kill_scale, evaluations = solve_scales(courses_at, growth_excess, kill.observed, kill_spec.recist,
-                                                 rate_bracket, kill_bracket, xtol, kill_fit=kill_fit)
+                                                 rate_bracket, kill_bracket, xtol, kill_fit=kill_fit,
+                                                 fallback_tolerance=1.0 / n_patients)
+    residual = growth_excess(simulators[growth.spec_path].courses(growth.arm, rate), kill_scale)
     rows = []
     for t in targets:
         spec = specs[t.spec_path]
@@ -297,7 +291,8 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
             outcomes = scan_outcomes(simulators[t.spec_path].courses(t.arm, rate), kill_scale, spec)
             how = f"as the trial runner reads {spec.id}: its scans with the scan window, its conduct and RECIST rules"
         rows.append(_fit_row(t, outcomes, how, spec, anchor))
-    return TargetFit(rate, kill_scale, pd.DataFrame(rows, columns=list(FIT_COLUMNS)), evaluations, n_patients, seed)
+    return TargetFit(rate, kill_scale, pd.DataFrame(rows, columns=list(FIT_COLUMNS)), evaluations, n_patients, seed,
+                     residual)
 
 
 def _fit_row(target: Target, outcomes: pd.DataFrame, how: str, spec: TrialSpec, anchor: float) -> tuple:

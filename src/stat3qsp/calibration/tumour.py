@@ -41,14 +41,16 @@ across evaluations.
 trastuzumab-resistant disease (``k`` moves its PFS) and ``s`` sets how fast the first-line tumours
 regrow (it moves the ORR). For each ``s`` the kill scale ``k(s)`` that gives the target ORR is found
 (``kill_fit``; the targets' fit: Brent on ``log k`` of the ORR as the runner reads it, a
-non-decreasing step function of ``k``), then Brent on ``log s`` solves
-``growth target(s, k(s)) = observed``. Same
+non-decreasing step function of ``k``), then a bisection on ``log s`` finds the smallest scale at
+which ``growth target(s, k(s))`` meets the observed value (a log grid and, where the sample cannot
+meet it, the closest grid scale with a warning and its residual: :func:`solve_scales`). Same
 patients (fixed seed, common random numbers) at every evaluation; the result is deterministic.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -211,12 +213,34 @@ def fit_kill_scale(courses: TumourCourses, target_orr: float, rules: RecistRules
     return math.exp(brentq(excess, low, high, xtol=xtol))
 
 
+class GrowthFallbackWarning(UserWarning):
+    """The growth target is not crossed at any scale of the solver's grid; the closest scale is kept."""
+
+
+#: Points of the log grid that :func:`solve_scales` searches when the ends of its bracket do not straddle
+#: the growth target (ends included).
+GRID_POINTS = 9
+
+
 def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourses]],
                  growth_excess: Callable[[TumourCourses, float], float],
                  target_orr: float, rules: RecistRules = RecistRules(),
                  rate_bracket: tuple[float, float] = (2e-3, 0.05), kill_bracket: tuple[float, float] = (1e-4, 1.0),
-                 xtol: float = 1e-3, kill_fit: Callable[[TumourCourses], float] | None = None) -> tuple[float, float, int]:
+                 xtol: float = 1e-3, kill_fit: Callable[[TumourCourses], float] | None = None,
+                 fallback_tolerance: float = 0.0) -> tuple[float, float, int]:
     """Joint solve of both scales (module docstring).
+
+    The growth excess is a step function of ``s`` (a share of patients); the solve is a bisection on
+    ``log s`` that keeps a bracket of a scale below and one at or over the target and returns the
+    latter: the scale nearest the step (within *xtol*) at which the target is met, never one just
+    below it. If the
+    ends of *rate_bracket* do not straddle the target, a log grid of :data:`GRID_POINTS` scales over it
+    is searched for a straddling pair (the excess need not be monotone: acceptance-rejection redraws
+    the patients at every ``s``); if none straddles, the grid scale with the smallest ``|excess|`` is
+    returned with a :class:`GrowthFallbackWarning` when that residual is within *fallback_tolerance*
+    (e.g. one patient of the sample, ``1 / n``: the target lies between two reachable shares), else
+    :class:`~stat3qsp.errors.InputError`. A scale at which *kill_fit* fails (InputError: no kill scale
+    meets the kill target) is skipped on the grid.
 
     Parameters
     ----------
@@ -224,8 +248,8 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         ``s -> (growth-arm courses, kill-arm courses)``: the patients of both calibration arms at
         growth-scale median ``s``.
     growth_excess
-        ``(growth-arm courses, k) -> simulated minus target`` of the growth target, increasing in
-        ``s`` (e.g. the share progressed by a scan minus its target; :mod:`stat3qsp.calibration.targets`).
+        ``(growth-arm courses, k) -> simulated minus target`` of the growth target, monotone in
+        ``s`` within the bracket (e.g. the share progressed by a scan minus its target; :mod:`stat3qsp.calibration.targets`).
     rate_bracket, kill_bracket
         Scales between which the targets are crossed.
     xtol
@@ -234,6 +258,9 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         ``kill-arm courses -> k`` that meets the kill target (e.g. the ORR as the trial runner reads
         it, :func:`stat3qsp.calibration.targets.fit_kill_to_endpoint`); None: :func:`fit_kill_scale`
         to *target_orr* (latent response).
+    fallback_tolerance
+        Largest ``|excess|`` accepted for the closest grid scale when the target is crossed nowhere
+        (0: refuse).
 
     Returns
     -------
@@ -243,28 +270,55 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
     Raises
     ------
     InputError
-        If a target is not reached within its bracket.
+        If the growth target is not crossed on the grid and no grid scale is within *fallback_tolerance*,
+        or no grid scale has a kill scale meeting the kill target.
     """
     evaluations = 0
     if kill_fit is None:
         def kill_fit(first_line: TumourCourses) -> float:
             return fit_kill_scale(first_line, target_orr, rules, kill_bracket, xtol)
 
-    def excess(log_rate: float) -> float:
+    def evaluate(log_rate: float) -> tuple[float, float]:
         nonlocal evaluations
         evaluations += 1
         control, first_line = courses_at(math.exp(log_rate))
-        return growth_excess(control, kill_fit(first_line))
+        kill = kill_fit(first_line)
+        return growth_excess(control, kill), kill
 
     low, high = (math.log(b) for b in rate_bracket)
-    at_low, at_high = excess(low), excess(high)
-    if at_low * at_high > 0:
-        raise InputError(f"the growth target is not reached between tumour_rate_scale {rate_bracket[0]} (simulated "
-                         f"minus target {at_low:.3g}) and {rate_bracket[1]} ({at_high:.3g}); accepted: a bracket "
-                         "around the target")
-    rate = math.exp(brentq(excess, low, high, xtol=xtol))
-    _, first_line = courses_at(rate)
-    return rate, kill_fit(first_line), evaluations + 1
+    points = {low: evaluate(low), high: evaluate(high)}
+    pair = (low, high) if (points[low][0] >= 0) != (points[high][0] >= 0) else None
+    if pair is None:
+        failures = []
+        for x in np.linspace(low, high, GRID_POINTS)[1:-1]:
+            try:
+                points[float(x)] = evaluate(float(x))
+            except InputError as error:
+                failures.append(str(error))
+        grid = sorted(points)
+        pair = next(((a, b) for a, b in zip(grid, grid[1:]) if (points[a][0] >= 0) != (points[b][0] >= 0)), None)
+    if pair is None:
+        closest = min(points, key=lambda x: abs(points[x][0]))
+        residual = points[closest][0]
+        summary = ", ".join(f"{math.exp(x):.4g}: {points[x][0]:+.3g}" for x in sorted(points))
+        if abs(residual) > fallback_tolerance:
+            raise InputError(f"the growth target is not reached between tumour_rate_scale {rate_bracket[0]} and "
+                             f"{rate_bracket[1]} (simulated minus target on a log grid: {summary}); accepted: a "
+                             "bracket around the target")
+        warnings.warn(f"growth target crossed at no tumour_rate_scale of the grid ({summary}); kept the closest, "
+                      f"{math.exp(closest):.4g}, residual {residual:+.4g} (within {fallback_tolerance:.4g})",
+                      GrowthFallbackWarning, stacklevel=2)
+        return math.exp(closest), points[closest][1], evaluations
+    below, over = pair if points[pair[1]][0] >= 0 else pair[::-1]
+    kill = points[over][1]
+    while abs(over - below) > xtol:
+        middle = 0.5 * (below + over)
+        excess, middle_kill = evaluate(middle)
+        if excess < 0:
+            below = middle
+        else:
+            over, kill = middle, middle_kill
+    return math.exp(over), kill, evaluations
 
 
 class CourseSimulator:

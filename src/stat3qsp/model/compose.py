@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import antimony
-import libsbml
 
 from stat3qsp.model.catalog import Catalog
 from stat3qsp.errors import InputError
@@ -155,6 +154,7 @@ def antimony_to_sbml(source: str) -> str:
     InputError
         If Antimony rejects the source, or a model parameter has no value (no row in the table).
     """
+    import libsbml  # here, not at the top: the workflow's DAG composes models (hashes) without SBML
     antimony.clearPreviousLoads()
     if antimony.loadAntimonyString(source) < 0:
         raise InputError(f"Antimony rejected the composed model: {antimony.getLastError().strip()}")
@@ -178,6 +178,7 @@ def validate_sbml(sbml: str) -> list[str]:
     list of str
         One line per error (severity error or fatal); warnings are not returned.
     """
+    import libsbml  # here, not at the top: the workflow's DAG composes models (hashes) without SBML
     document = libsbml.readSBMLFromString(sbml)
     document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     document.checkConsistency()
@@ -191,6 +192,7 @@ def validate_sbml(sbml: str) -> list[str]:
 
 def sbml_warnings(sbml: str) -> list[str]:
     """Warnings (unit warnings included) of libsbml's consistency checks, one line each."""
+    import libsbml  # here, not at the top: the workflow's DAG composes models (hashes) without SBML
     document = libsbml.readSBMLFromString(sbml)
     document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     document.checkConsistency()

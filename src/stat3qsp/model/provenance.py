@@ -13,8 +13,10 @@ import functools
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libsbml
+if TYPE_CHECKING:  # imported where used: the workflow's DAG hashes models without parsing SBML
+    import libsbml
 
 from stat3qsp import __version__
 
@@ -105,6 +107,7 @@ def math_names(math: libsbml.ASTNode | None) -> set[str]:
 
 
 def _formula(math: libsbml.ASTNode | None) -> str:
+    import libsbml
     return "" if math is None else libsbml.formulaToL3String(math)
 
 
@@ -159,6 +162,7 @@ def dependency_digest(sbml: str, formulas: Iterable[str]) -> str:
     the elements they reach through rules, initial assignments and reactions (with their values), every
     function definition and every event. Two models with one digest compute those symbols alike, whatever
     else they hold (a reaction that no such symbol reaches, a value of a parameter outside the cone)."""
+    import libsbml
     model = libsbml.readSBMLFromString(sbml).getModel()
     if model is None:
         raise ValueError("dependency_digest: the text is not an SBML model")

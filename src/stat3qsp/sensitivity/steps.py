@@ -7,8 +7,8 @@ samples or replicates (:mod:`stat3qsp.io.shards`; Snakemake's scattergather name
 job each, so an interrupted run redoes only the missing shards.
 
 The modules that simulate (:mod:`stat3qsp.sensitivity.outputs`, :mod:`stat3qsp.sensitivity.uncertainty`) and
-draw are imported by the functions that use them: the Snakefile imports this module at parse time
-and most rules only read and write tables.
+draw are imported by the functions that use them, as most rules only read and write tables; what the
+Snakefile needs at parse time is in :mod:`stat3qsp.sensitivity.config_check` (re-exported here).
 """
 from __future__ import annotations
 
@@ -32,30 +32,17 @@ from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.trial.regimen import read_regimen_map
 from stat3qsp.trial.names import VARIANT, RATE_SCALE
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, shard_items
-from stat3qsp.trial.spec import load_trial_spec
+from stat3qsp.sensitivity.config_check import FAMILIES, check_sensitivity_config, family_settings  # noqa: F401
 
 if TYPE_CHECKING:
     from stat3qsp.sensitivity.outputs import SynergySetup, TrialSetup
     from stat3qsp.sensitivity.uncertainty import UncertaintySetup
 
-FAMILIES = ("synergy", "trial")
-"""Output families of the sensitivity analysis (config ``sensitivity.<family>``)."""
 SUMMARY_TOP = 5
 """Factors per output and method in the summary table."""
 
 
 # -- set-up ----------------------------------------------------------------------------------------
-def family_settings(config: dict[str, Any], family: str) -> dict[str, Any]:
-    """What the rules of one family need from the workflow config (module docstring)."""
-    sensitivity = config["sensitivity"]
-    settings = sensitivity[family]
-    result = {"family": family, "seed": sensitivity["seed"], "fixed": list(sensitivity["fixed"]), "settings": settings}
-    if family == "synergy":
-        drugs = (settings["pair"]["row"], settings["pair"]["col"])
-        result.update(grids={drug: config["synergy"]["grids"][drug] for drug in drugs}, hours=config["assay_hours"])
-    return result
-
-
 def family_setup(family: dict[str, Any], models_dir: str) -> SynergySetup | TrialSetup:
     """The output setup of a family's settings (module docstring)."""
     from stat3qsp.sensitivity.outputs import SynergySetup, TrialSetup
@@ -79,42 +66,6 @@ def family_setup(family: dict[str, Any], models_dir: str) -> SynergySetup | Tria
 
 def _contexts(setup: SynergySetup | TrialSetup) -> tuple[str, ...]:
     return setup.contexts if hasattr(setup, "contexts") else (setup.context,)
-
-
-def check_sensitivity_config(config: dict[str, Any]) -> None:
-    """Check the names of the ``sensitivity`` and ``uncertainty`` keys against the model, the trial
-    spec and the synergy grids (InputError naming the key and value)."""
-    sensitivity, uncertainty = config.get("sensitivity"), config.get("uncertainty")
-    if not (sensitivity or uncertainty):
-        return
-    models_dir = config["models_dir"]
-    table = read_parameter_table(Path(models_dir) / "parameters.tsv")
-    if sensitivity:
-        unknown = sorted(set(sensitivity["fixed"]) - set(table))
-        if unknown:
-            raise InputError(f"config sensitivity.fixed: {unknown} have no row in the parameter table")
-        catalog = read_catalog(models_dir)
-        synergy = sensitivity.get("synergy")
-        if synergy:
-            for context in synergy["contexts"]:
-                if context not in catalog.contexts:
-                    raise InputError(f"config sensitivity.synergy.contexts: unknown context {context!r}; "
-                                     f"known: {', '.join(sorted(catalog.contexts))}")
-            for side in ("row", "col"):
-                drug = synergy["pair"][side]
-                if drug not in config["synergy"]["grids"]:
-                    raise InputError(f"config sensitivity.synergy.pair.{side}: drug {drug!r} has no entry in synergy.grids")
-        trial = sensitivity.get("trial")
-        if trial:
-            load_trial_spec(trial["spec"]).arm(trial["arm"])
-    if uncertainty:
-        from stat3qsp.sensitivity.uncertainty import uncertain_parameters
-
-        spec = load_trial_spec(uncertainty["spec"])
-        for arm in uncertainty["arms"]:
-            spec.arm(arm)
-        for group in uncertainty["parameter_sets"]:
-            uncertain_parameters(table, uncertainty["profile_source"], group["ranges"], group["profile"])
 
 
 def _header(family: dict[str, Any], models_dir: str, variant: str | None) -> list[str]:

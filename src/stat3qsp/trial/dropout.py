@@ -10,7 +10,8 @@ growers, so the accepted patients' ``z`` are not ``N(0, 1)``: an intercept ``a``
     E[expit(a + b z) | accepted] = fraction
 
 on the accepted deviates' distribution of the arm's context, computed once per simulator, context,
-fraction and slope (deterministic, cached):
+fraction and slope (deterministic, cached; the intervals of step 2 also on disk, shared by every
+process: :mod:`stat3qsp.trial.dropout_cache`):
 
 1. :data:`REFERENCE_CANDIDATES` reference candidates are drawn from a fixed stream
    (:data:`REFERENCE_SEED`, the same for every context), pre-equilibrated (their untreated growth
@@ -42,6 +43,7 @@ from scipy.optimize import brentq
 from scipy.stats import norm
 
 from stat3qsp.errors import InputError, SimulationError
+from stat3qsp.trial import dropout_cache
 from stat3qsp.trial.names import BASELINE, RATE_SCALE
 from stat3qsp.trial.population import candidate_values, volume_doubling_days, within_bounds
 
@@ -92,6 +94,18 @@ def accepted_intervals(simulator, context: str) -> tuple[np.ndarray, np.ndarray]
     return lo, hi
 
 
+def cached_intervals(simulator, context: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`accepted_intervals`, from the on-disk cache where it holds them (computed and stored
+    otherwise; byte-identical either way, :mod:`stat3qsp.trial.dropout_cache`)."""
+    path = dropout_cache.cache_file(simulator, context, REFERENCE_SEED, REFERENCE_CANDIDATES)
+    found = dropout_cache.load(path, REFERENCE_CANDIDATES)
+    if found is not None:
+        return found
+    lo, hi = accepted_intervals(simulator, context)
+    dropout_cache.store(path, lo, hi)
+    return lo, hi
+
+
 def accepted_intercept(simulator, context: str, fraction: float, slope: float) -> float | None:
     """The intercept ``a`` with ``E[expit(a + slope z) | accepted in context] = fraction``
     (module docstring; cached per simulator, context, centres, fraction and slope); None where the
@@ -109,7 +123,7 @@ def accepted_intercept(simulator, context: str, fraction: float, slope: float) -
     cache = _CACHE.setdefault(simulator, {})
     if key not in cache:
         if key[:2] + key[3:] not in cache:  # the intervals do not depend on fraction or slope
-            cache[key[:2] + key[3:]] = accepted_intervals(simulator, context)
+            cache[key[:2] + key[3:]] = cached_intervals(simulator, context)
         lo, hi = cache[key[:2] + key[3:]]
         cache[key] = intercept_on_intervals(lo, hi, fraction, slope, context)
     return cache[key]

@@ -91,13 +91,17 @@ def periodic_scans(simulator, patient, dosing: dict[str, float], scan_hours: np.
     simulator.start_treatment(patient, dosing, tolerances, max_steps)
     segment = simulator._segment
     early = scan_hours[scan_hours < start]
-    log_ratio, states = segment(patient.state, np.concatenate(([0.0], early, [start])))
     baseline = patient.baseline_sld_mm
     sld = np.full(scan_hours.size, np.nan)
-    sld[:early.size] = baseline * np.exp(log_ratio[1:1 + early.size])
-    if _stopped(sld, 0, early.size, baseline, stop):
+
+    def on_scans(log_ratio: np.ndarray) -> bool:
+        sld[:early.size] = baseline * np.exp(log_ratio)
+        return _stopped(sld, 0, early.size, baseline, stop)
+
+    found = _exact_until(segment, patient.state, 0.0, early, start, on_scans)
+    if found is None:
         return sld
-    profile, _ = _profile(segment, simulator.model.runner, states[-1], start, period, float(log_ratio[-1]),
+    profile, _ = _profile(segment, simulator.model.runner, found[2], start, period, found[1],
                           tolerances, tolerance_factor)
     sld[early.size:] = baseline * np.exp(extrapolate(profile, rate, scan_hours[early.size:]))
     _stopped(sld, early.size, scan_hours.size, baseline, stop)
@@ -137,25 +141,50 @@ def changed_scans(simulator, patient, dosing: dict[str, float], scan_hours: np.n
         inside = scan_hours[done:][scan_hours[done:] <= end]
         found = warmup_end(simulator, patient, piece, end, fast_interval_h, begin)
         _tolerances(runner, tolerances, 1.0)
+        early = inside if found is None else inside[inside < found[0]]
+
+        def on_scans(log_ratio: np.ndarray) -> bool:
+            sld[done:done + early.size] = baseline * np.exp(offset + log_ratio)
+            return _stopped(sld, done, done + early.size, baseline, stop)
+
+        exact = _exact_until(segment, state, begin, early, end if found is None else found[0], on_scans)
+        if exact is None:
+            return sld
         if found is None:
-            times = np.concatenate(([begin], inside, [] if inside.size and inside[-1] == end else [end]))
-            log_ratio, states = segment(state, times)
-            at_scans, at_end, state = log_ratio[1:1 + inside.size], log_ratio[-1], states[-1]
+            _, at_end, state = exact
         else:
             start, period = found
-            early = inside[inside < start]
-            log_ratio, states = segment(state, np.concatenate(([begin], early, [start])))
-            profile, profile_states = _profile(segment, runner, states[-1], start, period, float(log_ratio[-1]),
+            profile, profile_states = _profile(segment, runner, exact[2], start, period, exact[1],
                                                tolerances, tolerance_factor)
             late = extrapolate(profile, rate, np.append(inside[early.size:], end))
-            at_scans, at_end = np.concatenate((log_ratio[1:1 + early.size], late[:-1])), late[-1]
+            at_end = late[-1]
+            sld[done + early.size:done + inside.size] = baseline * np.exp(offset + late[:-1])
+            if _stopped(sld, done + early.size, done + inside.size, baseline, stop):
+                return sld
             phase = (end - start) - math.floor((end - start) / period + 1e-12) * period
             state = np.array([np.interp(phase, profile.grid_h, column) for column in profile_states.T])
-        sld[done:done + inside.size] = baseline * np.exp(offset + at_scans)
-        if _stopped(sld, done, done + inside.size, baseline, stop):
-            return sld
         done, offset = done + inside.size, offset + float(at_end)
     return sld
+
+
+def _exact_until(segment, state: np.ndarray, begin: float, scans: np.ndarray, end: float,
+                 on_scans) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Integrate from *state* at *begin* through *scans* (all in ``(begin, end]``) and on to *end*; after
+    the scans, ``on_scans(L at the scans)`` is asked, and where it returns True (a stop) nothing more is
+    integrated and None returned. Else ``(L at the scans, L at end, state at end)`` (``L`` from *begin*).
+    The integration restarts at the last scan, so a patient who progresses there costs no more than the
+    full integration."""
+    if not scans.size:
+        log_ratio, states = segment(state, np.array([begin, end]))
+        on_scans(log_ratio[1:1])
+        return log_ratio[1:1], float(log_ratio[-1]), states[-1]
+    log_ratio, states = segment(state, np.concatenate(([begin], scans)))
+    if on_scans(log_ratio[1:]):
+        return None
+    if end <= scans[-1]:
+        return log_ratio[1:], float(log_ratio[-1]), states[-1]
+    rest, rest_states = segment(states[-1], np.array([scans[-1], end]))
+    return log_ratio[1:], float(log_ratio[-1] + rest[-1]), rest_states[-1]
 
 
 def _tolerances(runner, tolerances: tuple[float, float], factor: float) -> None:

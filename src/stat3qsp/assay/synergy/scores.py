@@ -31,8 +31,10 @@ Single-agent references come from one of two modes. ``reference="fitted"`` (Syne
 and Bliss use the observed row 0 / column 0 of the matrix, Loewe and ZIP use LL.4 curves
 (:func:`stat3qsp.hill.fit_ll4`, zero-dose well included) fitted to them. ``reference="exact"``: the
 caller passes the true single-agent curves as callables ``conc -> % inhibition`` (non-decreasing in
-concentration); all four methods use them, and their inverses are found with
-:func:`scipy.optimize.brentq` on log10 concentration. Every result names its mode.
+concentration); all four methods use them. Loewe's isobole is solved on them with few curve
+evaluations (:mod:`stat3qsp.assay.synergy.loewe_exact`: tabulated curves give the start, Brent's
+method on the exact curves the root), and where a well is not interior by nesting
+:func:`scipy.optimize.brentq` in ``y`` around inversions on log10 concentration. Every result names its mode.
 
 MuSyC (:func:`fit_musyc`), the Chou-Talalay combination index (:func:`combination_index`) and
 SynergyFinder's most synergistic area (:func:`most_synergistic_area`) are separate functions.
@@ -52,6 +54,7 @@ from stat3qsp.assay.hill import LL4Fit, fit_ll4
 from stat3qsp.assay.synergy.matrix import _check_matrix, _mean, check_methods
 from stat3qsp.assay.synergy.curves import EXACT, FITTED, SingleAgent, _Curve, _single_agents
 from stat3qsp.assay.synergy.names import BLISS, HSA, LOEWE, SCORE_METHODS, ZIP
+from stat3qsp.assay.synergy.loewe_exact import NodeTable, interior_reference
 
 _LOEWE_GRID_STEPS = 100  # SynergyFinder's .SolveLoewe nsteps (R/calculate_synergy_score.R line 864)
 
@@ -317,10 +320,12 @@ def _loewe_grid(cr: np.ndarray, cc: np.ndarray, curve_r: _Curve, curve_c: _Curve
     flagged ``loewe_undefined``; without it (exact mode) every well is solved on the isobole.
     Fitted mode also solves the isobole as SynergyFinder does (:func:`_loewe_on_grid`: the best of
     100 effects evenly spaced between the lowest and highest asymptote of the two fits), exact
-    mode to machine precision (:func:`_loewe_reference`).
+    mode to machine precision (:func:`_exact_loewe`).
     """
     ref = np.full((cr.size, cc.size), np.nan)
     undefined = np.zeros((cr.size, cc.size), dtype=bool)
+    if observed is None:
+        tables = (NodeTable(curve_r._at, curve_r.top_dose), NodeTable(curve_c._at, curve_c.top_dose))
     if observed is not None:
         fits = [curve.fit for curve in (curve_r, curve_c)]
         y_test = np.linspace(min(f.bottom for f in fits), max(f.top for f in fits), _LOEWE_GRID_STEPS)
@@ -335,8 +340,19 @@ def _loewe_grid(cr: np.ndarray, cc: np.ndarray, curve_r: _Curve, curve_c: _Curve
             if observed is not None:
                 ref[i, j], undefined[i, j] = _loewe_on_grid(float(cr[i]), float(cc[j]), curve_r, curve_c, y_test)
             else:
-                ref[i, j], undefined[i, j] = _loewe_reference(float(cr[i]), float(cc[j]), curve_r, curve_c)
+                ref[i, j], undefined[i, j] = _exact_loewe(float(cr[i]), float(cc[j]), curve_r, curve_c, tables)
     return ref, undefined
+
+
+def _exact_loewe(c1: float, c2: float, curve1: _Curve, curve2: _Curve, tables) -> tuple[float, bool]:
+    """Exact mode's reference of one well: the cheap solver on the tabulated curves
+    (:mod:`stat3qsp.assay.synergy.loewe_exact`) where the well is interior, else :func:`_loewe_reference`."""
+    lo = max(curve1._at(c1), curve2._at(c2))
+    hi = max(curve1._at(2 * c1), curve2._at(2 * c2))
+    found = interior_reference(c1, c2, (curve1._at, curve2._at), tables, lo, hi)
+    if found is not None:
+        return found, False
+    return _loewe_reference(c1, c2, curve1, curve2)
 
 
 def _loewe_on_grid(c1: float, c2: float, curve1: _Curve, curve2: _Curve, y_test: np.ndarray) -> tuple[float, bool]:
