@@ -100,6 +100,9 @@ def test_the_verb_refuses_bad_input(tmp_path, capsys, argv, message):
 
 
 @pytest.mark.slow
+# six calibration patients per arm: a KM share can step past 0.5 + 0.25/6 nowhere, so the refit keeps the
+# grid's closest scale with its warning (calibration.tumour.solve_scales); the ranking must still be written
+@pytest.mark.filterwarnings("ignore::stat3qsp.calibration.tumour.GrowthFallbackWarning")
 def test_a_tiny_ranking_writes_the_interface_columns(tmp_path):
     output = tmp_path / "hypotheses"
     ranking = rank_hypotheses(MODELS, ROOT / "trials" / "NCT02066532.yaml",

@@ -88,11 +88,13 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
     growth, kill = fit.rows.iloc[0], fit.rows.iloc[1]
     where = f"{n_patients} patients per arm, seed {fit.seed}"
     rows = [
-        {"parameterId": tumour.RATE_SCALE, "value": fit.rate_scale, "lowerBound": 1e-4, "upperBound": 0.2,
+        {"parameterId": tumour.RATE_SCALE, "value": fit.rate_scale, "lowerBound": tumour.RATE_BOUNDS[0],
+         "upperBound": tumour.RATE_BOUNDS[1],
          "fitted_to": f"{growth['spec']} arm {growth['arm']}: {growth['endpoint']} {growth['observed']:g} ({where})",
          "objective": f"{growth['matched_as']}; target {chosen[0].observed:g}", "objective_value": growth["simulated"],
          "command": command},
-        {"parameterId": tumour.KILL_SCALE, "value": fit.kill_scale, "lowerBound": 1e-4, "upperBound": 1.0,
+        {"parameterId": tumour.KILL_SCALE, "value": fit.kill_scale, "lowerBound": tumour.KILL_BOUNDS[0],
+         "upperBound": tumour.KILL_BOUNDS[1],
          "fitted_to": f"{kill['spec']} arm {kill['arm']}: {kill['endpoint']} {kill['observed']:g} ({where})",
          "objective": f"{kill['matched_as']}; target {chosen[1].observed:g}", "objective_value": kill["simulated"],
          "command": command},

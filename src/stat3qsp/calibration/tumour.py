@@ -77,6 +77,11 @@ KILL_CALIBRATION_ARM = "trastuzumab_standard_dose"
 """Arm of trials/vogel2002.yaml whose ORR (role calibration) calibrates the kill scale."""
 CALIBRATION_SEED = 20100301
 """Seed of the calibration patients (fixed; independent of trial seeds)."""
+RATE_BOUNDS = (1e-4, 0.2)
+"""Bounds of the growth scale in the calibrated table (assumed: a clinical untreated growth rate of at most
+0.2x the in-vitro one; the lapatinib arm's 8-week scan-dated median calls for about half of that)."""
+KILL_BOUNDS = (1e-4, 1.0)
+"""Bounds of the kill scale (assumed: no clinical drug effect stronger than the in-vitro one)."""
 PROBE_KILL_SCALE = 0.01
 """Kill scale of the calibration simulations (the drug effect at any other scale follows by linearity;
 small enough that SLD stays far from floating-point underflow)."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from stat3qsp.calibration import store
+from stat3qsp.calibration import store, tumour
 from stat3qsp.calibration.signalling.problem import composed_sbml
 from stat3qsp.calibration.signalling.spec import read_spec
 from stat3qsp.calibration.targets import TargetFit
@@ -99,9 +99,11 @@ def refit_tumour(folder: Path | str, targets_path: Path | str, n_patients: int, 
     settings = dict(drift_check=False, xtol=REFIT_XTOL, horizon_weeks=REFIT_HORIZON_WEEKS)
     # the parent's neighbourhood, then the next factor of f**2 below and above it, then the calibration's own
     # bracket (whose fast end may leave no kill scale that reaches the kill target on a dozen patients)
-    narrow = [(start_rate / f, start_rate * f), (start_rate / f ** 3, start_rate / f),
-              (start_rate * f, start_rate * f ** 3)]
-    for bracket in narrow:
+    # (each clipped to the table's bounds of the scale, so a refit never writes a value beyond them)
+    low, high = tumour.RATE_BOUNDS
+    narrow = [(max(a, low), min(b, high)) for a, b in ((start_rate / f, start_rate * f),
+              (start_rate / f ** 3, start_rate / f), (start_rate * f, start_rate * f ** 3))]
+    for bracket in (b for b in narrow if b[0] < b[1]):
         try:
             return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS,
                                           rate_bracket=bracket, **settings)
