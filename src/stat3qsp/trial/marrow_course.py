@@ -17,10 +17,12 @@ interval (:func:`stat3qsp.toxicity.marrow.mean_effects`; averaging, checked agai
 tests/unit/test_marrow_trial.py), up to the follow-up horizon or an earlier discontinuation.
 
 The tumour then sees that dose: a patient whose dose never changed is simulated as before (same
-method, same numbers); one whose dose changed is integrated in full (:func:`modified_scans`),
-with the dose and the start of the closed-form PK superposition reset at each change (the tail of
-the doses before a change, about 5% of a peak 12 h after a dose, is dropped, as in the marrow); with
-the ``multiscale`` method, piece by piece between the changes (:func:`stat3qsp.trial.multiscale.changed_scans`).
+method, same numbers); one whose dose changed (:func:`modified_scans`) has the dose and the start of the
+closed-form PK superposition reset at each change (the tail of the doses before a change, about 5% of a
+peak 12 h after a dose, is dropped, as in the marrow): with the ``full`` method integrated in full, split at
+the changes; with ``envelope`` by the envelope with every change an event
+(:mod:`stat3qsp.trial.envelope_patient`); with ``multiscale``, piece by piece between the changes
+(:func:`stat3qsp.trial.multiscale.changed_scans`).
 
 Toxicity counts only while on treatment: up to the scan that showed progression, the end of
 follow-up or discontinuation (:func:`toxicity_values`). An event counts when the worst
@@ -37,6 +39,7 @@ from stat3qsp.toxicity import dosing
 from stat3qsp.toxicity.dosing import MarrowCourse
 from stat3qsp.toxicity.marrow import LINEAGES, PK_PARAMETERS, MarrowModel, marrow_values
 from stat3qsp.trial import multiscale
+from stat3qsp.trial.envelope_patient import DoseChanges
 from stat3qsp.trial.names import HOURS_PER_WEEK, SLD
 from stat3qsp.trial.patient import ENVELOPE_TOLERANCE_FACTOR, FAST_INTERVAL_MAX_H
 from stat3qsp.trial.population import patient_generator
@@ -122,7 +125,10 @@ def modified_scans(simulator, patient, dosing_values: dict[str, float], scan_hou
     """SLD (mm) at the scans of a patient whose dose changes at *changes* (``(h, mg)``): the full
     integration of :meth:`stat3qsp.trial.patient.PatientSimulator.scans` split at every change,
     with its retry; NaN after a *stop* (as there). With the simulator's method ``multiscale``, the periodic
-    state restarted at each change instead (:func:`stat3qsp.trial.multiscale.changed_scans`)."""
+    state restarted at each change instead (:func:`stat3qsp.trial.multiscale.changed_scans`); with ``envelope``
+    and at least one change, the envelope with the changes as events
+    (:func:`stat3qsp.trial.envelope_patient.envelope_scans`; in full where a change is off the dosing period's
+    boundaries)."""
     scan_hours = np.asarray(scan_hours, dtype=float)
     if simulator.method == "multiscale":
         return simulator._retrying("treatment", lambda tolerances, steps: multiscale.changed_scans(
@@ -151,6 +157,13 @@ def modified_scans(simulator, patient, dosing_values: dict[str, float], scan_hou
                 break
         return sld
 
+    if simulator.method == "envelope" and changes:
+        course = DoseChanges(tuple(sorted(changes)), dose_id, start_id)
+
+        def envelope(tolerances, max_steps) -> np.ndarray:
+            sld = simulator.envelope_course(patient, dosing_values, scan_hours, stop, tolerances, max_steps, course)
+            return attempt(tolerances, max_steps) if sld is None else sld
+        return simulator._retrying("treatment", envelope)
     return simulator._retrying("treatment", attempt)
 
 

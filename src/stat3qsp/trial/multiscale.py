@@ -25,7 +25,8 @@ This is ``method="multiscale"`` of :meth:`stat3qsp.trial.patient.PatientSimulato
 ``method="full"``): a regimen without a short-interval drug (nothing oscillates: no arm with no drug,
 trastuzumab alone), a follow-up that ends within ``T + Q`` (the whole course is then warm-up). A
 patient whose dose changes mid-course (marrow toxicity: reductions and holds,
-:func:`stat3qsp.trial.marrow_course.modified_scans`) is integrated in full whatever the method.
+:func:`stat3qsp.trial.marrow_course.modified_scans`) restarts the periodic state at each change
+(:func:`changed_scans`).
 """
 from __future__ import annotations
 

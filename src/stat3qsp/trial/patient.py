@@ -46,14 +46,14 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from stat3qsp.trial import envelope, envelope_inputs, multiscale
+from stat3qsp.trial import envelope_inputs, envelope_patient, multiscale
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.model.simulator import PREEQUILIBRATION_HOURS, Model, load_model, model_constants
 from stat3qsp.trial.population import PopulationModel, candidate_values, is_plausible, read_population, within_bounds
 from stat3qsp.trial.spec_types import BodyWeight
-from stat3qsp.trial.regimen import (read_regimen_map, off_values, dose_series)
-from stat3qsp.trial.names import (VARIANT, SLD, LOG_RATIO, GROWTH_RATE, UNTREATED_GROWTH_RATE, BASELINE, RATE_SCALE, RESISTANCE, HOURS_PER_WEEK,
+from stat3qsp.trial.regimen import read_regimen_map, off_values
+from stat3qsp.trial.names import (VARIANT, SLD, LOG_RATIO, GROWTH_RATE, UNTREATED_GROWTH_RATE, BASELINE, RATE_SCALE, HOURS_PER_WEEK,
                                   DEFAULT_METHOD, METHODS)
 
 TRIAL_RELATIVE_TOLERANCE = 1e-4
@@ -329,32 +329,15 @@ class PatientSimulator:
                                          FAST_INTERVAL_MAX_H, ENVELOPE_TOLERANCE_FACTOR)
 
     def _envelope_scans(self, patient, dosing, scan_hours, stop, tolerances, max_steps) -> np.ndarray:
-        values = {**self.context_values(patient.context), **patient.values, **dosing}
-        series, steps = dose_series(dosing, self.regimens, values)
-        schedules = envelope_inputs.input_schedules(series, steps, float(scan_hours[-1]) if scan_hours.size else 0.0,
-                                             FAST_INTERVAL_MAX_H)
-        if schedules is None or not scan_hours.size:
-            return self._scans(patient, dosing, scan_hours, stop, tolerances, max_steps)
-        self.start_treatment(patient, dosing, tuple(t / ENVELOPE_TOLERANCE_FACTOR for t in tolerances), max_steps)
-        rate = envelope_inputs.TumourRate(values[RATE_SCALE], patient.untreated_growth_rate, values[RESISTANCE])
-        fine = envelope.EnvelopeIntegrator(self._segment, rate, schedules[0], patient.state, FINE_SETTINGS)
-        levels = [fine]
-        if schedules[1] is not None:
-            levels.append(envelope.EnvelopeIntegrator(fine.segment, rate, schedules[1], patient.state, COARSE_SETTINGS))
-        baseline = patient.baseline_sld_mm
-        sld = np.full(scan_hours.size, np.nan)
+        sld = self.envelope_course(patient, dosing, scan_hours, stop, tolerances, max_steps)
+        return self._scans(patient, dosing, scan_hours, stop, tolerances, max_steps) if sld is None else sld
 
-        def on_scan(i: int, log_ratio: float) -> bool:
-            sld[i] = baseline * np.exp(log_ratio)
-            _check_sld(sld[i], scan_hours[i])
-            return stop is not None and bool(stop(baseline, sld[: i + 1]))
-
-        log_ratio = levels[-1].run(patient.state, scan_hours, on_scan)
-        self.last_statistics = tuple(level.statistics for level in levels)
-        sld = baseline * np.exp(log_ratio)
-        if not np.all(np.isfinite(sld[~np.isnan(sld)])):
-            raise RuntimeError("non-finite SLD in a patient simulation")
-        return sld
+    def envelope_course(self, patient, dosing, scan_hours, stop, tolerances, max_steps, changes=None) -> np.ndarray | None:
+        """The envelope method with this module's settings, optionally with dose *changes*; None where it does not
+        apply (:func:`stat3qsp.trial.envelope_patient.envelope_scans`)."""
+        return envelope_patient.envelope_scans(self, patient, dosing, scan_hours, stop, tolerances, max_steps,
+                                               FAST_INTERVAL_MAX_H, ENVELOPE_TOLERANCE_FACTOR, FINE_SETTINGS,
+                                               COARSE_SETTINGS, changes)
 
     def time_course(self, patient: VirtualPatient, dosing: dict[str, float], hours: float, points: int,
                     selections: tuple[str, ...] = ("SLD", "rux_conc", "tras_conc", "pSTAT3_fraction",

@@ -15,7 +15,8 @@ of follow-up (``horizon_weeks``) or early discontinuation. Per patient (:func:`s
   event`` an early leaver whose tumour would have progressed at the first scan has a PFS event when leaving.
 - **Marrow toxicity** (:mod:`stat3qsp.trial.marrow_course`; arms with the spec's ``toxicity.drug``): blood
   counts from the patient's own PK before the tumour, the spec's dose rules at each count check; a dose that
-  changes is what the tumour then sees (full integration), a hold past ``max_hold`` is an early discontinuation.
+  changes is what the tumour then sees (each change a restart of the method's periodic state), a hold past
+  ``max_hold`` is an early discontinuation.
 - **Assessment** (:mod:`stat3qsp.trial.recist`): RECIST 1.1 with the spec's thresholds and censoring on
   the simulated SLD. New lesions are not modelled, so progression is target-lesion growth only. A
   patient without measurable disease is followed through the same tumour burden, read as
