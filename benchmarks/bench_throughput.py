@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--weeks", type=float, default=52.0, help="follow-up of each patient in (a), (b)")
     parser.add_argument("--rss-patients", default="1000,10000,50000", help="checkpoints of (c); empty: skip")
     parser.add_argument("--rss-weeks", type=float, default=4.0, help="follow-up of each patient in (c)")
+    parser.add_argument("--rss-modes", default="recycled,kept", help="(c) with worker recycling, without, or both")
     parser.add_argument("--methods", default="multiscale,envelope", help="methods of (a), comma-separated")
     parser.add_argument("--workers", default="1,2", help="worker counts of (a) and (b)")
     parser.add_argument("--sections", default="trial,floor,rss")
@@ -117,7 +118,9 @@ def main() -> None:
                              "", f"CPU per patient-year, {workers} worker(s)"))
     checkpoints = tuple(int(x) for x in args.rss_patients.split(",") if x)
     if "rss" in sections and checkpoints:
-        for recycle, label in ((engine.RECYCLE_AFTER_CHUNKS, "recycled"), (None, "kept")):
+        modes = {"recycled": engine.RECYCLE_AFTER_CHUNKS, "kept": None}
+        for label in args.rss_modes.split(","):
+            recycle = modes[label]
             _, stats, wall, rss = run(True, max(checkpoints), args.rss_weeks, 2, recycle, checkpoints, methods[0])
             rows += [(f"rss_{label}_after_{n}", mb, "MB", f"busiest worker, {args.rss_weeks:g}-week patients")
                      for n, mb in sorted(rss.items())]
