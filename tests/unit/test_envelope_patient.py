@@ -108,3 +108,32 @@ def test_a_change_off_the_period_boundaries_is_integrated_in_full(simulators):
     reference = modified_scans(full, patient, dosing, hours, changes, "rux_dose", "rux_start")
     assert np.array_equal(modified_scans(envelope, patient, dosing, hours, changes, "rux_dose", "rux_start"),
                           reference)
+
+
+def _apply_one_by_one(self, context, *updates, tolerances=None, max_steps=None):
+    """The former PatientSimulator._apply: runner.setValue of every value in turn."""
+    runner = self.model.runner
+    integrator = runner.getIntegrator()
+    relative, absolute = tolerances or self.tolerances
+    integrator.setValue("relative_tolerance", relative)
+    integrator.setValue("absolute_tolerance", absolute)
+    integrator.setValue("maximum_num_steps", int(max_steps or self.max_steps))
+    values = dict(self.context_values(context))
+    for update in updates:
+        values.update(update)
+    for pid, value in values.items():
+        runner.setValue(pid, value)
+
+
+def test_values_set_in_one_call_give_the_same_patients_bit_for_bit(monkeypatch):
+    """Draws (pre-equilibrations), marrow dose changes and envelope scans of a few patients."""
+    from stat3qsp.trial.simulate import TrialSettings, simulate_trial
+
+    spec = load_trial_spec("trials/NCT02066532.yaml")
+    settings = TrialSettings(replicates=1, seed=3, patients=4, horizon_weeks=30.0, arms=("ruxolitinib_trastuzumab",))
+    batched = simulate_trial(spec, settings, 1, progress=False)
+    monkeypatch.setattr(PatientSimulator, "_apply", _apply_one_by_one)
+    reference = simulate_trial(spec, settings, 1, progress=False)
+    for a, b in zip(batched, reference):
+        assert a.values == b.values and a.draws == b.draws and a.doubling_days == b.doubling_days
+        assert np.array_equal(a.sld_mm, b.sld_mm, equal_nan=True) and a.toxicity == b.toxicity
