@@ -47,7 +47,7 @@ class PoolWorkerSetup(TrialWorkerSetup):
     """The trial runner's worker setup, with a simulator that keeps each patient's untreated pSTAT3 share."""
 
     def build(self) -> tuple[PatientSimulator, TrialSpec, object]:
-        simulator, spec, settings = super().build()
+        simulator, spec, settings = super().build()[:3]  # its draws are recorded, not remembered
         _record_pstat3(simulator)
         return simulator, spec, settings
 

@@ -67,6 +67,7 @@ from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, Populatio
                                        patient_generator, volume_doubling_days)
 from stat3qsp.trial.spec_types import Arm, TrialSpec
 from stat3qsp.trial.dropout import accepted_intercept, growth_deviate
+from stat3qsp.trial.draw_memory import DrawMemory
 
 DEFAULT_HORIZON_WEEKS = 104.0
 """Follow-up of every virtual patient (2 years)."""
@@ -212,19 +213,24 @@ def draw_conduct(spec: TrialSpec, population: PopulationModel, rng: np.random.Ge
 
 
 def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, replicate: int, patient: int,
-                     seed: int, horizon_weeks: float, follow_after_progression: bool = False) -> PatientRecord:
+                     seed: int, horizon_weeks: float, follow_after_progression: bool = False,
+                     draws: DrawMemory | None = None) -> PatientRecord:
     """Draw, dose and follow one virtual patient of one arm (module docstring).
 
     The simulation stops after the scan that shows progression (RECIST as assessed; unless
-    *follow_after_progression*) and skips scans after early discontinuation. An integration that
+    *follow_after_progression*) and skips scans after early discontinuation. *draws* remembers the draws of
+    earlier arms (:mod:`stat3qsp.trial.draw_memory`; the same patient either way). An integration that
     fails also when retried (:class:`~stat3qsp.errors.SimulationError`) gives a record with status
     ``failed`` and its reason; one that needed the retry, status ``retried``.
     """
     simulator.retried.clear()
     conduct_rng = patient_generator(seed, replicate, patient, CONDUCT_STREAM)
     try:
-        virtual = simulator.draw_patient(arm.context, patient_generator(seed, replicate, patient, BIOLOGY_STREAM),
-                                         spec.population.body_weight)
+        if draws is None:
+            virtual = simulator.draw_patient(arm.context, patient_generator(seed, replicate, patient, BIOLOGY_STREAM),
+                                             spec.population.body_weight)
+        else:
+            virtual = draws.draw(simulator, arm.context, spec.population.body_weight, seed, replicate, patient)
     except SimulationError as error:
         conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks)
         return PatientRecord(replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
@@ -304,20 +310,20 @@ class TrialWorkerSetup:
     settings: TrialSettings
     overrides: tuple[tuple[str, float], ...] = ()
 
-    def build(self) -> tuple[PatientSimulator, TrialSpec, TrialSettings]:
-        """The worker's simulator (with the overrides), spec and settings."""
+    def build(self) -> tuple[PatientSimulator, TrialSpec, TrialSettings, DrawMemory]:
+        """The worker's simulator (with the overrides), spec, settings and memory of draws."""
         simulator = PatientSimulator(self.models_dir, method=self.settings.method)
         simulator.set_overrides(dict(self.overrides))
-        return simulator, self.spec, self.settings
+        return simulator, self.spec, self.settings, DrawMemory()
 
 
-def _simulate_item(worker: tuple[PatientSimulator, TrialSpec, TrialSettings],
+def _simulate_item(worker: tuple[PatientSimulator, TrialSpec, TrialSettings, DrawMemory],
                    item: tuple[str, int, int]) -> PatientRecord:
     """Batch function: patient ``item = (arm, replicate, patient)``."""
-    simulator, spec, settings = worker
+    simulator, spec, settings, draws = worker
     arm_name, replicate, patient = item
     return simulate_patient(simulator, spec, spec.arm(arm_name), replicate, patient, settings.seed,
-                            settings.horizon_weeks, settings.follow_after_progression)
+                            settings.horizon_weeks, settings.follow_after_progression, draws)
 
 
 def is_failed(record: PatientRecord) -> bool:
