@@ -137,3 +137,14 @@ def test_values_set_in_one_call_give_the_same_patients_bit_for_bit(monkeypatch):
     for a, b in zip(batched, reference):
         assert a.values == b.values and a.draws == b.draws and a.doubling_days == b.doubling_days
         assert np.array_equal(a.sld_mm, b.sld_mm, equal_nan=True) and a.toxicity == b.toxicity
+
+
+def test_the_regime_of_every_period_is_the_schedules():
+    from stat3qsp.trial import envelope, envelope_inputs
+
+    schedule = envelope_inputs.Schedule(12.0, 0.0, ((0.0, 0.0), (336.0, 336.0), (1008.0, 1008.0)),
+                                        (1008.0, 0.0, 336.0, 1000.0 - 1e-10))
+    integrator = envelope.EnvelopeIntegrator(lambda x, t: (np.zeros(len(t)), np.zeros((len(t), 1))),
+                                             envelope_inputs.TumourRate(1.0, 0.01, 0.0), schedule, np.ones(1))
+    integrator._prepare(0, 120)
+    assert [integrator._key(k)[0] for k in range(0, 122)] == [schedule.regime(k) for k in range(0, 122)]

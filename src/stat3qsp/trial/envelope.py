@@ -120,6 +120,8 @@ class EnvelopeIntegrator:
         self._phase = np.where(last >= 0, ks - last, -1 - ks)
         later = np.flatnonzero(self._event)
         self._next_event = np.append(later, ks.size)[np.searchsorted(later, np.arange(ks.size), side="right")] + k0
+        ends = [self.schedule.period_start(int(k) + 1) - _SLACK_H for k in ks]  # Schedule.regime of each period
+        self._regime = np.searchsorted(np.sort(np.asarray(self.schedule.resets, dtype=float)), ends, side="left")
         self.statistics.periods += ks.size - 1
 
     def _is_event(self, k: int) -> bool:
@@ -232,7 +234,7 @@ class EnvelopeIntegrator:
 
     def _key(self, k: int) -> tuple[int, int]:
         """Memory key of period *k*: inputs regime and phase (periods since the last event)."""
-        return self.schedule.regime(k), int(self._phase[k - self._k0])
+        return int(self._regime[k - self._k0]), int(self._phase[k - self._k0])
 
     def _acquire(self, k: int, left: _Period, extra: int = 0) -> tuple[list[_Period] | None, list[_Period]]:
         """Period *k* on the patient's trajectory (step 2) and the *extra* periods after it.
