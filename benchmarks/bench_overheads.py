@@ -31,7 +31,7 @@ import pandas as pd
 from stat3qsp.io.tables import write_table_atomic
 from stat3qsp.trial import draw_memory
 from stat3qsp.trial.patient import PatientSimulator
-from stat3qsp.trial.simulate import TrialSettings, simulate_trial
+from stat3qsp.trial.simulate import DEFAULT_HORIZON_WEEKS, TrialSettings, simulate_trial
 from stat3qsp.trial.spec import load_trial_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ def main() -> None:
     if "dose_changes" in cases:
         for spec_id, arm in (("NCT02066532", "ruxolitinib_trastuzumab"), ("ner_rux_mtnbc", "neratinib_ruxolitinib")):
             spec = load_trial_spec(ROOT / "trials" / f"{spec_id}.yaml")
-            follow_up = float(spec.follow_up.weeks) if spec.follow_up is not None else 104.0
+            follow_up = float(spec.follow_up.weeks) if spec.follow_up is not None else DEFAULT_HORIZON_WEEKS
             for label, weeks, follow in (("spec follow-up, stop at PD", follow_up, False), ("52 weeks whole", 52.0, True)):
                 settings = TrialSettings(replicates=1, seed=1, patients=args.patients, horizon_weeks=weeks,
                                          arms=(arm,), follow_after_progression=follow)
@@ -103,7 +103,8 @@ def main() -> None:
         def memory_old():
             draw_memory.DRAW_MEMORY_SIZE = 0
 
-        settings = TrialSettings(replicates=1, seed=1, patients=args.patients, horizon_weeks=float(spec.follow_up.weeks))
+        weeks = float(spec.follow_up.weeks) if spec.follow_up is not None else DEFAULT_HORIZON_WEEKS
+        settings = TrialSettings(replicates=1, seed=1, patients=args.patients, horizon_weeks=weeks)
         result = _ab(spec, settings, memory_new, memory_old, args.rounds)
         rows.append({"case": "draw_memory", "trial": "NCT02066532:all arms", "setting": "spec follow-up, stop at PD",
                      **result, "load_average": os.getloadavg()[0]})
