@@ -17,8 +17,9 @@ from collections import OrderedDict
 
 from stat3qsp.trial.population import BIOLOGY_STREAM, patient_generator
 
-DRAW_MEMORY_SIZE = 4096
-"""Accepted patients kept per worker (a few kB each): more than a replicate's patients of an arm."""
+DRAW_MEMORY_SIZE = 1024
+"""Accepted patients kept per worker (about 3 kB each, so at most ~3 MB): more than a replicate's patients of an
+arm in every spec (a larger ``--patients`` loses hits, not correctness)."""
 
 
 class DrawMemory:
