@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stat3qsp.calibration import targets, tumour
+from stat3qsp.calibration import subgroup, targets, tumour
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import read_header, read_table, write_table_atomic, write_text_atomic
 from stat3qsp.model.parameters import CALIBRATED, CALIBRATED_COLUMNS
@@ -98,6 +98,7 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
          "fitted_to": f"{kill['spec']} arm {kill['arm']}: {kill['endpoint']} {kill['observed']:g} ({where})",
          "objective": f"{kill['matched_as']}; target {chosen[1].observed:g}", "objective_value": kill["simulated"],
          "command": command},
+        *_subgroup_rows(fit, chosen, where, command),
     ]
     committed = Path(output).resolve() == committed_path(models_dir, "tumour").resolve()
     checks = []
@@ -112,8 +113,30 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
                           *(f"trial_spec: {t} sha256 {file_hash(t)}" for t in dict.fromkeys(str(c.spec_path) for c in chosen)),
                           f"evaluations: {fit.evaluations}", _residual_line(fit), *fits, *checks])
     if committed:
-        mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE])
+        mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE, subgroup.SHARE,
+                                                              subgroup.FACTOR])
     return fit
+
+
+def _subgroup_rows(fit: targets.TargetFit, chosen: list[targets.Target], where: str, command: str) -> list[dict]:
+    """Rows of the sensitive subgroup's share and factor: fitted to the subgroup targets, or (a refit without
+    them) the models' values carried over. Objective values: the first and the last subgroup target's simulated
+value (ORR and CBR)."""
+    aims = [t for t in chosen if t.kind == "subgroup"]
+    rows = fit.rows[fit.rows["target"] == "subgroup"]
+    if fit.subgroup_fitted:
+        fitted_to = "; ".join(f"{t.spec_path} arm {t.arm}: {t.endpoint} {t.observed:g}" for t in aims) + f" ({where})"
+        objective = ("jointly with tumour_rate_scale: chi-square distance of "
+                     + ", ".join(f"{r.endpoint} (simulated {r.simulated:.4g})" for r in rows.itertuples())
+                     + " (stat3qsp.calibration.subgroup)")
+        values = [float(r.simulated) for r in rows.itertuples()]
+    else:
+        fitted_to, objective, values = "not refitted: the models' value carried over", "none", [float("nan")] * 2
+    return [{"parameterId": pid, "value": value, "lowerBound": bounds[0], "upperBound": bounds[1],
+             "fitted_to": fitted_to, "objective": objective, "objective_value": reached, "command": command}
+            for pid, value, bounds, reached in ((subgroup.SHARE, fit.sensitive_share, subgroup.SHARE_BOUNDS, values[0]),
+                                                (subgroup.FACTOR, fit.sensitive_factor, subgroup.FACTOR_BOUNDS,
+                                                 values[-1]))]
 
 
 def _residual_line(fit: targets.TargetFit) -> str:
