@@ -14,13 +14,9 @@ scales of ``models/tumour/sld.ant``::
 
 The observed results of NCT02066532 itself are never used: they are validation data.
 
-**Conduct.** Calibration patients are the trial runner's patients (replicate 0 of
-:data:`CALIBRATION_SEED`) under their spec's conduct as the runner draws it
-(:class:`CourseSimulator`): their own scan times (the scheduled scans shifted by the scan window of
-``models/population.yaml``), measurable disease and early discontinuation; the targets read them
-with the runner's RECIST reading (:func:`stat3qsp.trial.assessment.conduct_outcomes`,
-:mod:`stat3qsp.calibration.targets`). Arms with a marrow course (dose changes) are read by the runner
-itself.
+**Conduct.** Calibration patients are the trial runner's patients (replicate 0 of :data:`CALIBRATION_SEED`)
+under their spec's conduct as the runner draws it (:class:`CourseSimulator`: scan window, measurable disease,
+early discontinuation), read with the runner's RECIST reading (:mod:`stat3qsp.calibration.targets`).
 
 **Latent endpoints** (continuous assessment; for synthetic checks of the dynamics, no longer a target):
 :func:`latent_progression_weeks`, :func:`latent_best_ratio`; :func:`fit_kill_scale` fits a latent ORR.
@@ -226,7 +222,6 @@ def fit_kill_scale(courses: TumourCourses, target_orr: float, rules: RecistRules
 class GrowthFallbackWarning(UserWarning):
     """The growth target is not crossed at any scale of the solver's grid; the closest scale is kept."""
 
-
 #: Points of the log grid that :func:`solve_scales` searches when the ends of its bracket do not straddle
 #: the growth target (ends included).
 GRID_POINTS = 9
@@ -249,8 +244,8 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
     the patients at every ``s``); if none straddles, the grid scale with the smallest ``|excess|`` is
     returned with a :class:`GrowthFallbackWarning` when that residual is within *fallback_tolerance*
     (e.g. one patient of the sample, ``1 / n``: the target lies between two reachable shares), else
-    :class:`~stat3qsp.errors.InputError`. A scale at which *kill_fit* fails (InputError: no kill scale
-    meets the kill target) is skipped on the grid.
+    :class:`~stat3qsp.errors.InputError`. A scale at which the evaluation fails (InputError: no kill
+    scale meets the kill target, no plausible patient in the draws) is skipped, ends included.
 
     Parameters
     ----------
@@ -296,15 +291,20 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         return growth_excess(control, kill), kill
 
     low, high = (math.log(b) for b in rate_bracket)
-    points = {low: evaluate(low), high: evaluate(high)}
-    pair = (low, high) if (points[low][0] >= 0) != (points[high][0] >= 0) else None
+    points, failures = {}, []
+    for x in (low, high, *np.linspace(low, high, GRID_POINTS)[1:-1]):
+        if len(points) == 2 and x not in (low, high) and (points[low][0] >= 0) != (points[high][0] >= 0):
+            break  # the ends straddle the target
+        try:
+            points[float(x)] = evaluate(float(x))
+        except InputError as error:  # no kill scale meets its target, or no plausible patient at this scale
+            failures.append(str(error))
+    pair = None
+    if set(points) == {low, high} and (points[low][0] >= 0) != (points[high][0] >= 0):
+        pair = (low, high)
     if pair is None:
-        failures = []
-        for x in np.linspace(low, high, GRID_POINTS)[1:-1]:
-            try:
-                points[float(x)] = evaluate(float(x))
-            except InputError as error:
-                failures.append(str(error))
+        if not points:
+            raise InputError(f"no growth scale of the grid could be evaluated: {failures[0]}")
         grid = sorted(points)
         pair = next(((a, b) for a, b in zip(grid, grid[1:]) if (points[a][0] >= 0) != (points[b][0] >= 0)), None)
     if pair is None:

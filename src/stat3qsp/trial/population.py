@@ -94,13 +94,12 @@ class ParameterDistribution:
         return not self.contexts or context is None or context in self.contexts
 
     def subgroup(self, centres: dict[str, float] | None) -> tuple[float, float]:
-        """``(share, factor)`` of the mixture: fixed, or a ``subgroup_mixture``'s from *centres*."""
+        """``(share, factor)`` of the mixture: fixed, or a ``subgroup_mixture``'s from *centres* (a context's
+        values; without the two parameters there: share 0, no subgroup)."""
         if self.distribution != "subgroup_mixture":
             return self.indolent_share, self.indolent_factor
-        if centres is None:
-            raise InputError(f"{self.parameter_id}: subgroup_mixture needs the context's values of "
-                             f"{self.share_id} and {self.factor_id}")
-        return float(centres[self.share_id]), float(centres[self.factor_id])
+        centres = centres or {}
+        return float(centres.get(self.share_id, 0.0)), float(centres.get(self.factor_id, 1.0))
 
     def value(self, centre: float, z: float, centres: dict[str, float] | None = None) -> float:
         """The parameter value for a standard normal deviate ``z`` around ``centre`` (*centres*: the
