@@ -53,15 +53,19 @@ def _write(path: Path | str, rows: list[dict], header: list[str]) -> None:
 
 
 def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scale: float, kill_scale: float,
-                     n_patients: int = 400, seed: int = tumour.CALIBRATION_SEED) -> tuple[float, float]:
+                     n_patients: int = 400, seed: int = tumour.CALIBRATION_SEED,
+                     sensitive: tuple[float, float] | None = None) -> tuple[float, float]:
     """``(Kaplan-Meier share of the growth arm progressed by its anchor scan, the kill arm's kill endpoint (ORR))``
     at the given scales, on the calibration's patients, as the trial runner reads them
-    (:mod:`stat3qsp.calibration.targets`)."""
+    (:mod:`stat3qsp.calibration.targets`); with *sensitive* ``(share, factor)`` the sensitive subgroup's in
+    place of the models' (:func:`stat3qsp.calibration.subgroup.with_subgroup`; a fit records its own)."""
     growth, kill = targets.read_targets(targets_path)[:2]
     specs = {t.spec_path: load_trial_spec(t.spec_path) for t in (growth, kill)}
     courses = {t.kind: tumour.CourseSimulator(specs[t.spec_path], n_patients, seed, 104.0, models_dir).courses(
         t.arm, rate_scale) for t in (growth, kill)}
     spec = specs[growth.spec_path]
+    if sensitive is not None:
+        courses = {kind: subgroup.with_subgroup(c, *sensitive) for kind, c in courses.items()}
     outcomes = targets.scan_outcomes(courses["growth"], kill_scale, spec)
     kill_outcomes = targets.scan_outcomes(courses["kill"], kill_scale, specs[kill.spec_path])
     return (targets.km_progressed(outcomes, targets.growth_anchor(spec, growth.observed)),
@@ -105,7 +109,7 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
     if committed if drift_check is None else drift_check:  # the drift test's record; results tables go without
         check_patients = min(n_patients, DRIFT_CHECK_PATIENTS)
         progressed, orr = tumour_objective(targets_path, models_dir, fit.rate_scale, fit.kill_scale, check_patients,
-                                           fit.seed)
+                                           fit.seed, (fit.sensitive_share, fit.sensitive_factor))
         checks = [f"{DRIFT_CHECK}: " + _DRIFT_CHECK_FORMAT.format(n=check_patients, progressed=progressed, orr=orr)]
     fits = [f"fit: {r.target} {r.spec} {r.arm} {r.endpoint} observed {r.observed:.4g} simulated {r.simulated:.4g}"
             + (f" accepted {r.accepted} within {r.within}" if r.accepted else "") for r in fit.rows.itertuples()]
