@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stat3qsp.calibration import targets, tumour
+from stat3qsp.calibration import subgroup, targets, tumour
 from stat3qsp.errors import InputError
 from stat3qsp.io.tables import read_header, read_table, write_table_atomic, write_text_atomic
 from stat3qsp.model.parameters import CALIBRATED, CALIBRATED_COLUMNS
@@ -53,15 +53,19 @@ def _write(path: Path | str, rows: list[dict], header: list[str]) -> None:
 
 
 def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scale: float, kill_scale: float,
-                     n_patients: int = 400, seed: int = tumour.CALIBRATION_SEED) -> tuple[float, float]:
+                     n_patients: int = 400, seed: int = tumour.CALIBRATION_SEED,
+                     sensitive: tuple[float, float] | None = None) -> tuple[float, float]:
     """``(Kaplan-Meier share of the growth arm progressed by its anchor scan, the kill arm's kill endpoint (ORR))``
     at the given scales, on the calibration's patients, as the trial runner reads them
-    (:mod:`stat3qsp.calibration.targets`)."""
+    (:mod:`stat3qsp.calibration.targets`); with *sensitive* ``(share, factor)`` the sensitive subgroup's in
+    place of the models' (:func:`stat3qsp.calibration.subgroup.with_subgroup`; a fit records its own)."""
     growth, kill = targets.read_targets(targets_path)[:2]
     specs = {t.spec_path: load_trial_spec(t.spec_path) for t in (growth, kill)}
     courses = {t.kind: tumour.CourseSimulator(specs[t.spec_path], n_patients, seed, 104.0, models_dir).courses(
         t.arm, rate_scale) for t in (growth, kill)}
     spec = specs[growth.spec_path]
+    if sensitive is not None:
+        courses = {kind: subgroup.with_subgroup(c, *sensitive) for kind, c in courses.items()}
     outcomes = targets.scan_outcomes(courses["growth"], kill_scale, spec)
     kill_outcomes = targets.scan_outcomes(courses["kill"], kill_scale, specs[kill.spec_path])
     return (targets.km_progressed(outcomes, targets.growth_anchor(spec, growth.observed)),
@@ -98,13 +102,14 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
          "fitted_to": f"{kill['spec']} arm {kill['arm']}: {kill['endpoint']} {kill['observed']:g} ({where})",
          "objective": f"{kill['matched_as']}; target {chosen[1].observed:g}", "objective_value": kill["simulated"],
          "command": command},
+        *_subgroup_rows(fit, chosen, where, command),
     ]
     committed = Path(output).resolve() == committed_path(models_dir, "tumour").resolve()
     checks = []
     if committed if drift_check is None else drift_check:  # the drift test's record; results tables go without
         check_patients = min(n_patients, DRIFT_CHECK_PATIENTS)
         progressed, orr = tumour_objective(targets_path, models_dir, fit.rate_scale, fit.kill_scale, check_patients,
-                                           fit.seed)
+                                           fit.seed, (fit.sensitive_share, fit.sensitive_factor))
         checks = [f"{DRIFT_CHECK}: " + _DRIFT_CHECK_FORMAT.format(n=check_patients, progressed=progressed, orr=orr)]
     fits = [f"fit: {r.target} {r.spec} {r.arm} {r.endpoint} observed {r.observed:.4g} simulated {r.simulated:.4g}"
             + (f" accepted {r.accepted} within {r.within}" if r.accepted else "") for r in fit.rows.itertuples()]
@@ -112,8 +117,30 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
                           *(f"trial_spec: {t} sha256 {file_hash(t)}" for t in dict.fromkeys(str(c.spec_path) for c in chosen)),
                           f"evaluations: {fit.evaluations}", _residual_line(fit), *fits, *checks])
     if committed:
-        mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE])
+        mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE, subgroup.SHARE,
+                                                              subgroup.FACTOR])
     return fit
+
+
+def _subgroup_rows(fit: targets.TargetFit, chosen: list[targets.Target], where: str, command: str) -> list[dict]:
+    """Rows of the sensitive subgroup's share and factor: fitted to the subgroup targets, or (a refit without
+    them) the models' values carried over. Objective values: the first and the last subgroup target's simulated
+value (ORR and CBR)."""
+    aims = [t for t in chosen if t.kind == "subgroup"]
+    rows = fit.rows[fit.rows["target"] == "subgroup"]
+    if fit.subgroup_fitted:
+        fitted_to = "; ".join(f"{t.spec_path} arm {t.arm}: {t.endpoint} {t.observed:g}" for t in aims) + f" ({where})"
+        objective = ("jointly with tumour_rate_scale: chi-square distance of "
+                     + ", ".join(f"{r.endpoint} (simulated {r.simulated:.4g})" for r in rows.itertuples())
+                     + " (stat3qsp.calibration.subgroup)")
+        values = [float(r.simulated) for r in rows.itertuples()]
+    else:
+        fitted_to, objective, values = "not refitted: the models' value carried over", "none", [float("nan")] * 2
+    return [{"parameterId": pid, "value": value, "lowerBound": bounds[0], "upperBound": bounds[1],
+             "fitted_to": fitted_to, "objective": objective, "objective_value": reached, "command": command}
+            for pid, value, bounds, reached in ((subgroup.SHARE, fit.sensitive_share, subgroup.SHARE_BOUNDS, values[0]),
+                                                (subgroup.FACTOR, fit.sensitive_factor, subgroup.FACTOR_BOUNDS,
+                                                 values[-1]))]
 
 
 def _residual_line(fit: targets.TargetFit) -> str:

@@ -16,25 +16,26 @@ from stat3qsp.io.yamlfiles import read_yaml
 
 DEFAULT_TARGETS = Path("calibration/tumour/targets.yaml")
 """The targets file of the project (paths in it are relative to the working directory)."""
-KINDS = ("growth", "kill", "checks", "plausibility")
-"""Top-level keys of a targets file: one growth and one kill target, lists of checks and plausibility bounds."""
+KINDS = ("growth", "kill", "subgroup", "checks", "plausibility")
+"""Top-level keys of a targets file: one growth and one kill target, lists of the sensitive subgroup's targets
+(fitted, on the growth arm), of checks and of plausibility bounds."""
 
 
 def target_entries(path: Path | str = DEFAULT_TARGETS) -> list[tuple[str, object]]:
-    """``(kind, entry)`` of every target of *path*, growth first, then kill, checks and plausibility.
+    """``(kind, entry)`` of every target of *path*, growth first, then kill, subgroup, checks and plausibility.
 
     Raises
     ------
     InputError
-        If the top-level keys are not growth, kill and optionally checks, plausibility.
+        If the top-level keys are not growth, kill and optionally subgroup, checks, plausibility.
     """
     path = Path(path)
     raw = read_yaml(path, "calibration targets") or {}
     if not isinstance(raw, dict) or not {"growth", "kill"} <= set(raw) <= set(KINDS):
         raise InputError(f"{path}: keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: growth, kill "
-                         "and optionally checks, plausibility")
+                         "and optionally subgroup, checks, plausibility")
     entries = [("growth", raw["growth"]), ("kill", raw["kill"])]
-    return entries + [(kind, e) for kind in ("checks", "plausibility") for e in raw.get(kind) or []]
+    return entries + [(kind, e) for kind in KINDS[2:] for e in raw.get(kind) or []]
 
 
 def target_spec_paths(path: Path | str = DEFAULT_TARGETS) -> list[str]:

@@ -32,10 +32,13 @@ value on those patients, and differs on others by Monte Carlo error only.
   (:func:`fit_kill_to_endpoint`; Vogel 2002 at its spec's scans, confirmed as its rules say).
 
 Joint solve (:func:`stat3qsp.calibration.tumour.solve_scales`): for each growth scale ``s`` the kill
-scale ``k(s)`` is fitted to the kill target on the kill arm's patients drawn at ``s``; Brent on
+scale ``k(s)`` is fitted to the kill target on the kill arm's patients drawn at ``s``; where the file has
+**subgroup** targets (the growth arm's ORR and CBR), the sensitive subgroup's share and factor are fitted
+to them at ``(s, k(s))`` after simulation (:func:`stat3qsp.calibration.subgroup.fit_subgroup`; the kill
+arm's context has no subgroup, so ``k(s)`` does not depend on them); a bisection on
 ``log s`` solves ``1 - S(t*) >= 0.5 + 0.25 / n`` on the growth arm's ``n`` patients at ``(s, k(s))``. Then every
 target, **check** (other endpoints of the arms, reported, never fitted) and **plausibility** bound
-(e.g. Stover 2018 for ruxolitinib alone in TNBC) is evaluated at the fitted scales: simulated against
+(e.g. Stover 2018 for ruxolitinib alone in TNBC) is evaluated at the fitted values: simulated against
 observed, in :attr:`TargetFit.rows` (:data:`FIT_COLUMNS`). An arm with a marrow course (the spec's
 toxicity drug in the arm: dose changes the linear courses do not have) is not fitted; its rows are
 read from the trial runner itself (:func:`runner_outcomes`).
@@ -51,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from stat3qsp.calibration.subgroup import FACTOR, SHARE, fit_subgroup, with_subgroup
 from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, TumourCourses, solve_scales
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
@@ -97,6 +101,10 @@ class TargetFit:
     growth_residual: float = 0.0
     """Growth target's simulated minus target share at the fitted scales: >= 0 where the target is met,
     negative where the sample cannot meet it and the closest scale was kept (module docstring)."""
+    sensitive_share: float = 0.0
+    sensitive_factor: float = 1.0
+    subgroup_fitted: bool = False
+    """The sensitive subgroup's share and factor: fitted to the subgroup targets, else the models' values."""
 
 
 def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
@@ -127,7 +135,7 @@ def _target(kind: str, entry: dict, where: str) -> Target:
         return Target(kind, Path(entry["spec"]), arm.name, entry["endpoint"], float(entry["observed"]),
                       (float(bounds[0]), float(bounds[1])), str(entry["source"]))
     endpoint = arm.endpoint(entry["endpoint"])
-    if endpoint is None or (kind in ("growth", "kill") and endpoint.role != "calibration"):
+    if endpoint is None or (kind in ("growth", "kill", "subgroup") and endpoint.role != "calibration"):
         raise InputError(f"{where}: arm {arm.name!r} of {entry['spec']} has no {entry['endpoint']} endpoint of role "
                          "calibration; accepted: an observed endpoint meant for calibration")
     return Target(kind if kind != "checks" else "check", Path(entry["spec"]), arm.name, entry["endpoint"],
@@ -192,11 +200,12 @@ def has_marrow_course(spec: TrialSpec, arm: str) -> bool:
 
 
 def runner_outcomes(spec: TrialSpec, arm: str, rate_scale: float, kill_scale: float, n_patients: int, seed: int,
-                    horizon_weeks: float, models_dir: Path | str) -> pd.DataFrame:
-    """Patients table of the trial runner (one replicate of *n_patients*, *seed*) at the given scales."""
+                    horizon_weeks: float, models_dir: Path | str, extra: dict[str, float] | None = None) -> pd.DataFrame:
+    """Patients table of the trial runner (one replicate of *n_patients*, *seed*) at the given scales (and
+    *extra* values, e.g. the sensitive subgroup's)."""
     settings = TrialSettings(replicates=1, seed=seed, patients=n_patients, horizon_weeks=horizon_weeks, arms=(arm,))
     records = simulate_trial(spec, settings, models_dir=models_dir, progress=False,
-                             overrides={RATE_SCALE: rate_scale, KILL_SCALE: kill_scale})
+                             overrides={RATE_SCALE: rate_scale, KILL_SCALE: kill_scale, **(extra or {})})
     return assess(records, spec)[0]
 
 
@@ -258,14 +267,38 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
                   for path, spec in specs.items()}
     growth_spec = specs[growth.spec_path]
     anchor = growth_anchor(growth_spec, growth.observed, horizon_weeks)
+    values = patients.context_values(growth_spec.arm(growth.arm).context)
+    current_subgroup = (float(values.get(SHARE, 0.0)), float(values.get(FACTOR, 1.0)))
     share = growth_share(n_patients)
 
     def courses_at(rate: float) -> tuple[TumourCourses, TumourCourses]:
         return (simulators[growth.spec_path].courses(growth.arm, rate),
                 simulators[kill.spec_path].courses(kill.arm, rate))
 
+    chosen = [t for t in targets if t.kind == "subgroup"]
+    for t in chosen:
+        if (t.spec_path, t.arm) != (growth.spec_path, growth.arm):
+            raise InputError(f"subgroup target {t.spec_path} arm {t.arm}: accepted: an endpoint of the growth arm "
+                             f"{growth.spec_path} {growth.arm}")
+    sizes = [growth_spec.arm(t.arm).n_patients for t in chosen]
+    fitted: dict[tuple[int, float], tuple] = {}
+
+    def subgroup_fit(courses: TumourCourses, kill_scale: float) -> tuple[TumourCourses, float, float]:
+        """The growth arm's courses with the subgroup fitted at *kill_scale* (none fitted: as simulated)."""
+        key = (id(courses), kill_scale)
+        if key not in fitted:
+            def values_at(adjusted: TumourCourses) -> list[float]:
+                outcomes = scan_outcomes(adjusted, kill_scale, growth_spec)
+                return [endpoint_value(outcomes, t.endpoint) for t in chosen]
+            share_, factor_ = current_subgroup
+            if chosen:
+                share_, factor_, _ = fit_subgroup(courses, values_at, [t.observed for t in chosen], sizes)
+            fitted[key] = (courses, with_subgroup(courses, share_, factor_) if chosen else courses, share_, factor_)
+        return fitted[key][1:]
+
     def growth_excess(courses: TumourCourses, kill_scale: float) -> float:
-        return km_progressed(scan_outcomes(courses, kill_scale, growth_spec), anchor) - share
+        adjusted = subgroup_fit(courses, kill_scale)[0]
+        return km_progressed(scan_outcomes(adjusted, kill_scale, growth_spec), anchor) - share
 
     kill_spec = specs[kill.spec_path]
     for target in (growth, kill):
@@ -280,25 +313,32 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
     rate, kill_scale, evaluations = solve_scales(courses_at, growth_excess, kill.observed, kill_spec.recist,
                                                  rate_bracket, kill_bracket, xtol, kill_fit=kill_fit,
                                                  fallback_tolerance=1.0 / n_patients)
-    residual = growth_excess(simulators[growth.spec_path].courses(growth.arm, rate), kill_scale)
+    final = simulators[growth.spec_path].courses(growth.arm, rate)
+    residual = growth_excess(final, kill_scale)
+    _, share_fit, factor_fit = subgroup_fit(final, kill_scale)
+    subgroup = {SHARE: share_fit, FACTOR: factor_fit} if chosen else {}
     rows = []
     for t in targets:
         spec = specs[t.spec_path]
         if has_marrow_course(spec, t.arm):
-            outcomes = runner_outcomes(spec, t.arm, rate, kill_scale, n_patients, seed, horizon_weeks, models_dir)
+            outcomes = runner_outcomes(spec, t.arm, rate, kill_scale, n_patients, seed, horizon_weeks, models_dir,
+                                       subgroup)
             how = f"the trial runner on {n_patients} patients of {spec.id} (marrow course and dose changes included)"
         else:
-            outcomes = scan_outcomes(simulators[t.spec_path].courses(t.arm, rate), kill_scale, spec)
+            courses = simulators[t.spec_path].courses(t.arm, rate)
+            if chosen:
+                courses = with_subgroup(courses, share_fit, factor_fit)
+            outcomes = scan_outcomes(courses, kill_scale, spec)
             how = f"as the trial runner reads {spec.id}: its scans with the scan window, its conduct and RECIST rules"
         rows.append(_fit_row(t, outcomes, how, spec, anchor))
     return TargetFit(rate, kill_scale, pd.DataFrame(rows, columns=list(FIT_COLUMNS)), evaluations, n_patients, seed,
-                     residual)
+                     residual, share_fit, factor_fit, bool(chosen))
 
 
 def _fit_row(target: Target, outcomes: pd.DataFrame, how: str, spec: TrialSpec, anchor: float) -> tuple:
     """One row of the fit table."""
     simulated = endpoint_value(outcomes, target.endpoint)
-    if target.kind == "kill":
+    if target.kind in ("kill", "subgroup"):
         how += "; fitted"
     if target.kind == "growth":
         how += (f"; fitted as KM 1-S {growth_share(len(outcomes)):.4f} at the week-{anchor:g} scan "

@@ -14,19 +14,12 @@ scales of ``models/tumour/sld.ant``::
 
 The observed results of NCT02066532 itself are never used: they are validation data.
 
-**Conduct.** Calibration patients are the trial runner's patients (replicate 0 of
-:data:`CALIBRATION_SEED`) under their spec's conduct as the runner draws it
-(:class:`CourseSimulator`): their own scan times (the scheduled scans shifted by the scan window of
-``models/population.yaml``), measurable disease and early discontinuation; the targets read them
-with the runner's RECIST reading (:func:`stat3qsp.trial.assessment.conduct_outcomes`,
-:mod:`stat3qsp.calibration.targets`). Arms with a marrow course (dose changes) are read by the runner
-itself.
+**Conduct.** Calibration patients are the trial runner's patients (replicate 0 of :data:`CALIBRATION_SEED`)
+under their spec's conduct as the runner draws it (:class:`CourseSimulator`: scan window, measurable disease,
+early discontinuation), read with the runner's RECIST reading (:mod:`stat3qsp.calibration.targets`).
 
-**Latent endpoints** (continuous assessment; kept for synthetic checks of the dynamics, no longer a
-target): latent PFS (:func:`latent_progression_weeks`), the first time at which the SLD on a grid
-meets RECIST progression against its running nadir, with linear interpolation; latent response
-(:func:`latent_best_ratio`), SLD at or below ``(1 + pr%/100)`` of baseline before latent
-progression; :func:`fit_kill_scale` fits the kill scale to a latent ORR.
+**Latent endpoints** (continuous assessment; for synthetic checks of the dynamics, no longer a target):
+:func:`latent_progression_weeks`, :func:`latent_best_ratio`; :func:`fit_kill_scale` fits a latent ORR.
 
 **Linearity in the scales.** The tumour does not act on the signalling, so ``g(t)`` of a patient
 does not depend on ``s`` or ``k`` and ``ln(SLD(t)/SLD(0)) = s_i g0_i t + k E_i(t)`` with the drug
@@ -58,6 +51,7 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import brentq
 
+from stat3qsp.calibration.subgroup import SENSITIVITY, sensitivity_uniform
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
 from stat3qsp.trial.patient import PatientSimulator
@@ -70,11 +64,9 @@ from stat3qsp.trial.recist import RecistRules
 from stat3qsp.trial.spec_types import TrialSpec
 
 CALIBRATION_ARM = "historical_control"
-"""Arm of trials/NCT02066532.yaml standing for the design's historical control (single-agent
-HER2-directed therapy after trastuzumab); no longer a calibration target (the growth scale is
-fitted on the EGF104900 lapatinib arm itself), kept as the sensitivity analyses' control arm."""
-KILL_CALIBRATION_ARM = "trastuzumab_standard_dose"
-"""Arm of trials/vogel2002.yaml whose ORR (role calibration) calibrates the kill scale."""
+"""Arm of trials/NCT02066532.yaml standing for the historical control; no longer a calibration target
+(the growth scale is fitted on the EGF104900 lapatinib arm), kept as the sensitivity analyses' control arm."""
+KILL_CALIBRATION_ARM = "trastuzumab_standard_dose"  #: Arm of trials/vogel2002.yaml whose ORR calibrates the kill scale.
 CALIBRATION_SEED = 20100301
 """Seed of the calibration patients (fixed; independent of trial seeds)."""
 RATE_BOUNDS = (1e-4, 0.2)
@@ -113,6 +105,10 @@ class TumourCourses:
     kill_factor
         Each patient's ``tumour_kill_scale`` relative to the population median (its between-patient
         draw, already in ``effect``); None if not recorded.
+    sensitivity, sensitivity_uniform, sensitivity_cv, sensitivity_centre, kinase_effect
+        Each patient's multiplier ``tumour_sensitivity`` (in ``effect``), its quantile of the
+        subgroup mixture (NaN: not in a context of the subgroup), the mixture's cv and centre, and
+        ``H_i(t)``, the effect per unit of ``tumour_sensitivity - 1`` (:mod:`stat3qsp.calibration.subgroup`).
     """
 
     weeks: np.ndarray
@@ -122,6 +118,11 @@ class TumourCourses:
     measurable: np.ndarray | None = None
     discontinuation_weeks: np.ndarray | None = None
     kill_factor: np.ndarray | None = None
+    sensitivity: np.ndarray | None = None
+    sensitivity_uniform: np.ndarray | None = None
+    sensitivity_cv: float = 0.1
+    sensitivity_centre: float = 1.0
+    kinase_effect: np.ndarray | None = None
 
     def sld(self, kill_scale: float) -> np.ndarray:
         """SLD (mm) at the times, ``baseline exp(s_i g0_i t + k E_i(t))``, shape ``(n, m)``."""
@@ -221,7 +222,6 @@ def fit_kill_scale(courses: TumourCourses, target_orr: float, rules: RecistRules
 class GrowthFallbackWarning(UserWarning):
     """The growth target is not crossed at any scale of the solver's grid; the closest scale is kept."""
 
-
 #: Points of the log grid that :func:`solve_scales` searches when the ends of its bracket do not straddle
 #: the growth target (ends included).
 GRID_POINTS = 9
@@ -244,8 +244,8 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
     the patients at every ``s``); if none straddles, the grid scale with the smallest ``|excess|`` is
     returned with a :class:`GrowthFallbackWarning` when that residual is within *fallback_tolerance*
     (e.g. one patient of the sample, ``1 / n``: the target lies between two reachable shares), else
-    :class:`~stat3qsp.errors.InputError`. A scale at which *kill_fit* fails (InputError: no kill scale
-    meets the kill target) is skipped on the grid.
+    :class:`~stat3qsp.errors.InputError`. A scale at which the evaluation fails (InputError: no kill
+    scale meets the kill target, no plausible patient in the draws) is skipped, ends included.
 
     Parameters
     ----------
@@ -291,15 +291,20 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         return growth_excess(control, kill), kill
 
     low, high = (math.log(b) for b in rate_bracket)
-    points = {low: evaluate(low), high: evaluate(high)}
-    pair = (low, high) if (points[low][0] >= 0) != (points[high][0] >= 0) else None
+    points, failures = {}, []
+    for x in (low, high, *np.linspace(low, high, GRID_POINTS)[1:-1]):
+        if len(points) == 2 and x not in (low, high) and (points[low][0] >= 0) != (points[high][0] >= 0):
+            break  # the ends straddle the target
+        try:
+            points[float(x)] = evaluate(float(x))
+        except InputError as error:  # no kill scale meets its target, or no plausible patient at this scale
+            failures.append(str(error))
+    pair = None
+    if set(points) == {low, high} and (points[low][0] >= 0) != (points[high][0] >= 0):
+        pair = (low, high)
     if pair is None:
-        failures = []
-        for x in np.linspace(low, high, GRID_POINTS)[1:-1]:
-            try:
-                points[float(x)] = evaluate(float(x))
-            except InputError as error:
-                failures.append(str(error))
+        if not points:
+            raise InputError(f"no growth scale of the grid could be evaluated: {failures[0]}")
         grid = sorted(points)
         pair = next(((a, b) for a, b in zip(grid, grid[1:]) if (points[a][0] >= 0) != (points[b][0] >= 0)), None)
     if pair is None:
@@ -346,27 +351,36 @@ class CourseSimulator:
         sim, early = self.simulator, self.spec.early_discontinuation
         sim.set_overrides({RATE_SCALE: rate_scale, KILL_SCALE: PROBE_KILL_SCALE})
         intercept = accepted_intercept(sim, arm.context, early.fraction, sim.population.dropout_growth_log_odds)
-        baseline, growth, effect, weeks, measurable, leave, factor = [], [], [], [], [], [], []
+        baseline, growth, effect, weeks, measurable, leave, factor, subgroup, kinase_effect = ([] for _ in range(9))
         for i in range(self.n_patients):
             patient = sim.draw_patient(arm.context, patient_generator(self.seed, 0, i, BIOLOGY_STREAM),
                                        self.spec.population.body_weight)
             conduct = draw_conduct(self.spec, sim.population, patient_generator(self.seed, 0, i, CONDUCT_STREAM),
                                    self.horizon_weeks, growth_deviate(sim, patient), intercept)
-            key = (arm.name, i, patient.draws)
-            if key not in self._effects:
-                drug_only = dataclasses.replace(patient, values={**patient.values, RATE_SCALE: 0.0})
+            key, drawn = (arm.name, i, patient.draws), sensitivity_uniform(sim, patient)
+            if key not in self._effects:  # the effect E at the drawn multiplier m0, and H (subgroup module)
                 dosing = dosing_values(arm, sim.regimens, patient.body_weight_kg)
-                sld = sim.scans(drug_only, dosing, conduct.scan_weeks * HOURS_PER_WEEK)
-                self._effects[key] = np.log(sld / patient.baseline_sld_mm) / PROBE_KILL_SCALE
+                probes = (1.0, 2.0) if np.isfinite(drawn[1]) else (None,)
+                logs = [np.log(sim.scans(dataclasses.replace(patient, values={
+                    **patient.values, RATE_SCALE: 0.0, **({} if m is None else {SENSITIVITY: m})}), dosing,
+                    conduct.scan_weeks * HOURS_PER_WEEK) / patient.baseline_sld_mm) / PROBE_KILL_SCALE for m in probes]
+                kinase = logs[1] - logs[0] if len(logs) == 2 else np.zeros_like(logs[0])
+                self._effects[key] = (logs[0] + (drawn[0] - 1.0) * kinase if len(logs) == 2 else logs[0], kinase)
             baseline.append(patient.baseline_sld_mm)
             growth.append(patient.values[RATE_SCALE] * patient.untreated_growth_rate * HOURS_PER_WEEK)
-            effect.append(self._effects[key])
+            effect.append(self._effects[key][0])
+            kinase_effect.append(self._effects[key][1])
             weeks.append(conduct.scan_weeks)
             measurable.append(conduct.measurable)
             leave.append(conduct.discontinuation_weeks)
             factor.append(patient.values.get(KILL_SCALE, PROBE_KILL_SCALE) / PROBE_KILL_SCALE)
+            subgroup.append(drawn)
+        spread = (sim.population.distribution(SENSITIVITY) if SENSITIVITY in sim.population.parameter_ids else None)
         return TumourCourses(np.array(weeks), np.array(baseline), np.array(growth), np.array(effect),
-                             np.array(measurable), np.array(leave), np.array(factor))
+                             np.array(measurable), np.array(leave), np.array(factor),
+                             np.array([m for m, _ in subgroup]), np.array([u for _, u in subgroup]),
+                             spread.spread if spread else 0.1,
+                             sim.context_values(arm.context).get(SENSITIVITY, 1.0), np.array(kinase_effect))
 
 
 def _cache_preequilibration(simulator: PatientSimulator) -> None:

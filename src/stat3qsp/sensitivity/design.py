@@ -52,6 +52,7 @@ from stat3qsp.model.catalog import Catalog
 from stat3qsp.errors import InputError
 from stat3qsp.model.parameters import Parameter
 from stat3qsp.trial.regimen import RegimenMap
+from stat3qsp.calibration.subgroup import FACTOR, SENSITIVITY, SHARE
 from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE, UNTREATED_GROWTH_RATE
 
 MORRIS_LEVELS = 4
@@ -141,6 +142,9 @@ def held_parameters(catalog: Catalog, regimens: RegimenMap, contexts: Iterable[s
     held[UNTREATED_GROWTH_RATE] = "set per patient by the trial runner (untreated steady state)"
     held[RATE_SCALE] = "calibrated on the historical control (config growth_scale: fixed or rescaled)"
     held[KILL_SCALE] = "calibrated on the first-line trastuzumab ORR (Vogel 2002); kept at its value"
+    held[SENSITIVITY] = "drawn per patient (sensitive subgroup of trastuzumab-resistant disease, models/population.yaml)"
+    for pid in (SHARE, FACTOR):
+        held[pid] = "calibrated on the EGF104900 lapatinib arm's ORR and CBR; kept at its value"
     for pid in declared:
         held[pid] = "declared fixed (config sensitivity.fixed)"
     return held

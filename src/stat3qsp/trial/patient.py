@@ -254,7 +254,7 @@ class PatientSimulator:
         table = self.model.parameters
         deviates, covariates = self.population.deviate_source(rng), {}
         for draw in range(1, self.population.acceptance.max_draws + 1):
-            values = candidate_values(self.population, centres, deviates(), covariates)
+            values = candidate_values(self.population, centres, deviates(), covariates, context)
             if not within_bounds(values, table):
                 continue
             growth, state = self.preequilibrate(context, values)

@@ -15,7 +15,14 @@ Distributions, centred on the parameter's value in the arm's context (``c``):
   median is ``f c`` (``indolent_factor`` f < 1), the others with median ``c``, both log-normal with
   the same ``cv``: ``F(x) = w Phi((ln x - ln(f c)) / s) + (1 - w) Phi((ln x - ln c) / s)``, drawn by
   inversion, ``x = F^-1(Phi(z))``, so ``x`` increases with ``z`` and is ``c`` times a function of
-  ``z`` (a heavy lower tail; a patient's value scales with the centre, as for lognormal).
+  ``z`` (a heavy lower tail; a patient's value scales with the centre, as for lognormal);
+- subgroup_mixture: the same mixture with the subgroup's share ``w`` and factor ``f`` (any ``f > 0``,
+  e.g. a drug-sensitive subgroup with ``f > 1``) read from the values of two parameters of the
+  patient's context (``share``, ``factor``: parameter ids, e.g. calibrated ones), so that a
+  calibration can move them; with ``contexts`` it applies in those contexts only, elsewhere every
+  patient has the centre's value (a subgroup defined in one disease setting). With ``f > 1`` and a
+  small ``cv`` the subgroup is the upper ``w`` of ``Phi(z)``; :func:`subgroup_values` evaluates it
+  for many ``Phi(z)`` at once (the calibration's post-simulation fit of ``w`` and ``f``).
 
 Each candidate is one vector ``z`` of standard normal deviates, one per parameter in file order,
 so the same virtual patient (same ``z``) can be placed in contexts with different centres. Where
@@ -57,12 +64,13 @@ from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.model.parameters import Parameter
+from stat3qsp.trial.mixture import mixture_cdf as _mixture_cdf, mixture_log_quantile as _mixture_log_quantile, subgroup_entry as _subgroup_entry
 
 BIOLOGY_STREAM = 0
 """Index of the per-patient stream for body weight and candidate parameters."""
 CONDUCT_STREAM = 1
 """Index of the per-patient stream for measurable disease, early discontinuation and scan times."""
-DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture", "bernoulli")
+DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture", "bernoulli", "subgroup_mixture")
 """Accepted distribution names."""
 HOURS_PER_DAY = 24.0
 
@@ -77,25 +85,44 @@ class ParameterDistribution:
     source: str
     indolent_share: float = 0.0
     indolent_factor: float = 1.0
+    share_id: str = ""
+    factor_id: str = ""
+    contexts: tuple[str, ...] = ()
 
-    def value(self, centre: float, z: float) -> float:
-        """The parameter value for a standard normal deviate ``z`` around ``centre``."""
+    def applies(self, context: str | None) -> bool:
+        """Whether the parameter varies in *context* (a ``subgroup_mixture`` with ``contexts`` only there)."""
+        return not self.contexts or context is None or context in self.contexts
+
+    def subgroup(self, centres: dict[str, float] | None) -> tuple[float, float]:
+        """``(share, factor)`` of the mixture: fixed, or a ``subgroup_mixture``'s from *centres* (a context's
+        values; without the two parameters there: share 0, no subgroup)."""
+        if self.distribution != "subgroup_mixture":
+            return self.indolent_share, self.indolent_factor
+        centres = centres or {}
+        return float(centres.get(self.share_id, 0.0)), float(centres.get(self.factor_id, 1.0))
+
+    def value(self, centre: float, z: float, centres: dict[str, float] | None = None) -> float:
+        """The parameter value for a standard normal deviate ``z`` around ``centre`` (*centres*: the
+        context's values, for a ``subgroup_mixture``)."""
         if self.distribution == "lognormal":
             return centre * math.exp(self._log_sd * z)
-        if self.distribution == "lognormal_mixture":
-            return centre * math.exp(self._mixture_log_quantile(float(ndtr(z))))
+        if self.distribution in ("lognormal_mixture", "subgroup_mixture"):
+            share, factor = self.subgroup(centres)
+            return centre * math.exp(_mixture_log_quantile(float(ndtr(z)), self._log_sd, share, factor))
         if self.distribution == "bernoulli":
             return 1.0 if float(ndtr(z)) < centre else 0.0
         logit = math.log(centre / (1.0 - centre)) + self.spread * z
         return 1.0 / (1.0 + math.exp(-logit))
 
-    def deviate(self, centre: float, x: float) -> float:
+    def deviate(self, centre: float, x: float, centres: dict[str, float] | None = None) -> float:
         """The standard normal deviate ``z`` whose value around ``centre`` is ``x`` (inverse of
         :meth:`value`)."""
         if self.distribution == "lognormal":
             return math.log(x / centre) / self._log_sd
-        if self.distribution == "lognormal_mixture":
-            return float(ndtri(np.clip(self._mixture_cdf(math.log(x / centre)), 1e-300, 1 - 1e-16)))
+        if self.distribution in ("lognormal_mixture", "subgroup_mixture"):
+            share, factor = self.subgroup(centres)
+            cdf = _mixture_cdf(math.log(x / centre), self._log_sd, share, factor)
+            return float(ndtri(np.clip(cdf, 1e-300, 1 - 1e-16)))
         if self.distribution == "bernoulli":  # not invertible: the median deviate of x's class
             return float(ndtri(centre / 2 if x >= 0.5 else (1 + centre) / 2))
         return (math.log(x / (1.0 - x)) - math.log(centre / (1.0 - centre))) / self.spread
@@ -104,15 +131,6 @@ class ParameterDistribution:
     def _log_sd(self) -> float:
         return math.sqrt(math.log1p(self.spread ** 2))
 
-    def _mixture_cdf(self, log_ratio: float) -> float:
-        s, w = self._log_sd, self.indolent_share
-        return float(w * ndtr((log_ratio - math.log(self.indolent_factor)) / s) + (1 - w) * ndtr(log_ratio / s))
-
-    def _mixture_log_quantile(self, u: float) -> float:
-        s = self._log_sd
-        low, high = math.log(self.indolent_factor) - 12 * s, 12 * s
-        u = min(max(u, self._mixture_cdf(low)), self._mixture_cdf(high))
-        return float(brentq(lambda y: self._mixture_cdf(y) - u, low, high, xtol=1e-10))
 
 
 @dataclass(frozen=True)
@@ -210,6 +228,8 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
             if not isinstance(factor, (int, float)) or not 0 < factor <= 1:
                 raise InputError(f"{where}.indolent_factor = {factor!r}; accepted: a number in (0, 1]")
             mixture = {"indolent_share": float(share), "indolent_factor": float(factor)}
+        if kind == "subgroup_mixture":
+            mixture = _subgroup_entry(entry, where, table)
         distributions.append(ParameterDistribution(pid, kind, float(spread), str(entry["source"]), **mixture))
     rules = raw["acceptance"] or {}
     acceptance = Acceptance(
@@ -286,17 +306,20 @@ def patient_generator(seed: int, replicate: int, patient: int, stream: int) -> n
 
 
 def candidate_values(population: PopulationModel, centres: dict[str, float], z: np.ndarray,
-                     covariates: dict[str, float] | None = None) -> dict[str, float]:
+                     covariates: dict[str, float] | None = None, context: str | None = None) -> dict[str, float]:
     """Parameter values of one candidate from its independent deviates ``z`` (one per distributed
     parameter), correlated by the population's Cholesky factor where it has one.
 
     *covariates* (optional, a dict kept across the candidates of one patient) holds the binary
     (``bernoulli``) covariates: the first candidate fills it, later candidates keep its values, so that
     redrawing implausible candidates does not change the prevalence of a covariate (HR status).
+    *context* (the patient's; None: every distribution applies) leaves a distribution restricted to other
+    contexts at its centre.
     """
     if population.cholesky is not None:
         z = population.cholesky @ np.asarray(z, dtype=float)
-    values = {d.parameter_id: d.value(centres[d.parameter_id], float(zi)) for d, zi in zip(population.distributions, z)}
+    values = {d.parameter_id: d.value(centres[d.parameter_id], float(zi), centres) if d.applies(context)
+              else centres[d.parameter_id] for d, zi in zip(population.distributions, z)}
     if covariates is not None:
         binary = {d.parameter_id for d in population.distributions if d.distribution == "bernoulli"}
         covariates.update({pid: values[pid] for pid in binary if pid not in covariates})
