@@ -105,3 +105,13 @@ def test_new_verbs_have_help(verb, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([verb, "--help"])
     assert exit_info.value.code == 0 and "usage" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    import subprocess
+    import sys
+
+    found = subprocess.run([sys.executable, "-m", "stat3qsp", "trial", "--help"], capture_output=True, text=True)
+    assert found.returncode == 0 and "usage: stat3qsp trial" in found.stdout
+    bad = subprocess.run([sys.executable, "-m", "stat3qsp", "no_such_verb"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
