@@ -124,24 +124,31 @@ rule calibration_validation:
         "scripts/calibration_validation.py"
 
 
-rule calibration_fit_figure:
-    input:
-        problem=CALIBRATION_PROBLEM,
-        estimate="results/calibration/estimate.tsv",
-        residuals="results/calibration/residuals.tsv",
-    output:
-        report(
-            "results/calibration/figures/fit_{observable}.png",
-            caption="report/calibration_fit.rst",
-            category="Calibration",
-            labels={"figure": "fit", "observable": "{observable}"},
-        ),
-    log:
-        "results/logs/calibration/figure_fit_{observable}.log",
-    conda:
-        "envs/stat3qsp.yaml"
-    script:
-        "scripts/calibration_fit_figure.py"
+# One job draws every observable's figure (the PEtab objectives are built once, not once per figure).
+if CALIBRATION_OBSERVABLES:  # a rule needs an output
+    rule calibration_fit_figure:
+        input:
+            problem=CALIBRATION_PROBLEM,
+            estimate="results/calibration/estimate.tsv",
+            residuals="results/calibration/residuals.tsv",
+        output:
+            **{
+                observable: report(
+                    f"results/calibration/figures/fit_{observable}.png",
+                    caption="report/calibration_fit.rst",
+                    category="Calibration",
+                    labels={"figure": "fit", "observable": observable},
+                )
+                for observable in CALIBRATION_OBSERVABLES
+            },
+        log:
+            "results/logs/calibration/figure_fit.log",
+        params:
+            observables=CALIBRATION_OBSERVABLES,
+        conda:
+            "envs/stat3qsp.yaml"
+        script:
+            "scripts/calibration_fit_figure.py"
 
 
 rule calibration_profile_figure:
