@@ -43,6 +43,8 @@ localrules:
     calibration_profile_figure,
 
 
+# The signalling fit's chain (problem, fit, profiles, validation) has priority: run last, it is a serial tail of
+# the DAG that holds one core while the other idles.
 rule calibration_problem:
     input:
         spec=CALIBRATION_SPEC,
@@ -57,6 +59,7 @@ rule calibration_problem:
     params:
         models_dir=lambda wc, input: str(Path(input.parameters).parent),
         folder=lambda wc, output: str(Path(output.problem).parent),
+    priority: 10
     conda:
         "envs/stat3qsp.yaml"
     script:
@@ -77,6 +80,7 @@ rule calibration_fit:
         fit=CALIBRATION_FIT,
         models_dir=lambda wc, input: str(Path(input.parameters).parent),
     threads: 2
+    priority: 10
     conda:
         "envs/stat3qsp.yaml"
     script:
@@ -98,6 +102,7 @@ rule calibration_profiles:
         fit=CALIBRATION_FIT,
         models_dir=lambda wc, input: str(Path(input.parameters).parent),
     threads: 2
+    priority: 10
     conda:
         "envs/stat3qsp.yaml"
     script:
@@ -118,6 +123,7 @@ rule calibration_validation:
     params:
         fit=CALIBRATION_FIT,
         models_dir=lambda wc, input: str(Path(input.parameters).parent),
+    priority: 10
     conda:
         "envs/stat3qsp.yaml"
     script:

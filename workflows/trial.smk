@@ -74,6 +74,8 @@ rule trial_shard:
         mem_mb=lambda wildcards, threads: 400 * (threads + 1),
     benchmark:
         "results/benchmarks/rules/trial_shard/{trial}_{scatteritem}.tsv"
+    # Long jobs before the figures and tables (which fill the other core meanwhile).
+    priority: 5
     conda:
         "envs/stat3qsp.yaml"
     script:
