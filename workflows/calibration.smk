@@ -9,6 +9,9 @@ from stat3qsp.calibration.target_files import target_spec_paths
 
 CALIBRATION_SPEC = "calibration/sobotta2017/spec.yaml"
 CALIBRATION_FIT = config.get("calibration", {}).get("fit", "full")  # `fast`: a few seconds, for tests
+# The full multistart fit and profiles use 2 cores; the fast fit (seconds) 1, since a 2-thread job waits until
+# both cores are free, i.e. for the end of the run (measured: the quick run ended on this chain, one core idle).
+CALIBRATION_THREADS = 2 if CALIBRATION_FIT == "full" else 1
 # The recipe is read only when the stage is configured (paths in it are relative to the project root).
 CALIBRATION_OBSERVABLES = (
     [o.observable_id for o in read_spec(CALIBRATION_SPEC).observables] if "calibration" in config else []
@@ -79,7 +82,7 @@ rule calibration_fit:
     params:
         fit=CALIBRATION_FIT,
         models_dir=lambda wc, input: str(Path(input.parameters).parent),
-    threads: 2
+    threads: CALIBRATION_THREADS
     priority: 10
     conda:
         "envs/stat3qsp.yaml"
@@ -101,7 +104,7 @@ rule calibration_profiles:
     params:
         fit=CALIBRATION_FIT,
         models_dir=lambda wc, input: str(Path(input.parameters).parent),
-    threads: 2
+    threads: CALIBRATION_THREADS
     priority: 10
     conda:
         "envs/stat3qsp.yaml"
