@@ -1,7 +1,7 @@
 """Shared fixtures (the project's cell model and patient model, each compiled once per test session, and the
 NCT02066532 trial spec) and the test order for parallel runs: the workflow layer (long Snakemake runs, one
-file per xdist worker with ``--dist loadfile``) is collected first, so that the unit tests fill the other
-worker meanwhile."""
+file per xdist worker with ``--dist loadfile``) is collected first, its longest files first (xdist hands out
+files in collection order), so that the unit tests fill the other worker meanwhile."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,10 +15,19 @@ from stat3qsp.trial.spec_types import TrialSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = Path(__file__).resolve().parent / "workflow"
+#: Workflow test files by CPU time, longest first (measured with `pytest --durations=0`, one file at a time):
+#: the trial workflow (two Snakemake runs and two `stat3qsp trial` runs) about 120 CPU-s, the cluster run about 35.
+LONGEST_FIRST = ("test_trial_workflow.py", "test_cluster.py", "test_extension_workflow.py")
+
+
+def _order(item) -> tuple[bool, int]:
+    path = Path(str(item.fspath)).resolve()
+    rank = LONGEST_FIRST.index(path.name) if path.name in LONGEST_FIRST else len(LONGEST_FIRST)
+    return WORKFLOW not in path.parents, rank
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: WORKFLOW not in Path(str(item.fspath)).resolve().parents)
+    items.sort(key=_order)
 
 
 @pytest.fixture(scope="session")

@@ -53,22 +53,19 @@ def run_snakemake(workdir: Path, config: dict, *args: str, cores: int | None = 2
                           env={**os.environ, "PYTHONUTF8": "1"}, timeout=timeout)
 
 
-#: The sensitivity and uncertainty stages at their smallest sizes (tests/unit/test_sensitivity.py checks its
-#: names, tests/workflow/test_sensitivity_workflow.py runs it).
-_SPEC = str(ROOT / "trials" / "NCT02066532.yaml")
-SENSITIVITY_TINY = {
-    "models_dir": str(ROOT / "models"),
-    "contexts": ["her2_amplified"],
-    "assay_hours": 72,
-    "dose_response": {"ruxolitinib": {"low": "10 nM", "high": "10 uM", "points": 4}},
-    "synergy": {"points": 4, "methods": ["bliss"], "seed": 1,
-                "grids": {"trastuzumab": {"low": "0.1 nM", "high": "10 nM"}, "ruxolitinib": {"low": "100 nM", "high": "10 uM"}},
-                "pairs": [{"row": "trastuzumab", "col": "ruxolitinib"}]},
-    "shards": {"sensitivity": 2, "uncertainty": 1},
-    "sensitivity": {"seed": 1, "fixed": ["HER2_specific_activity", "EGFR_level"],
-                    "synergy": {"contexts": ["her2_amplified"], "pair": {"row": "trastuzumab", "col": "ruxolitinib"},
-                                "points": 4, "trajectories": 2, "top_factors": 3, "sobol_base_samples": 4}},
-    "uncertainty": {"spec": _SPEC, "arms": ["ruxolitinib_trastuzumab"], "replicates": 4, "patients": 2, "seed": 1, "parameter_seed": 2,
-                    "horizon_weeks": 20, "growth_scale": "rescaled", "profile_source": "fitted: Sobotta 2017 (PEtab)",
-                    "parameter_sets": [{"profile": True, "ranges": []}]},
-}
+#: The sensitivity stage at its smallest size: the synergy family (Morris, then Sobol indices of the top factors).
+SENSITIVITY = {"seed": 1, "fixed": ["HER2_specific_activity", "EGFR_level"],
+               "synergy": {"contexts": ["her2_amplified"], "pair": {"row": "trastuzumab", "col": "ruxolitinib"},
+                           "points": 4, "trajectories": 2, "top_factors": 2, "sobol_base_samples": 2}}
+
+
+def uncertainty(spec: str) -> dict:
+    """The uncertainty stage at its smallest size, on the combination arm of *spec* (a trial spec's path)."""
+    return {"spec": spec, "arms": ["ruxolitinib_trastuzumab"], "replicates": 3, "patients": 2, "seed": 1,
+            "parameter_seed": 2, "horizon_weeks": 20, "growth_scale": "rescaled",
+            "profile_source": "fitted: Sobotta 2017 (PEtab)", "parameter_sets": [{"profile": True, "ranges": []}]}
+
+
+#: The sensitivity and uncertainty stages on the tiny configuration (tests/unit/test_sensitivity.py checks its
+#: names; tests/workflow/test_trial_workflow.py runs the same stages with the tiny trial).
+SENSITIVITY_TINY = tiny(sensitivity=SENSITIVITY, uncertainty=uncertainty(str(ROOT / "trials" / "NCT02066532.yaml")))

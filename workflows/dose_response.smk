@@ -20,19 +20,25 @@ localrules:
     dose_response_figure,
 
 
+# One job draws the figure of every readout (a job's start costs more than a figure).
 rule dose_response_figure:
     input:
         tables=expand("results/dose_response/{context}__{drug}.tsv", context=CONTEXTS, drug=DR_DRUGS),
         fits=expand("results/dose_response/{context}__{drug}.fit.tsv", context=CONTEXTS, drug=DR_DRUGS),
     output:
-        report(
-            "results/dose_response/figures/{readout}.png",
-            caption="report/dose_response.rst",
-            category="Dose response",
-            labels={"readout": "{readout}"},
-        ),
+        **{
+            readout: report(
+                f"results/dose_response/figures/{readout}.png",
+                caption="report/dose_response.rst",
+                category="Dose response",
+                labels={"readout": readout},
+            )
+            for readout in ASSAY_READOUTS
+        },
     log:
-        "results/logs/dose_response/figure_{readout}.log",
+        "results/logs/dose_response/figures.log",
+    params:
+        readouts=list(ASSAY_READOUTS),
     conda:
         "envs/stat3qsp.yaml"
     script:

@@ -61,6 +61,8 @@ rule hypotheses:
     benchmark:
         "results/benchmarks/rules/hypotheses.tsv"
     threads: HYPOTHESES.get("workers", 1)
+    # The longest single job: started first, so that it never holds one core at the end of the run alone.
+    priority: 20
     conda:
         "envs/stat3qsp.yaml"
     script:

@@ -50,6 +50,7 @@ rule sensitivity_morris_design:
         model=ALL_MODELS_DIGEST,
         family=lambda wildcards: family_settings(config, wildcards.family),
         models_dir=models_dir_of,
+    priority: 5
     conda:
         "envs/stat3qsp.yaml"
     script:
@@ -70,6 +71,7 @@ rule sensitivity_shard:
         models_dir=models_dir_of,
     benchmark:
         "results/benchmarks/rules/sensitivity_shard/{family}_{design}_{scatteritem}.tsv"
+    priority: 5
     conda:
         "envs/stat3qsp.yaml"
     script:

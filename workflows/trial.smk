@@ -34,7 +34,6 @@ TRIAL_TARGETS = [
 localrules:
     trial_gather,
     trial_km_figure,
-    trial_arm_figures,
     trial_counterfactual_figure,
     trial_summary,
 
@@ -75,6 +74,8 @@ rule trial_shard:
         mem_mb=lambda wildcards, threads: 400 * (threads + 1),
     benchmark:
         "results/benchmarks/rules/trial_shard/{trial}_{scatteritem}.tsv"
+    # Long jobs before the figures and tables (which fill the other core meanwhile).
+    priority: 5
     conda:
         "envs/stat3qsp.yaml"
     script:
@@ -125,38 +126,38 @@ rule trial_km_figure:
         "scripts/trial_km_figure.py"
 
 
-rule trial_arm_figures:
-    input:
-        patients="results/trial/{trial}/patients.tsv",
-        sld="results/trial/{trial}/sld.tsv",
-    output:
-        swimmer=report(
-            "results/trial/{trial}/figures/{arm}_swimmer.png",
-            caption="report/trial_swimmer.rst",
-            category="Virtual trials",
-            subcategory="{trial}",
-            labels={"figure": "swimmer", "arm": "{arm}"},
-        ),
-        waterfall=report(
-            "results/trial/{trial}/figures/{arm}_waterfall.png",
-            caption="report/trial_waterfall.rst",
-            category="Virtual trials",
-            subcategory="{trial}",
-            labels={"figure": "waterfall", "arm": "{arm}"},
-        ),
-        spider=report(
-            "results/trial/{trial}/figures/{arm}_spider.png",
-            caption="report/trial_spider.rst",
-            category="Virtual trials",
-            subcategory="{trial}",
-            labels={"figure": "spider", "arm": "{arm}"},
-        ),
-    log:
-        "results/logs/trial/{trial}/{arm}_figures.log",
-    conda:
-        "envs/stat3qsp.yaml"
-    script:
-        "scripts/trial_arm_figures.py"
+# The swimmer, waterfall and spider plots of every arm of a spec in one job per spec (a job's start costs more
+# than a figure): one rule per spec, since the arms (and so the outputs) differ between specs.
+for _trial, _spec in TRIAL_SPECS.items():
+
+    rule:
+        name:
+            f"trial_arm_figures_{_trial.replace('-', '_')}"
+        input:
+            patients=f"results/trial/{_trial}/patients.tsv",
+            sld=f"results/trial/{_trial}/sld.tsv",
+        output:
+            **{
+                f"{arm}_{figure}": report(
+                    f"results/trial/{_trial}/figures/{arm}_{figure}.png",
+                    caption=f"report/trial_{figure}.rst",
+                    category="Virtual trials",
+                    subcategory=_trial,
+                    labels={"figure": figure, "arm": arm},
+                )
+                for arm in _spec.arms
+                for figure in TRIAL_FIGURES
+            },
+        log:
+            f"results/logs/trial/{_trial}/arm_figures.log",
+        params:
+            trial=_trial,
+            arms=list(_spec.arms),
+        localrule: True
+        conda:
+            "envs/stat3qsp.yaml"
+        script:
+            "scripts/trial_arm_figures.py"
 
 
 rule trial_counterfactual_figure:

@@ -1,6 +1,6 @@
 """Global sensitivity analysis: factors, Morris and Sobol against analytic answers and SALib, the
 output families against the synergy and trial stages, and the configuration checks (the workflow
-stage: tests/workflow/test_sensitivity_workflow.py)."""
+stage: tests/workflow/test_trial_workflow.py)."""
 from __future__ import annotations
 
 import math

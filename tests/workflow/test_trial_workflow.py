@@ -1,17 +1,23 @@
-"""End-to-end: the trial stage of the Snakemake workflow on a tiny spec and config (layer d).
+"""End-to-end: the trial, sensitivity and uncertainty stages of the Snakemake workflow on a tiny spec and
+config (layer d), and their shards.
 
 The tiny spec is NCT02066532 cut to three arms (the combination, the historical control and the
-full-JAK-inhibition counterfactual), run with 3 patients per arm and 2 replicate trials on 2 spawned
-worker processes (which import the rule's script: it must guard its body). The targets
-are the trial stage's outputs and the synergy summary and figure of one 4 x 4 matrix, which get
-their clinical columns and region from the trial's exposure table (the other stages are covered by
-tests/test_workflow.py).
+full-JAK-inhibition counterfactual), run with 2 patients per arm and 2 replicate trials on 2 spawned
+worker processes (which import the rule's script: it must guard its body). The module's one run
+(``tiny_trial``) makes the trial stage's outputs of the tiny spec and of two real specs, the synergy summary
+and figure of one 4 x 4 matrix, which get their clinical columns and region from the trial's exposure table,
+and the Morris screen and the uncertainty intervals, each in one shard. A second run (``three_shards``) makes
+the tiny spec's tables with 3 trial shards (one of them empty) and 2 of each other kind (``--set-scatter``)
+on one worker, and the Sobol indices and the sensitivity summary: the gathered tables must equal those of the
+one-shard run byte for byte, and a copy of it, interrupted after the first Morris shard, must redo only what
+is missing. The other stages are covered by tests/workflow/test_workflow.py; the synergy matrix's shards by
+tests/workflow/test_cluster.py (2 shards through the cluster executor).
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -20,11 +26,13 @@ import yaml
 
 from stat3qsp.assay import columns as col
 from stat3qsp.errors import InputError
-from stat3qsp.io.tables import read_header
+from stat3qsp.io.shards import EMPTY_SHARD
+from stat3qsp.io.tables import header_lines, read_header
+from stat3qsp.sensitivity import columns as sc
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.spec_files import trial_specs
 
-from tiny import ROOT, run_snakemake, tiny
+from tiny import ROOT, SENSITIVITY, run_snakemake, tiny, uncertainty
 
 ARMS = ("ruxolitinib_trastuzumab", "historical_control", "full_jak_inhibition")
 #: Real specs run by the workflow and by `stat3qsp trial` in the same test session (one driver, same tables).
@@ -35,9 +43,21 @@ TINY = tiny(
     synergy={**tiny()["synergy"], "grids": {"trastuzumab": {"low": "1 nM", "high": "100 nM"},
                                            "ruxolitinib": {"low": "3 nM", "high": "300 nM"}}},
     trials={"replicates": 2, "patients": 2, "seed": 7, "workers": 2},
-    # One shard per spec: any shard count gives the same tables (tests/workflow/test_shards.py).
-    shards={"trial": 1},
+    # One shard of each kind; the second run of this module (three_shards) uses other counts.
+    shards={"trial": 1, "synergy": 1, "sensitivity": 1, "uncertainty": 1},
+    sensitivity=SENSITIVITY,
 )
+#: Scatter counts of the second run: 3 trial shards of 2 replicate trials leave one empty.
+SCATTER = ("trial=3", "sensitivity=2", "uncertainty=2")
+#: Tables gathered from shards, compared between the runs.
+GATHERED = [
+    *(f"results/trial/TINY-1/{name}.tsv" for name in ("endpoints", "replicate_endpoints", "patients", "sld")),
+    "results/sensitivity/synergy/morris_outputs.tsv", "results/sensitivity/synergy/morris.tsv",
+    "results/uncertainty/endpoints.tsv", "results/uncertainty/replicate_endpoints.tsv",
+    "results/uncertainty/parameters.tsv",
+]
+#: What the second run adds: the Sobol indices of the top Morris factors and the stage's summary.
+SENSITIVITY_TARGETS = ["results/sensitivity/summary.tsv", "results/uncertainty/endpoints.tsv"]
 
 
 def _tiny_spec(path: Path, **change) -> Path:
@@ -61,17 +81,34 @@ def _run(workdir: Path, config: dict, *extra: str) -> subprocess.CompletedProces
     return run_snakemake(workdir, config, *extra)
 
 
+def _config(workdir: Path) -> dict:
+    """TINY with the tiny spec (written to *workdir*) and the real specs; the uncertainty stage on the tiny spec."""
+    spec = str(_tiny_spec(workdir / "tiny.yaml"))
+    specs = [spec, *(str(ROOT / "trials" / f"{name}.yaml") for name in REAL_SPECS)]
+    return {**TINY, "trials": {**TINY["trials"], "specs": specs}, "uncertainty": uncertainty(spec)}
+
+
 @pytest.fixture(scope="module")
-def tiny_trial(tmp_path_factory) -> tuple[Path, float]:
+def tiny_trial(tmp_path_factory) -> tuple[Path, dict]:
+    """The module's one-shard run: (working folder, config)."""
     workdir = tmp_path_factory.mktemp("trial_workflow")
-    spec = _tiny_spec(workdir / "tiny.yaml")
-    start = time.perf_counter()
-    specs = [str(spec), *(str(ROOT / "trials" / f"{name}.yaml") for name in REAL_SPECS)]
-    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": specs}}, *_targets(),
-                  *(f"results/trial/{name}/summary.html" for name in REAL_SPECS))
-    elapsed = time.perf_counter() - start
+    config = _config(workdir)
+    result = _run(workdir, config, *_targets(), *(f"results/trial/{name}/summary.html" for name in REAL_SPECS),
+                  *GATHERED)
     assert result.returncode == 0, result.stderr[-3000:]
-    return workdir, elapsed
+    return workdir, config
+
+
+@pytest.fixture(scope="module")
+def three_shards(tmp_path_factory) -> tuple[Path, dict]:
+    """The tiny spec's tables, the Morris screen and the uncertainty intervals in more shards, on one trial worker
+    (``--set-threads``: the worker count changes no byte either), with the Sobol indices and the summary."""
+    workdir = tmp_path_factory.mktemp("shards")
+    config = _config(workdir)
+    result = _run(workdir, config, *GATHERED, *SENSITIVITY_TARGETS, "--set-scatter", *SCATTER,
+                  "--set-threads", "trial_shard=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, config
 
 
 def test_tiny_trial_writes_tables_with_the_configured_settings(tiny_trial):
@@ -145,11 +182,59 @@ def test_cli_and_workflow_write_byte_identical_trial_tables(tiny_trial, tmp_path
 
 
 def test_trial_stage_rerun_has_nothing_to_do(tiny_trial):
-    workdir = tiny_trial[0]
-    specs = [str(workdir / "tiny.yaml"), *(str(ROOT / "trials" / f"{name}.yaml") for name in REAL_SPECS)]
-    result = _run(workdir, {**TINY, "trials": {**TINY["trials"], "specs": specs}}, "--dry-run", *_targets())
+    workdir, config = tiny_trial
+    result = _run(workdir, config, "--dry-run", *_targets(), *GATHERED)
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_one_or_three_shards_give_identical_tables(tiny_trial, three_shards):
+    runs = {1: tiny_trial[0], 3: three_shards[0]}
+    # The shards ran: 3 shard files of the trial (2 replicates: one of them empty).
+    shard_files = sorted((runs[3] / "results/trial/TINY-1/shards").glob("*.patients.tsv"))
+    assert len(shard_files) == 3
+    # An empty shard says so in its provenance sidecar (<table>.tsv.json).
+    assert sum(EMPTY_SHARD in header_lines(path) for path in shard_files) == 1
+    assert len(list((runs[3] / "results/sensitivity/synergy/morris").glob("shard_*.tsv"))) == 2
+    for path in [*GATHERED, *(f"{p}.json" for p in GATHERED)]:
+        # The spec path differs between the runs' folders only by name: compare the tables' bodies and
+        # the provenance (sidecars) with the folder's name replaced.
+        first, *others = [(runs[n] / path).read_text(encoding="utf-8").replace(str(runs[n]), "<run>") for n in runs]
+        assert all(other == first for other in others), path
+    patients = pd.read_csv(runs[1] / GATHERED[2], sep="\t")
+    assert sorted(set(patients["replicate"])) == list(range(2))
+
+
+def test_tiny_sensitivity_and_uncertainty_stages_write_their_tables(three_shards):
+    workdir, config = three_shards
+    read = lambda p: pd.read_csv(workdir / p, sep="\t")  # noqa: E731
+    family = config["sensitivity"]["synergy"]
+    factors = read("results/sensitivity/synergy/factors.tsv")
+    morris = read("results/sensitivity/synergy/morris.tsv")
+    free = factors[factors[sc.HELD].isna()]
+    assert len(morris) == 2 * len(free) and set(morris[sc.OUTPUT]) == {"her2_amplified__bliss", "her2_amplified__loewe"}
+    # Sobol (Saltelli) design: N base samples of k + 2 points each, k the top Morris factors.
+    assert len(read("results/sensitivity/synergy/sobol_design.tsv")) == family["sobol_base_samples"] * (family["top_factors"] + 2)
+    assert set(read("results/sensitivity/summary.tsv")["method"]) == {"morris", "sobol"}
+    endpoints = read("results/uncertainty/endpoints.tsv")
+    assert endpoints[sc.UNCERTAINTY].str.startswith(sc.BASELINE_SOURCES).all()
+    assert endpoints[sc.UNCERTAINTY].nunique() == 2
+
+
+def test_interrupted_sensitivity_run_redoes_only_the_missing_shards(three_shards, tmp_path):
+    """Resumable: a copy of the run, interrupted after the first Morris shard, redoes only what is missing."""
+    workdir, config = three_shards
+    copy = tmp_path / "copy"
+    shutil.copytree(workdir, copy, symlinks=True)
+    kept = {"factors.tsv", "morris_design.tsv", "shard_1-of-2.tsv"}
+    for path in (copy / "results/sensitivity").rglob("*.tsv"):
+        if path.name not in kept or "sobol" in str(path):
+            path.unlink()
+    dry = _run(copy, config, *SENSITIVITY_TARGETS, "--set-scatter", *SCATTER, "--dry-run")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "output: results/sensitivity/synergy/morris/shard_2-of-2.tsv" in dry.stdout
+    assert "output: results/sensitivity/synergy/morris/shard_1-of-2.tsv" not in dry.stdout
+    assert "sensitivity_morris_design" not in dry.stdout and "uncertainty_shard" not in dry.stdout
 
 
 BROKEN_SPECS = [

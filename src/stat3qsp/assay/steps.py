@@ -147,9 +147,16 @@ def concatenate_tables(paths: list[str], out_path: str) -> None:
 
 def plot_dose_response(table_paths: list[str], fit_paths: list[str], readout: str, figure_path: str) -> None:
     """Draw the dose-response figure of one readout from all sweep tables."""
+    plot_dose_responses(table_paths, fit_paths, [readout], [figure_path])
+
+
+def plot_dose_responses(table_paths: list[str], fit_paths: list[str], readouts: list[str],
+                        figure_paths: list[str]) -> None:
+    """Draw the dose-response figure of each readout (to *figure_paths*, in order) from all sweep tables."""
     tables = pd.concat([read_table(p) for p in table_paths], ignore_index=True)
     fits = pd.concat([read_table(p) for p in fit_paths], ignore_index=True)
-    dose_response_figure(tables, fits, readout, figure_path)
+    for readout, figure_path in zip(readouts, figure_paths, strict=True):
+        dose_response_figure(tables, fits, readout, figure_path)
 
 
 def run_comparison(models_dir: str, spec: dict[str, Any], hours: float, settings_path: str, range_path: str) -> None:

@@ -4,8 +4,8 @@ Snakemake names shard ``i`` of ``n`` ``"i-of-n"`` (its ``{scatteritem}``, 1-base
 (replicate trials, matrix rows, design samples) is split into contiguous blocks: shard ``i`` of ``n``
 takes items ``[(i-1) N // n, i N // n)``. Every item is computed from its own index and seed, never from
 the items before it, and :func:`gather_tables` concatenates the shard tables in shard order, so the
-gathered tables are the same for any number of shards (``tests/test_shards.py``). A shard may be empty
-when ``n > N``.
+gathered tables are the same for any number of shards (``tests/workflow/test_trial_workflow.py``; these
+functions: ``tests/unit/test_shards.py``). A shard may be empty when ``n > N``.
 """
 from __future__ import annotations
 

@@ -68,13 +68,19 @@ def plot_km_band(spec_path: str, trials: dict[str, Any], patients_path: str, end
 def plot_arm(patients_path: str, sld_path: str, arm: str, swimmer_path: str, waterfall_path: str,
              spider_path: str) -> None:
     """Swimmer, waterfall and spider plots of replicate 0 of one arm."""
+    plot_arms(patients_path, sld_path, [arm], [(swimmer_path, waterfall_path, spider_path)])
+
+
+def plot_arms(patients_path: str, sld_path: str, arms: list[str], paths: list[tuple[str, str, str]]) -> None:
+    """Swimmer, waterfall and spider plots of replicate 0 of each arm; *paths*: the three figures of each arm."""
     from stat3qsp.trial import figures  # matplotlib and lifelines: only the figure rules pay for them
-    patients = read_table(patients_path)
-    if arm not in set(patients["arm"]):
-        raise InputError(f"arm {arm!r} is not in {patients_path}")
-    figures.swimmer_figure(patients, arm, 0, swimmer_path)
-    figures.waterfall_figure(patients, arm, 0, waterfall_path)
-    figures.spider_figure(patients, read_table(sld_path), arm, 0, spider_path)
+    patients, sld = read_table(patients_path), read_table(sld_path)
+    for arm, (swimmer_path, waterfall_path, spider_path) in zip(arms, paths, strict=True):
+        if arm not in set(patients["arm"]):
+            raise InputError(f"arm {arm!r} is not in {patients_path}")
+        figures.swimmer_figure(patients, arm, 0, swimmer_path)
+        figures.waterfall_figure(patients, arm, 0, waterfall_path)
+        figures.spider_figure(patients, sld, arm, 0, spider_path)
 
 
 def plot_counterfactuals(spec_path: str, endpoints_path: str, figure_path: str) -> None:

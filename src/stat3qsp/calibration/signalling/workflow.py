@@ -169,14 +169,21 @@ def run_validation(problem_yaml: str, spec_path: str, config_name: str, models_d
     write_table_atomic(residuals_path, residuals, header)
 
 
-def plot_fit(problem_yaml: str, estimate_path: str, residuals_path: str, observable: str, figure_path: str) -> None:
-    """Figure of one observable: data against the fitted model, training and validation."""
+def plot_fits(problem_yaml: str, estimate_path: str, residuals_path: str, observables: list[str],
+              figure_paths: list[str]) -> None:
+    """One figure per observable (in *figure_paths*, in order): data against the fitted model, training and
+    validation; the objectives are built once for all of them."""
     training, validation = _objectives(problem_yaml)
     x = _training_vector(training, read_estimate(estimate_path))
     residuals = read_table(residuals_path)
-    fit_figure(residuals, {"training": training, "validation": validation},
-               {"training": x, "validation": np.log10([10.0 ** x[training.x_ids.index(p)] for p in validation.x_ids])},
-               observable, figure_path)
+    vectors = {"training": x, "validation": np.log10([10.0 ** x[training.x_ids.index(p)] for p in validation.x_ids])}
+    for observable, figure_path in zip(observables, figure_paths, strict=True):
+        fit_figure(residuals, {"training": training, "validation": validation}, vectors, observable, figure_path)
+
+
+def plot_fit(problem_yaml: str, estimate_path: str, residuals_path: str, observable: str, figure_path: str) -> None:
+    """Figure of one observable: data against the fitted model, training and validation."""
+    plot_fits(problem_yaml, estimate_path, residuals_path, [observable], [figure_path])
 
 
 def plot_profiles(profiles_path: str, fitted_path: str, figure_path: str) -> None:
