@@ -120,8 +120,8 @@ def test_egf104900_spec_loads_with_its_arms_and_roles():
     observed = {(a.name, e.name): (e.observed, e.role) for a in spec.arms for e in a.endpoints}
     assert observed == {
         ("lapatinib_monotherapy", "median_pfs_weeks"): (8.1, "calibration"),
-        ("lapatinib_monotherapy", "orr"): (0.069, "validation"),  # reported beside the fit, not fitted
-        ("lapatinib_monotherapy", "cbr"): (0.124, "validation"),
+        ("lapatinib_monotherapy", "orr"): (0.069, "calibration"),  # fit the sensitive subgroup (sci6)
+        ("lapatinib_monotherapy", "cbr"): (0.124, "calibration"),
         ("lapatinib_trastuzumab", "median_pfs_weeks"): (12.0, "validation"),
         ("lapatinib_trastuzumab", "orr"): (0.103, "validation"),
         ("lapatinib_trastuzumab", "cbr"): (0.247, "validation"),
