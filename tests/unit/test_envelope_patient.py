@@ -112,17 +112,8 @@ def test_a_change_off_the_period_boundaries_is_integrated_in_full(simulators):
 
 def _apply_one_by_one(self, context, *updates, tolerances=None, max_steps=None):
     """The former PatientSimulator._apply: runner.setValue of every value in turn."""
-    runner = self.model.runner
-    integrator = runner.getIntegrator()
-    relative, absolute = tolerances or self.tolerances
-    integrator.setValue("relative_tolerance", relative)
-    integrator.setValue("absolute_tolerance", absolute)
-    integrator.setValue("maximum_num_steps", int(max_steps or self.max_steps))
-    values = dict(self.context_values(context))
-    for update in updates:
-        values.update(update)
-    for pid, value in values.items():
-        runner.setValue(pid, value)
+    for pid, value in self._prepare(context, updates, tolerances, max_steps).items():
+        self.model.runner.setValue(pid, value)
 
 
 def test_values_set_in_one_call_give_the_same_patients_bit_for_bit(monkeypatch):

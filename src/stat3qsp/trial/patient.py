@@ -177,10 +177,10 @@ class PatientSimulator:
             self._context_values[context] = {**values, **self._overrides}
         return self._context_values[context]
 
-    def _apply(self, context: str, *updates: dict[str, float], tolerances: tuple[float, float] | None = None,
-               max_steps: int | None = None) -> None:
-        runner = self.model.runner
-        integrator = runner.getIntegrator()
+    def _prepare(self, context: str, updates: tuple[dict[str, float], ...], tolerances: tuple[float, float] | None,
+                 max_steps: int | None) -> dict[str, float]:
+        """Set the integrator's settings; the values to set: *context*'s, then each of *updates* in turn."""
+        integrator = self.model.runner.getIntegrator()
         relative, absolute = tolerances or self.tolerances
         integrator.setValue("relative_tolerance", relative)
         integrator.setValue("absolute_tolerance", absolute)
@@ -188,6 +188,12 @@ class PatientSimulator:
         values = dict(self.context_values(context))
         for update in updates:
             values.update(update)
+        return values
+
+    def _apply(self, context: str, *updates: dict[str, float], tolerances: tuple[float, float] | None = None,
+               max_steps: int | None = None) -> None:
+        runner = self.model.runner
+        values = self._prepare(context, updates, tolerances, max_steps)
         # one call for all (the same values as runner.setValue of each, 60x cheaper; tests/unit/test_envelope_patient.py)
         index = self._parameter_index
         runner.model.setGlobalParameterValues(np.fromiter((index[k] for k in values), np.int32, len(values)),
