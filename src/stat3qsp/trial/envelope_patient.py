@@ -83,6 +83,12 @@ def piecewise_segment(base: SegmentFunction, runner, dose_id: str, start_id: str
     return segment
 
 
+def check_sld(value: float, hours: float) -> None:
+    """RuntimeError (retried, then a failure; never a silent NaN) for a non-finite SLD at a scan."""
+    if not np.isfinite(value):
+        raise RuntimeError(f"non-finite SLD ({value}) at {hours:g} h of treatment")
+
+
 def changes_on_period_boundaries(changes: DoseChanges, period_h: float, origin_h: float) -> bool:
     """True if every change time is a boundary ``origin + k P`` of the fine period (module docstring)."""
     phases = [((at - origin_h) / period_h) % 1.0 for at, _ in changes.changes]
@@ -119,8 +125,7 @@ def envelope_scans(simulator, patient, dosing: dict[str, float], scan_hours: np.
 
     def on_scan(i: int, log_ratio: float) -> bool:
         sld[i] = baseline * np.exp(log_ratio)
-        if not np.isfinite(sld[i]):
-            raise RuntimeError(f"non-finite SLD ({sld[i]}) at {scan_hours[i]:g} h of treatment")
+        check_sld(sld[i], scan_hours[i])
         return stop is not None and bool(stop(baseline, sld[: i + 1]))
 
     log_ratio = levels[-1].run(patient.state, scan_hours, on_scan)

@@ -328,7 +328,7 @@ class PatientSimulator:
         for i, t in enumerate(scan_hours):
             sld[i] = runner.simulate(previous, float(t), 2, selections=[SLD])[-1, 0]
             previous = float(t)
-            _check_sld(sld[i], t)
+            envelope_patient.check_sld(sld[i], t)
             if stop is not None and stop(patient.baseline_sld_mm, sld[: i + 1]):
                 break
         return sld
@@ -363,12 +363,6 @@ class PatientSimulator:
         self.start_treatment(patient, dosing)
         result = np.array(self.model.runner.simulate(0.0, float(hours), int(points), selections=["time", *selections]))
         return pd.DataFrame(result, columns=["time_h", *selections])
-
-
-def _check_sld(value: float, hours: float) -> None:
-    """RuntimeError (retried, then a failure; never a silent NaN) for a non-finite SLD."""
-    if not np.isfinite(value):
-        raise RuntimeError(f"non-finite SLD ({value}) at {hours:g} h of treatment")
 
 
 def _reason(error: BaseException) -> str:

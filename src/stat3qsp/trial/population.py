@@ -64,7 +64,9 @@ from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.model.parameters import Parameter
-from stat3qsp.trial.mixture import mixture_cdf as _mixture_cdf, mixture_log_quantile as _mixture_log_quantile, subgroup_entry as _subgroup_entry
+from stat3qsp.trial.mixture import mixture_cdf as _mixture_cdf
+from stat3qsp.trial.mixture import mixture_log_quantile as _mixture_log_quantile
+from stat3qsp.trial.mixture import subgroup_entry as _subgroup_entry
 
 BIOLOGY_STREAM = 0
 """Index of the per-patient stream for body weight and candidate parameters."""

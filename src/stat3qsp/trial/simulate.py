@@ -63,7 +63,7 @@ from stat3qsp.trial.patient import DEFAULT_METHOD, METHODS, PatientSimulator
 from stat3qsp.trial.reading import assessed_sld, progressed_at_first_scan
 from stat3qsp.trial.regimen import check_arms, dosing_values
 from stat3qsp.trial.names import HOURS_PER_WEEK
-from stat3qsp.trial.population import (BIOLOGY_STREAM, CONDUCT_STREAM, PopulationModel, dropout_probability,
+from stat3qsp.trial.population import (CONDUCT_STREAM, PopulationModel, dropout_probability,
                                        patient_generator, volume_doubling_days)
 from stat3qsp.trial.spec_types import Arm, TrialSpec
 from stat3qsp.trial.dropout import accepted_intercept, growth_deviate
@@ -226,11 +226,8 @@ def simulate_patient(simulator: PatientSimulator, spec: TrialSpec, arm: Arm, rep
     simulator.retried.clear()
     conduct_rng = patient_generator(seed, replicate, patient, CONDUCT_STREAM)
     try:
-        if draws is None:
-            virtual = simulator.draw_patient(arm.context, patient_generator(seed, replicate, patient, BIOLOGY_STREAM),
-                                             spec.population.body_weight)
-        else:
-            virtual = draws.draw(simulator, arm.context, spec.population.body_weight, seed, replicate, patient)
+        virtual = (draws or DrawMemory(0)).draw(simulator, arm.context, spec.population.body_weight, seed, replicate,
+                                                patient)
     except SimulationError as error:
         conduct = draw_conduct(spec, simulator.population, conduct_rng, horizon_weeks)
         return PatientRecord(replicate=replicate, arm=arm.name, patient=patient, conduct=conduct,
