@@ -64,7 +64,7 @@ def test_tumour_values_reproduce_their_recorded_drift_check():
     committed = _committed("tumour")
     n_patients, progressed, orr = store.recorded_drift_check(store.committed_path(MODELS, "tumour"))
     assert n_patients == store.DRIFT_CHECK_PATIENTS
-    rate, kill = committed.loc["tumour_rate_scale", "value"], committed.loc["tumour_kill_scale", "value"]
+    rate, kill = committed.loc["tumour_doubling_days", "value"], committed.loc["tumour_kill_scale", "value"]
     got = store.tumour_objective(TUMOUR_TARGETS, MODELS, rate, kill, n_patients=n_patients)
     assert got == pytest.approx((progressed, orr), abs=1.5 / n_patients)
     # The recorded fit: the kill arm's ORR on the 400 patients is the target's.

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -215,12 +215,6 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
     if not isinstance(raw, dict) or not accepted <= set(raw) <= accepted | optional:
         raise InputError(f"{path}: top-level keys {sorted(raw) if isinstance(raw, dict) else raw!r}; accepted: "
                          f"{sorted(accepted)} and optionally {sorted(optional)}")
-    rules = raw["acceptance"] or {}
-    acceptance = Acceptance(
-        max_draws=_count(rules.get("max_draws"), f"{path}: acceptance.max_draws"),
-        doubling_days=_range(rules.get("untreated_volume_doubling_days"), f"{path}: acceptance.untreated_volume_doubling_days"),
-        baseline_sld_mm=_range(rules.get("tumour_SLD_baseline"), f"{path}: acceptance.tumour_SLD_baseline"),
-    )
     distributions = []
     for pid, entry in (raw["parameters"] or {}).items():
         where = f"{path}: parameters.{pid}"
@@ -248,9 +242,16 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
             mixture = {"indolent_share": float(share), "indolent_factor": float(factor)}
         if kind == "subgroup_mixture":
             mixture = _subgroup_entry(entry, where, table)
-        if kind == "doubling_time":
-            mixture = {"window": acceptance.doubling_days}
         distributions.append(ParameterDistribution(pid, kind, float(spread), str(entry["source"]), **mixture))
+    rules = raw["acceptance"] or {}
+    acceptance = Acceptance(
+        max_draws=_count(rules.get("max_draws"), f"{path}: acceptance.max_draws"),
+        doubling_days=_range(rules.get("untreated_volume_doubling_days"), f"{path}: acceptance.untreated_volume_doubling_days"),
+        baseline_sld_mm=_range(rules.get("tumour_SLD_baseline"), f"{path}: acceptance.tumour_SLD_baseline"),
+    )
+    # a doubling_time is truncated to the acceptance window
+    distributions = [replace(d, window=acceptance.doubling_days) if d.distribution == "doubling_time" else d
+                     for d in distributions]
     window = _range(raw["scan_window_weeks"], f"{path}: scan_window_weeks", allow_negative=True)
     ids = [d.parameter_id for d in distributions]
     cholesky = _cholesky(raw.get("correlations") or [], ids, f"{path}: correlations")
