@@ -18,7 +18,7 @@ to its own ``calibrated/tumour.tsv`` (so ``stat3qsp --models <derived folder> tr
 model), with the growth and kill targets of ``calibration/tumour/targets.yaml`` (:data:`REFIT_KINDS`).
 Every hypothesis, baseline included, is
 refitted with the same number of calibration patients, the calibration's fixed seed and a follow-up of
-:data:`REFIT_HORIZON_WEEKS`. The growth scale is searched first within a factor :data:`RATE_BRACKET_FACTOR`
+:data:`REFIT_HORIZON_WEEKS`. The growth median (``tumour_doubling_days``) is searched first within a factor :data:`RATE_BRACKET_FACTOR`
 of the parent models' calibrated value, then, if the target is not crossed there, in the next factor
 :data:`RATE_BRACKET_FACTOR` squared below and above it, and last within the calibration's own bracket.
 With a few dozen calibration patients the fitted shares move in steps of 1/n, so the growth target (the

@@ -38,12 +38,11 @@ from a stream of their own (spawned from the patient's biology stream): adding t
 parameter's deviates, and so the candidates, unchanged (common random numbers across hypotheses).
 
 Informative early discontinuation (``informative_dropout``): a patient leaves before the first scan
-with probability ``expit(a + b z_g)``, ``z_g`` the patient's deviate of the growth scale
-(:meth:`ParameterDistribution.deviate`) and ``b`` the log-odds per standard deviation, ``a`` set so
-that the mean over the accepted patients' ``z_g`` is the spec's fraction (:func:`dropout_probability`,
-:mod:`stat3qsp.trial.dropout`; the acceptance rules remove fast growers, so these ``z_g`` are not
-``N(0, 1)``): clinical progression takes the fast growers first (``b = 0``: leaving independent of
-the tumour).
+with probability ``expit(a + b z_g)``, ``z_g`` the patient's growth deviate (minus the deviate of its
+drawn doubling time, :meth:`ParameterDistribution.deviate`: high for fast growers) and ``b`` the log-odds
+per standard deviation, ``a`` set so that the mean over the accepted patients' ``z_g`` is the spec's
+fraction (:func:`dropout_probability`, :mod:`stat3qsp.trial.dropout`): clinical progression takes the
+fast growers first (``b = 0``: leaving independent of the tumour).
 
 Random streams: every patient has its own streams, ``np.random.SeedSequence(seed,
 spawn_key=(replicate, patient, stream))`` (the same as ``SeedSequence(seed).spawn(...)`` nested
