@@ -36,7 +36,7 @@ def main() -> None:
     table = pd.DataFrame([{"patients_per_arm": args.patients, "arms": len({(t.spec_path, t.arm) for t in
                                                                           read_targets(DEFAULT_TARGETS)}),
                            "evaluations": fit.evaluations, "wall_s": wall, "cpu_s": cpu,
-                           "load_average_1min": load, "tumour_rate_scale": fit.rate_scale,
+                           "load_average_1min": load, "tumour_doubling_days": fit.doubling_days,
                            "tumour_kill_scale": fit.kill_scale}])
     print(table.to_string(index=False))
     print(fit.rows.drop(columns=["matched_as"]).to_string(index=False))

@@ -138,10 +138,9 @@ def er_patients(derived):
 
 def _sld(simulator: PatientSimulator, spec, hr: float, endocrine: float) -> np.ndarray:
     context = "her2_trastuzumab_resistant"
-    # a slowly growing tumour (the indolent subgroup of models/population.yaml), so that weekly scans tell the
-    # times apart: 8% of the calibrated growth scale (0.2 of it when that scale was 0.026; it is 0.064 since the
-    # calibration reads the scans as the runner does, and at 0.2 both courses progressed by week 5)
-    rate = 0.08 * simulator.context_values(context)["tumour_rate_scale"]
+    # a slowly growing tumour, so that weekly scans tell the times apart: growth scale 0.011 (8% of the median
+    # growth scale calibrated until 2026-12-07, 0.139; at 0.2 of it both courses progressed by week 5)
+    rate = 0.011
     values = {"HR_positive": hr, "tumour_SLD_baseline": 50.0, "tumour_rate_scale": rate}
     growth, state = simulator.preequilibrate(context, values)
     patient = VirtualPatient(context, values, 70.0, growth, 1, state)

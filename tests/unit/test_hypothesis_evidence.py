@@ -24,7 +24,6 @@ from stat3qsp.trial import endpoints as ep
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.spec import load_trial_spec
 
-from extension_models import add_death_hypothesis
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
@@ -91,45 +90,48 @@ def _growth_excess(folder: Path, rate: float, kill: float, n: int) -> tuple[floa
     return excess, ct.endpoint_value(outcomes, tc.MEDIAN_PFS_WEEKS)
 
 
+def _with_calibrated(models: Path, pid: str, value: float) -> None:
+    """Set *pid*'s value in a copied models folder's generated tumour table (a test's perturbation of a copy)."""
+    table = models / "calibrated" / "tumour.tsv"
+    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+    table.write_text("".join(line if not line.startswith(pid + "\t") else "\t".join([pid, repr(value), *line.split("\t")[2:]])
+                             for line in lines), encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_the_refit_brings_a_slower_growing_model_back_to_the_growth_target(tmp_path, monkeypatch):
-    """A module that slows the cells (a constant extra death of 0.012 per hour, about three quarters of the
-    untreated net growth) leaves too few lapatinib patients progressed by the week-8 scan at the parent's
-    scales (4 of 12, KM median 13 weeks); the refit of the derived folder restores the target share (the
-    sample's KM median on the 8-week scan) with a faster growth scale and writes its own table. A quarter
-    (0.004 per hour, the former value) no longer moves a dozen patients below half at the growth scale
-    calibrated on 2026-12-07 (6 of 12 still progressed): with the fastest candidates rejected at the 30-day
-    doubling floor, the share progressed by week 8 is flat in the scale over 0.04-0.2."""
+    """A models folder whose tumours grow too slowly (its median doubling time set to 400 days) leaves too few
+    lapatinib patients progressed by the week-8 scan; the refit of a derived folder restores the target share
+    (the sample's KM median on the 8-week scan) with a shorter median doubling time and writes its own table.
+    Until 2026-12-07 the slower model was a hypothesis module with an extra death of the cells: since the
+    doubling time is drawn per patient (stat3qsp.trial.doubling), a module that changes the cells' untreated
+    net growth g0 no longer changes the tumours' untreated growth, so the slower model is made here."""
     monkeypatch.chdir(ROOT)
     models = tmp_path / "models"
     shutil.copytree(MODELS, models)
-    add_death_hypothesis(models, "slow_cells", "slow_death_k", 0.012,
-                         "A constant extra death of every cell, to test the refit.")
-    folder = compose_hypothesis_models(models, ("slow_cells",), tmp_path / "derived")
+    _with_calibrated(models, "tumour_doubling_days", 400.0)
+    folder = compose_hypothesis_models(models, (), tmp_path / "derived")
     rate, kill = calibrated_scales(models)
+    assert rate == 400.0
     n = 12
     before, median_before = _growth_excess(folder, rate, kill, n)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GrowthFallbackWarning)
         fit = refit_tumour(folder, TARGETS, n, rate)
-    # 7 of 12 (just over half) may be reached at no scale: the solver then keeps the closest grid scale, warns and
-    # records the residual (negative, within one patient)
+    # 7 of 12 (just over half) may be reached at no median: the solver then keeps the closest grid median, warns
+    # and records the residual (negative, within one patient)
     fallback = [w for w in caught if issubclass(w.category, GrowthFallbackWarning)]
     assert (fit.growth_residual < 0) == bool(fallback)
-    after, median_after = _growth_excess(folder, fit.rate_scale, fit.kill_scale, n)
+    after, median_after = _growth_excess(folder, fit.doubling_days, fit.kill_scale, n)
     # the lapatinib arm's median PFS (observed 8.1 weeks) moves toward the target
     assert abs(median_after - 8.1) < abs(median_before - 8.1)
-    assert before < -0.1                       # too few progressed at the parent's scales
-    # the solve stops at the step of the share where it crosses the target, or keeps the closest scale: within one
+    assert before < -0.1                       # too few progressed at the parent's values
+    # the solve stops at the step of the share where it crosses the target, or keeps the closest median: within one
     # patient of it
     assert after == pytest.approx(fit.growth_residual)
     assert abs(after) <= 1.0 / n < abs(before)
-    # The refit moves the growth scale; not necessarily up: since 2026-12-07 (sensitive subgroup) the parent's scale
-    # (0.139) lies where the share progressed by week 8 falls with the scale (the 30-day doubling floor rejects
-    # the fastest candidates, so the accepted patients are slower), and the slower cells' crossing is found
-    # below it (0.049 on these 12 patients).
-    assert fit.rate_scale != pytest.approx(rate, rel=0.05)
-    assert calibrated_scales(folder) == pytest.approx((fit.rate_scale, fit.kill_scale))
+    assert fit.doubling_days < rate / 2        # faster growth
+    assert calibrated_scales(folder) == pytest.approx((fit.doubling_days, fit.kill_scale))
     assert calibrated_scales(models) == (rate, kill)   # the parent is untouched
 
 

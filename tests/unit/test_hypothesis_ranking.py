@@ -121,7 +121,7 @@ def test_a_tiny_ranking_writes_the_interface_columns(tmp_path):
     for name in ("baseline", "pi3k_bypass"):
         fitted = read_table(output / "models" / name / "calibrated" / "tumour.tsv").set_index("parameterId")["value"]
         row = table.set_index("hypothesis").loc[name]
-        assert row["tumour_rate_scale"] == pytest.approx(fitted["tumour_rate_scale"])
+        assert row["tumour_doubling_days"] == pytest.approx(fitted["tumour_doubling_days"])
         assert row["tumour_kill_scale"] == pytest.approx(fitted["tumour_kill_scale"])
         assert abs(row["kill_target_residual"]) <= 1 / 6 + 1e-9   # the latent ORR to a step of one of 6 patients
     calibration = read_table(output / "calibration.tsv")

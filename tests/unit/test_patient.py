@@ -130,6 +130,7 @@ def test_same_streams_same_patient_and_plausible(patient_simulator, nct_spec):
     for p in (a, c):
         days = volume_doubling_days(p.values["tumour_rate_scale"], p.untreated_growth_rate)
         assert rules.doubling_days[0] <= days <= rules.doubling_days[1]
+        assert days == pytest.approx(p.values["tumour_doubling_days"], rel=1e-12)  # the drawn one
         assert rules.baseline_sld_mm[0] <= p.baseline_sld_mm <= rules.baseline_sld_mm[1]
 
 

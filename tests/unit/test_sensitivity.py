@@ -192,12 +192,14 @@ def test_trial_outputs_at_table_values_equal_the_trial_runner():
 def test_trial_outputs_rescale_the_growth_scale_or_report_why_they_cannot():
     evaluator = TrialSetup(SPEC, ARM, 2, 1, horizon_weeks=20.0).build()
     growth = evaluator.growth
-    faster = growth.overrides({"growth_k_max": 0.08})["tumour_rate_scale"]
-    assert faster < growth.value  # faster-growing cells: a smaller in-vitro -> clinical scale
-    # the reference patient at the rescaled value grows over the calibration time as at the table values
-    assert growth.log_growth({"growth_k_max": 0.08, "tumour_rate_scale": faster})[0] == pytest.approx(growth.growth,
-                                                                                                     rel=1e-4)
-    assert "tumour_rate_scale" not in TrialSetup(SPEC, ARM, 2, 1, growth_scale="fixed").build().growth.overrides({"growth_k_max": 0.08})
+    shifted = growth.overrides({"growth_k_max": 0.08})["tumour_doubling_days"]
+    # the drawn doubling time fixes the untreated growth whatever g0; the cells' other drug effect moves the median
+    assert shifted != growth.value
+    # the reference patient at the rescaled median grows over the calibration time as at the table values
+    assert growth.log_growth({"growth_k_max": 0.08, "tumour_doubling_days": shifted})[0] == pytest.approx(
+        growth.growth, rel=1e-4)
+    assert "tumour_doubling_days" not in TrialSetup(SPEC, ARM, 2, 1, growth_scale="fixed").build().growth.overrides(
+        {"growth_k_max": 0.08})
     design = pd.DataFrame({sc.SAMPLE: [0], "death_k_max": [0.1], "growth_k_max": [0.01]})
     outputs = sa.evaluate(TrialSetup(SPEC, ARM, 2, 1, horizon_weeks=20.0), design)
     assert outputs[sc.VALUE].isna().all() and outputs[sc.ERROR].str.contains("does not progress").all()

@@ -166,7 +166,7 @@ def test_the_growth_solve_returns_the_scale_just_over_the_target():
 def test_an_unreachable_growth_target_falls_back_within_one_patient_only():
     # the share saturates at 6 of 12 (KM exactly half): 7 of 12 is reached at no scale
     courses_at, growth_excess = _step_courses({0.0: 4 / 12, 0.02: 5 / 12, 0.05: 6 / 12})
-    with pytest.raises(InputError, match="not reached between tumour_rate_scale"):
+    with pytest.raises(InputError, match="not reached between tumour_doubling_days"):
         solve_scales(courses_at, growth_excess, 0.35, rate_bracket=(0.01, 0.1))
     with pytest.warns(UserWarning, match="closest") as caught:
         rate, _, evaluations = solve_scales(courses_at, growth_excess, 0.35, rate_bracket=(0.01, 0.1),

@@ -86,8 +86,8 @@ def test_table_value_replicates_are_the_trial_runner_and_parameter_replicates_di
     trial = run_trial(load_trial_spec(SPEC), TrialSettings(replicates=3, seed=1, patients=3, horizon_weeks=30.0,
                                                            arms=(ARM,)))
     pd.testing.assert_frame_equal(baseline.reset_index(drop=True), trial.replicate_endpoints.reset_index(drop=True))
-    assert set(draws.columns) >= {"replicate", "tumour_rate_scale", "IL6R_act_k", "survival_K"} and len(draws) == 6
-    assert draws["tumour_rate_scale"].nunique() == 6  # rescaled per parameter vector
+    assert set(draws.columns) >= {"replicate", "tumour_doubling_days", "IL6R_act_k", "survival_K"} and len(draws) == 6
+    assert draws["tumour_doubling_days"].nunique() == 6  # rescaled per parameter vector
     # Common draws: a parameter shared by two sets has the same value in both.
     assert (draws.groupby("replicate")["IL6R_act_k"].nunique() == 1).all()
     labels = list(endpoints[sc.UNCERTAINTY].unique())

@@ -131,7 +131,7 @@ def test_tiny_trial_report_tables_say_what_calibrated_and_what_validated(tiny_tr
     folder = tiny_trial[0] / "results/trial/TINY-1"
     roles = pd.read_csv(folder / "data_roles.tsv", sep="\t")
     calibration = roles[roles[tc.ROLE] == "calibration"]
-    assert calibration[tc.USED_FOR].str.contains("tumour_rate_scale").any()
+    assert calibration[tc.USED_FOR].str.contains("tumour_doubling_days").any()
     assert calibration[tc.DATA].str.contains("Sobotta 2017").any()
     validation = roles[roles[tc.ROLE] == "validation"]
     combination = validation[tc.DATA].str.contains("ruxolitinib_trastuzumab")

@@ -52,7 +52,7 @@ def _write(path: Path | str, rows: list[dict], header: list[str]) -> None:
     write_table_atomic(path, table, [GENERATED, *header])
 
 
-def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scale: float, kill_scale: float,
+def tumour_objective(targets_path: Path | str, models_dir: Path | str, doubling_days: float, kill_scale: float,
                      n_patients: int = 400, seed: int = tumour.CALIBRATION_SEED,
                      sensitive: tuple[float, float] | None = None) -> tuple[float, float]:
     """``(Kaplan-Meier share of the growth arm progressed by its anchor scan, the kill arm's kill endpoint (ORR))``
@@ -62,7 +62,7 @@ def tumour_objective(targets_path: Path | str, models_dir: Path | str, rate_scal
     growth, kill = targets.read_targets(targets_path)[:2]
     specs = {t.spec_path: load_trial_spec(t.spec_path) for t in (growth, kill)}
     courses = {t.kind: tumour.CourseSimulator(specs[t.spec_path], n_patients, seed, 104.0, models_dir).courses(
-        t.arm, rate_scale) for t in (growth, kill)}
+        t.arm, doubling_days) for t in (growth, kill)}
     spec = specs[growth.spec_path]
     if sensitive is not None:
         courses = {kind: subgroup.with_subgroup(c, *sensitive) for kind, c in courses.items()}
@@ -82,7 +82,7 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
 
     *kinds* keeps only the targets of those kinds (growth and kill are always fitted; e.g. the hypothesis
     ranking leaves out the plausibility bounds, which need another arm's patients); *solve* goes to
-    :func:`~stat3qsp.calibration.targets.calibrate_targets` (``rate_bracket``, ``kill_bracket``, ``xtol``).
+    :func:`~stat3qsp.calibration.targets.calibrate_targets` (``doubling_bracket``, ``kill_bracket``, ``xtol``).
     *drift_check* records the objective on the first patients (:func:`recorded_drift_check`); by default
     only in the models' committed table, which the drift test reads."""
     chosen = targets.read_targets(targets_path)
@@ -92,8 +92,8 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
     growth, kill = fit.rows.iloc[0], fit.rows.iloc[1]
     where = f"{n_patients} patients per arm, seed {fit.seed}"
     rows = [
-        {"parameterId": tumour.RATE_SCALE, "value": fit.rate_scale, "lowerBound": tumour.RATE_BOUNDS[0],
-         "upperBound": tumour.RATE_BOUNDS[1],
+        {"parameterId": tumour.DOUBLING, "value": fit.doubling_days, "lowerBound": tumour.DOUBLING_BOUNDS[0],
+         "upperBound": tumour.DOUBLING_BOUNDS[1],
          "fitted_to": f"{growth['spec']} arm {growth['arm']}: {growth['endpoint']} {growth['observed']:g} ({where})",
          "objective": f"{growth['matched_as']}; target {chosen[0].observed:g}", "objective_value": growth["simulated"],
          "command": command},
@@ -108,16 +108,17 @@ def calibrate_tumour(targets_path: Path | str, models_dir: Path | str, output: P
     checks = []
     if committed if drift_check is None else drift_check:  # the drift test's record; results tables go without
         check_patients = min(n_patients, DRIFT_CHECK_PATIENTS)
-        progressed, orr = tumour_objective(targets_path, models_dir, fit.rate_scale, fit.kill_scale, check_patients,
+        progressed, orr = tumour_objective(targets_path, models_dir, fit.doubling_days, fit.kill_scale, check_patients,
                                            fit.seed, (fit.sensitive_share, fit.sensitive_factor))
         checks = [f"{DRIFT_CHECK}: " + _DRIFT_CHECK_FORMAT.format(n=check_patients, progressed=progressed, orr=orr)]
     fits = [f"fit: {r.target} {r.spec} {r.arm} {r.endpoint} observed {r.observed:.4g} simulated {r.simulated:.4g}"
             + (f" accepted {r.accepted} within {r.within}" if r.accepted else "") for r in fit.rows.itertuples()]
     _write(output, rows, [*provenance_lines(models_dir), f"targets: {targets_path} sha256 {file_hash(targets_path)}",
                           *(f"trial_spec: {t} sha256 {file_hash(t)}" for t in dict.fromkeys(str(c.spec_path) for c in chosen)),
-                          f"evaluations: {fit.evaluations}", _residual_line(fit), *fits, *checks])
+                          f"evaluations: {fit.evaluations}", _residual_line(fit), *fits,
+                          *(f"acceptance: {line}" for line in fit.acceptance), *checks])
     if committed:
-        mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.RATE_SCALE, tumour.KILL_SCALE, subgroup.SHARE,
+        mark_calibrated(Path(models_dir) / "parameters.tsv", [tumour.DOUBLING, tumour.KILL_SCALE, subgroup.SHARE,
                                                               subgroup.FACTOR])
     return fit
 
@@ -130,7 +131,7 @@ value (ORR and CBR)."""
     rows = fit.rows[fit.rows["target"] == "subgroup"]
     if fit.subgroup_fitted:
         fitted_to = "; ".join(f"{t.spec_path} arm {t.arm}: {t.endpoint} {t.observed:g}" for t in aims) + f" ({where})"
-        objective = ("jointly with tumour_rate_scale: chi-square distance of "
+        objective = ("jointly with tumour_doubling_days: chi-square distance of "
                      + ", ".join(f"{r.endpoint} (simulated {r.simulated:.4g})" for r in rows.itertuples())
                      + " (stat3qsp.calibration.subgroup)")
         values = [float(r.simulated) for r in rows.itertuples()]
@@ -146,7 +147,7 @@ value (ORR and CBR)."""
 def _residual_line(fit: targets.TargetFit) -> str:
     """Header line of the growth solve's residual (simulated minus target share; negative: not reached)."""
     how = ("met" if fit.growth_residual >= 0 else
-           f"not reached on {fit.n_patients} patients at any scale of the solver's grid: closest scale kept")
+           f"not reached on {fit.n_patients} patients at any median of the solver's grid: closest median kept")
     return f"growth_residual: {fit.growth_residual:+.6g} ({how})"
 
 

@@ -10,7 +10,8 @@ rules, confirmation, clinical benefit, clinical progression of early leavers) th
 :func:`scan_outcomes`. One code path: a calibrated arm run by ``stat3qsp trial`` gives the fitted
 value on those patients, and differs on others by Monte Carlo error only.
 
-- ``tumour_rate_scale`` (growth) to the **growth** target, the KM median PFS of an arm whose
+- ``tumour_doubling_days`` (growth: the median untreated volume doubling time of the patients, whose
+  doubling times are drawn on their window, :mod:`stat3qsp.trial.doubling`) to the **growth** target, the KM median PFS of an arm whose
   progression is seen only at its scans (EGF104900, lapatinib alone, 8.1 weeks with scans every 4
   weeks). Scan-dated PFS is a step function of the scan dates, so the median is matched as the KM
   median of the calibration sample falling on the last scheduled scan ``t*`` at or before the
@@ -23,25 +24,26 @@ value on those patients, and differs on others by Monte Carlo error only.
   its median is that scan (at exactly one half, :func:`stat3qsp.trial.endpoints.km_median` takes the
   midpoint of the flat stretch: 9.0 weeks instead of 8, as the target ``0.5 - 0.25 / n`` used until
   2026-12-07 gave). A small sample (a hypothesis refit's 12 patients) may not give 7 of 12 at any
-  scale (heavy-tailed growth, the fastest candidates rejected by the doubling floor): then the solver
-  keeps the grid scale closest to the target if it is within one patient of the sample (``1 / n``),
+  median: then the solver keeps the grid median closest to the target if it is within one patient of the sample (``1 / n``),
   warns, and the residual is recorded (:attr:`TargetFit.growth_residual`, the table's header). With
   fewer progressions by ``t*`` the KM median jumps to
   the next scans (10-12 weeks);
 - ``tumour_kill_scale`` (drug effect) to the **kill** target, an ORR as the runner computes it
   (:func:`fit_kill_to_endpoint`; Vogel 2002 at its spec's scans, confirmed as its rules say).
 
-Joint solve (:func:`stat3qsp.calibration.tumour.solve_scales`): for each growth scale ``s`` the kill
-scale ``k(s)`` is fitted to the kill target on the kill arm's patients drawn at ``s``; where the file has
+Joint solve (:func:`stat3qsp.calibration.tumour.solve_scales`): for each growth median ``m`` the kill
+scale ``k(m)`` is fitted to the kill target on the kill arm's patients drawn at ``m``; where the file has
 **subgroup** targets (the growth arm's ORR and CBR), the sensitive subgroup's share and factor are fitted
-to them at ``(s, k(s))`` after simulation (:func:`stat3qsp.calibration.subgroup.fit_subgroup`; the kill
-arm's context has no subgroup, so ``k(s)`` does not depend on them); a bisection on
-``log s`` solves ``1 - S(t*) >= 0.5 + 0.25 / n`` on the growth arm's ``n`` patients at ``(s, k(s))``. Then every
+to them at ``(m, k(m))`` after simulation (:func:`stat3qsp.calibration.subgroup.fit_subgroup`; the kill
+arm's context has no subgroup, so ``k(m)`` does not depend on them); a bisection on
+``log m`` solves ``1 - S(t*) >= 0.5 + 0.25 / n`` on the growth arm's ``n`` patients at ``(m, k(m))``. Then every
 target, **check** (other endpoints of the arms, reported, never fitted) and **plausibility** bound
 (e.g. Stover 2018 for ruxolitinib alone in TNBC) is evaluated at the fitted values: simulated against
 observed, in :attr:`TargetFit.rows` (:data:`FIT_COLUMNS`). An arm with a marrow course (the spec's
 toxicity drug in the arm: dose changes the linear courses do not have) is not fitted; its rows are
-read from the trial runner itself (:func:`runner_outcomes`).
+read from the trial runner itself (:func:`runner_outcomes`). The fit also reports, per fitted arm, the
+acceptance rate of the calibration patients (patients over candidates drawn) and how many candidates the
+growth scale's table bounds rejected (:attr:`TargetFit.acceptance`).
 """
 from __future__ import annotations
 
@@ -55,13 +57,14 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from stat3qsp.calibration.subgroup import FACTOR, SHARE, fit_subgroup, with_subgroup
-from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, TumourCourses, solve_scales
+from stat3qsp.calibration.tumour import (CALIBRATION_SEED, DOUBLING_BOUNDS, CourseSimulator, TumourCourses,
+                                         solve_scales)
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.assessment import assess, conduct_outcomes
 from stat3qsp.trial.endpoints import km_median, km_survival_at
-from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
+from stat3qsp.trial.names import DOUBLING, KILL_SCALE
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.reading import progressed_at_first_scan
 from stat3qsp.trial.simulate import TrialSettings, simulate_trial
@@ -90,9 +93,9 @@ class Target:
 
 @dataclass(frozen=True)
 class TargetFit:
-    """Fitted scales, the fit of every target and how the solve went."""
+    """Fitted medians (doubling time in days, kill scale), the fit of every target and how the solve went."""
 
-    rate_scale: float
+    doubling_days: float
     kill_scale: float
     rows: pd.DataFrame
     evaluations: int
@@ -105,6 +108,9 @@ class TargetFit:
     sensitive_factor: float = 1.0
     subgroup_fitted: bool = False
     """The sensitive subgroup's share and factor: fitted to the subgroup targets, else the models' values."""
+    acceptance: tuple[str, ...] = ()
+    """Per fitted arm at the fitted values: patients, candidates drawn, acceptance rate and candidates rejected
+    for the growth scale's table bounds (one text line each)."""
 
 
 def read_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
@@ -199,13 +205,13 @@ def has_marrow_course(spec: TrialSpec, arm: str) -> bool:
     return any(drug.drug == spec.toxicity.drug for drug in spec.arm(arm).drugs)
 
 
-def runner_outcomes(spec: TrialSpec, arm: str, rate_scale: float, kill_scale: float, n_patients: int, seed: int,
+def runner_outcomes(spec: TrialSpec, arm: str, doubling_days: float, kill_scale: float, n_patients: int, seed: int,
                     horizon_weeks: float, models_dir: Path | str, extra: dict[str, float] | None = None) -> pd.DataFrame:
     """Patients table of the trial runner (one replicate of *n_patients*, *seed*) at the given scales (and
     *extra* values, e.g. the sensitive subgroup's)."""
     settings = TrialSettings(replicates=1, seed=seed, patients=n_patients, horizon_weeks=horizon_weeks, arms=(arm,))
     records = simulate_trial(spec, settings, models_dir=models_dir, progress=False,
-                             overrides={RATE_SCALE: rate_scale, KILL_SCALE: kill_scale, **(extra or {})})
+                             overrides={DOUBLING: doubling_days, KILL_SCALE: kill_scale, **(extra or {})})
     return assess(records, spec)[0]
 
 
@@ -250,7 +256,7 @@ def endpoint_value(outcomes: pd.DataFrame, endpoint: str) -> float:
 
 
 def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = CALIBRATION_SEED,
-                      horizon_weeks: float = 104.0, rate_bracket: tuple[float, float] = (2e-3, 0.2),
+                      horizon_weeks: float = 104.0, doubling_bracket: tuple[float, float] = DOUBLING_BOUNDS,
                       kill_bracket: tuple[float, float] = (1e-4, 1.0), xtol: float = 1e-3,
                       models_dir: Path | str = DEFAULT_MODELS_DIR) -> TargetFit:
     """Fit both scales to the growth and kill targets and report every target (module docstring).
@@ -271,9 +277,9 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
     current_subgroup = (float(values.get(SHARE, 0.0)), float(values.get(FACTOR, 1.0)))
     share = growth_share(n_patients)
 
-    def courses_at(rate: float) -> tuple[TumourCourses, TumourCourses]:
-        return (simulators[growth.spec_path].courses(growth.arm, rate),
-                simulators[kill.spec_path].courses(kill.arm, rate))
+    def courses_at(doubling: float) -> tuple[TumourCourses, TumourCourses]:
+        return (simulators[growth.spec_path].courses(growth.arm, doubling),
+                simulators[kill.spec_path].courses(kill.arm, doubling))
 
     chosen = [t for t in targets if t.kind == "subgroup"]
     for t in chosen:
@@ -310,29 +316,38 @@ def calibrate_targets(targets: list[Target], n_patients: int = 400, seed: int = 
     def kill_fit(first_line: TumourCourses) -> float:
         return fit_kill_to_endpoint(first_line, kill_spec, kill.endpoint, kill.observed, kill_bracket, xtol)
 
-    rate, kill_scale, evaluations = solve_scales(courses_at, growth_excess, kill.observed, kill_spec.recist,
-                                                 rate_bracket, kill_bracket, xtol, kill_fit=kill_fit,
-                                                 fallback_tolerance=1.0 / n_patients)
-    final = simulators[growth.spec_path].courses(growth.arm, rate)
+    doubling, kill_scale, evaluations = solve_scales(courses_at, growth_excess, kill.observed, kill_spec.recist,
+                                                     doubling_bracket, kill_bracket, xtol, kill_fit=kill_fit,
+                                                     fallback_tolerance=1.0 / n_patients)
+    final = simulators[growth.spec_path].courses(growth.arm, doubling)
     residual = growth_excess(final, kill_scale)
     _, share_fit, factor_fit = subgroup_fit(final, kill_scale)
     subgroup = {SHARE: share_fit, FACTOR: factor_fit} if chosen else {}
-    rows = []
+    rows, acceptance = [], []
     for t in targets:
         spec = specs[t.spec_path]
         if has_marrow_course(spec, t.arm):
-            outcomes = runner_outcomes(spec, t.arm, rate, kill_scale, n_patients, seed, horizon_weeks, models_dir,
+            outcomes = runner_outcomes(spec, t.arm, doubling, kill_scale, n_patients, seed, horizon_weeks, models_dir,
                                        subgroup)
             how = f"the trial runner on {n_patients} patients of {spec.id} (marrow course and dose changes included)"
         else:
-            courses = simulators[t.spec_path].courses(t.arm, rate)
+            courses = simulators[t.spec_path].courses(t.arm, doubling)
+            if t.kind in ("growth", "kill"):
+                acceptance.append(_acceptance_line(t, courses))
             if chosen:
                 courses = with_subgroup(courses, share_fit, factor_fit)
             outcomes = scan_outcomes(courses, kill_scale, spec)
             how = f"as the trial runner reads {spec.id}: its scans with the scan window, its conduct and RECIST rules"
         rows.append(_fit_row(t, outcomes, how, spec, anchor))
-    return TargetFit(rate, kill_scale, pd.DataFrame(rows, columns=list(FIT_COLUMNS)), evaluations, n_patients, seed,
-                     residual, share_fit, factor_fit, bool(chosen))
+    return TargetFit(doubling, kill_scale, pd.DataFrame(rows, columns=list(FIT_COLUMNS)), evaluations, n_patients, seed,
+                     residual, share_fit, factor_fit, bool(chosen), tuple(acceptance))
+
+
+def _acceptance_line(target: Target, courses: TumourCourses) -> str:
+    """Acceptance of a fitted arm's calibration patients (:attr:`TargetFit.acceptance`)."""
+    drawn, outside = int(np.sum(courses.draws)), int(np.sum(courses.rate_scale_rejections))
+    return (f"{target.spec_path} {target.arm}: {courses.draws.size} patients from {drawn} candidates (acceptance "
+            f"{courses.draws.size / drawn:.4f}); rejected for tumour_rate_scale's table bounds: {outside}")
 
 
 def _fit_row(target: Target, outcomes: pd.DataFrame, how: str, spec: TrialSpec, anchor: float) -> tuple:

@@ -2,12 +2,13 @@
 clinical scales (the targets and how each is matched: :mod:`stat3qsp.calibration.targets`).
 
 The patient model has two parameters fitted to clinical data, the population medians of the
-scales of ``models/tumour/sld.ant``::
+untreated growth and of the drug effect of ``models/tumour/sld.ant``::
 
     d ln SLD/dt = s g0 + k (g(t) - g0) exp(-lambda t)
 
-- ``tumour_rate_scale`` ``s`` (growth, Claret's KL), fitted to the growth target (the lapatinib
-  monotherapy arm of EGF104900, scan-dated, :mod:`stat3qsp.calibration.targets`);
+- ``tumour_doubling_days`` ``m`` (growth): the median of the patients' untreated volume doubling times
+  ``D`` (drawn on their window, :mod:`stat3qsp.trial.doubling`; a patient's growth scale is ``s_i = ln 2 /
+  (3 g0_i D_i)``, Claret's KL), fitted to the growth target (EGF104900's lapatinib arm, scan-dated);
 - ``tumour_kill_scale`` ``k`` (drug effect, Claret's KD), fitted to the objective response rate of
   first-line trastuzumab monotherapy (Vogel et al. 2002; arm :data:`KILL_CALIBRATION_ARM` of
   trials/vogel2002.yaml, trastuzumab-sensitive HER2-amplified disease).
@@ -25,18 +26,17 @@ early discontinuation), read with the runner's RECIST reading (:mod:`stat3qsp.ca
 does not depend on ``s`` or ``k`` and ``ln(SLD(t)/SLD(0)) = s_i g0_i t + k E_i(t)`` with the drug
 effect ``E_i(t) = integral_0^t (g - g0) exp(-lambda_i u) du``. Each patient is simulated once, at its scan times, with
 ``s_i = 0`` and ``k = PROBE_KILL_SCALE`` (:class:`TumourCourses`); its SLD at any ``k`` follows in
-closed form. The patients themselves depend on ``s`` (their ``s_i`` is drawn around it and the
-untreated doubling time, ``ln 2 / (3 s_i g0_i)``, decides acceptance), so they are drawn again at
-every ``s``; ``E_i`` does not depend on ``s`` and is kept per candidate (patient index and draw)
-across evaluations.
+closed form. The patients' doubling times are drawn around ``m``, so they are drawn again at every ``m``:
+the same candidates (none is rejected for growth; only the growth scale's table bounds can reject one),
+each with its ``D_i`` moved; ``E_i`` does not depend on ``m`` and is kept per candidate across evaluations.
 
 **Joint solve** (:func:`solve_scales`). The targets interact: lapatinib has a small effect in
-trastuzumab-resistant disease (``k`` moves its PFS) and ``s`` sets how fast the first-line tumours
-regrow (it moves the ORR). For each ``s`` the kill scale ``k(s)`` that gives the target ORR is found
-(``kill_fit``; the targets' fit: Brent on ``log k`` of the ORR as the runner reads it, a
-non-decreasing step function of ``k``), then a bisection on ``log s`` finds the smallest scale at
-which ``growth target(s, k(s))`` meets the observed value (a log grid and, where the sample cannot
-meet it, the closest grid scale with a warning and its residual: :func:`solve_scales`). Same
+trastuzumab-resistant disease (``k`` moves its PFS) and ``m`` sets how fast the first-line tumours
+regrow (it moves the ORR). For each ``m`` the kill scale ``k(m)`` that gives the target ORR is found
+(``kill_fit``: Brent on ``log k`` of the ORR as the runner reads it, a non-decreasing step function of
+``k``), then a bisection on ``log m`` finds the median at the step where ``growth target(m, k(m))`` meets
+the observed value (a log grid and, where the sample cannot meet it, the closest grid median with a warning
+and its residual: :func:`solve_scales`). Same
 patients (fixed seed, common random numbers) at every evaluation; the result is deterministic.
 """
 from __future__ import annotations
@@ -56,7 +56,7 @@ from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
 from stat3qsp.trial.patient import PatientSimulator
 from stat3qsp.trial.regimen import dosing_values
-from stat3qsp.trial.names import HOURS_PER_WEEK, KILL_SCALE, RATE_SCALE
+from stat3qsp.trial.names import DOUBLING, HOURS_PER_WEEK, KILL_SCALE, RATE_SCALE
 from stat3qsp.trial.dropout import accepted_intercept, growth_deviate
 from stat3qsp.trial.population import BIOLOGY_STREAM, CONDUCT_STREAM, patient_generator
 from stat3qsp.trial.simulate import draw_conduct
@@ -64,19 +64,17 @@ from stat3qsp.trial.recist import RecistRules
 from stat3qsp.trial.spec_types import TrialSpec
 
 CALIBRATION_ARM = "historical_control"
-"""Arm of trials/NCT02066532.yaml standing for the historical control; no longer a calibration target
-(the growth scale is fitted on the EGF104900 lapatinib arm), kept as the sensitivity analyses' control arm."""
+"""Arm of trials/NCT02066532.yaml standing for the historical control; no longer a target (the sensitivity's control)."""
 KILL_CALIBRATION_ARM = "trastuzumab_standard_dose"  #: Arm of trials/vogel2002.yaml whose ORR calibrates the kill scale.
 CALIBRATION_SEED = 20100301
 """Seed of the calibration patients (fixed; independent of trial seeds)."""
-RATE_BOUNDS = (1e-4, 0.2)
-"""Bounds of the growth scale in the calibrated table (assumed: a clinical untreated growth rate of at most
-0.2x the in-vitro one; the lapatinib arm's 8-week scan-dated median calls for about half of that)."""
+DOUBLING_BOUNDS = (1.0, 2000.0)
+"""Bounds of the median doubling time (days) in the calibrated table and the solve's bracket (assumed: up to
+the window's slow end; below its 30-day floor the drawn times pile up at the floor, reported as such)."""
 KILL_BOUNDS = (1e-4, 1.0)
 """Bounds of the kill scale (assumed: no clinical drug effect stronger than the in-vitro one)."""
 PROBE_KILL_SCALE = 0.01
-"""Kill scale of the calibration simulations (the drug effect at any other scale follows by linearity;
-small enough that SLD stays far from floating-point underflow)."""
+"""Kill scale of the calibration simulations (any other follows by linearity; SLD far from underflow)."""
 CALIBRATION_NOTE = ("calibration targets (calibration/tumour/targets.yaml) are matched on the calibration's "
                     "patients under each spec's conduct as this runner reads it (scan window, early discontinuation, "
                     "RECIST rules; stat3qsp.calibration.targets): EGF104900 lapatinib_monotherapy's median PFS and "
@@ -109,6 +107,8 @@ class TumourCourses:
         Each patient's multiplier ``tumour_sensitivity`` (in ``effect``), its quantile of the
         subgroup mixture (NaN: not in a context of the subgroup), the mixture's cv and centre, and
         ``H_i(t)``, the effect per unit of ``tumour_sensitivity - 1`` (:mod:`stat3qsp.calibration.subgroup`).
+    draws, rate_scale_rejections
+        Per patient, candidates drawn and of them rejected for the growth scale's bounds (None: not recorded).
     """
 
     weeks: np.ndarray
@@ -123,6 +123,8 @@ class TumourCourses:
     sensitivity_cv: float = 0.1
     sensitivity_centre: float = 1.0
     kinase_effect: np.ndarray | None = None
+    draws: np.ndarray | None = None
+    rate_scale_rejections: np.ndarray | None = None
 
     def sld(self, kill_scale: float) -> np.ndarray:
         """SLD (mm) at the times, ``baseline exp(s_i g0_i t + k E_i(t))``, shape ``(n, m)``."""
@@ -220,7 +222,7 @@ def fit_kill_scale(courses: TumourCourses, target_orr: float, rules: RecistRules
 
 
 class GrowthFallbackWarning(UserWarning):
-    """The growth target is not crossed at any scale of the solver's grid; the closest scale is kept."""
+    """The growth target is not crossed at any median of the solver's grid; the closest median is kept."""
 
 #: Points of the log grid that :func:`solve_scales` searches when the ends of its bracket do not straddle
 #: the growth target (ends included).
@@ -235,48 +237,45 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
                  fallback_tolerance: float = 0.0) -> tuple[float, float, int]:
     """Joint solve of both scales (module docstring).
 
-    The growth excess is a step function of ``s`` (a share of patients); the solve is a bisection on
-    ``log s`` that keeps a bracket of a scale below and one at or over the target and returns the
-    latter: the scale nearest the step (within *xtol*) at which the target is met, never one just
-    below it. If the
-    ends of *rate_bracket* do not straddle the target, a log grid of :data:`GRID_POINTS` scales over it
-    is searched for a straddling pair (the excess need not be monotone: acceptance-rejection redraws
-    the patients at every ``s``); if none straddles, the grid scale with the smallest ``|excess|`` is
+    The growth excess is a step function of the growth parameter ``x`` (a share of patients; decreasing
+    in the median doubling time, increasing in a growth scale: the solve reads only its sign); the solve
+    is a bisection on ``log x`` that keeps a bracket of a value below and one at or over the target and
+    returns the latter: the value nearest the step (within *xtol*) at which the target is met, never one
+    just below it. If the ends of *rate_bracket* do not straddle the target, a log grid of
+    :data:`GRID_POINTS` values over it is searched for a straddling pair (the excess need not be
+    monotone on a sample); if none straddles, the grid scale with the smallest ``|excess|`` is
     returned with a :class:`GrowthFallbackWarning` when that residual is within *fallback_tolerance*
-    (e.g. one patient of the sample, ``1 / n``: the target lies between two reachable shares), else
-    :class:`~stat3qsp.errors.InputError`. A scale at which the evaluation fails (InputError: no kill
-    scale meets the kill target, no plausible patient in the draws) is skipped, ends included.
+    (e.g. one patient, ``1 / n``), else :class:`~stat3qsp.errors.InputError`. A value whose evaluation
+    fails (InputError: no kill scale meets the kill target, no plausible patient) is skipped.
 
     Parameters
     ----------
     courses_at
-        ``s -> (growth-arm courses, kill-arm courses)``: the patients of both calibration arms at
-        growth-scale median ``s``.
+        ``x -> (growth-arm courses, kill-arm courses)``: the patients of both calibration arms at
+        growth parameter ``x`` (the median doubling time in :mod:`stat3qsp.calibration.targets`).
     growth_excess
         ``(growth-arm courses, k) -> simulated minus target`` of the growth target, monotone in
-        ``s`` within the bracket (e.g. the share progressed by a scan minus its target; :mod:`stat3qsp.calibration.targets`).
+        ``x`` within the bracket (e.g. the share progressed by a scan minus its target; :mod:`stat3qsp.calibration.targets`).
     rate_bracket, kill_bracket
-        Scales between which the targets are crossed.
+        Growth parameter and kill scale between which the targets are crossed.
     xtol
-        Absolute tolerance on ``log(scale)`` (1e-3: 0.1% of the scale).
+        Absolute tolerance on ``log x`` and ``log k`` (1e-3: 0.1%).
     kill_fit
-        ``kill-arm courses -> k`` that meets the kill target (e.g. the ORR as the trial runner reads
-        it, :func:`stat3qsp.calibration.targets.fit_kill_to_endpoint`); None: :func:`fit_kill_scale`
-        to *target_orr* (latent response).
+        ``kill-arm courses -> k`` that meets the kill target (e.g. the ORR as the runner reads it,
+        :func:`stat3qsp.calibration.targets.fit_kill_to_endpoint`); None: :func:`fit_kill_scale` (latent).
     fallback_tolerance
-        Largest ``|excess|`` accepted for the closest grid scale when the target is crossed nowhere
-        (0: refuse).
+        Largest ``|excess|`` accepted for the closest grid value when the target is crossed nowhere (0: refuse).
 
     Returns
     -------
     tuple
-        ``(s, k, evaluations of courses_at)``.
+        ``(x, k, evaluations of courses_at)``.
 
     Raises
     ------
     InputError
-        If the growth target is not crossed on the grid and no grid scale is within *fallback_tolerance*,
-        or no grid scale has a kill scale meeting the kill target.
+        If the growth target is crossed nowhere on the grid and no grid value is within *fallback_tolerance*,
+        or no grid value has a kill scale meeting the kill target.
     """
     evaluations = 0
     if kill_fit is None:
@@ -312,10 +311,10 @@ def solve_scales(courses_at: Callable[[float], tuple[TumourCourses, TumourCourse
         residual = points[closest][0]
         summary = ", ".join(f"{math.exp(x):.4g}: {points[x][0]:+.3g}" for x in sorted(points))
         if abs(residual) > fallback_tolerance:
-            raise InputError(f"the growth target is not reached between tumour_rate_scale {rate_bracket[0]} and "
+            raise InputError(f"the growth target is not reached between {DOUBLING} {rate_bracket[0]} and "
                              f"{rate_bracket[1]} (simulated minus target on a log grid: {summary}); accepted: a "
                              "bracket around the target")
-        warnings.warn(f"growth target crossed at no tumour_rate_scale of the grid ({summary}); kept the closest, "
+        warnings.warn(f"growth target crossed at no {DOUBLING} of the grid ({summary}); kept the closest, "
                       f"{math.exp(closest):.4g}, residual {residual:+.4g} (within {fallback_tolerance:.4g})",
                       GrowthFallbackWarning, stacklevel=2)
         return math.exp(closest), points[closest][1], evaluations
@@ -345,13 +344,13 @@ class CourseSimulator:
         _cache_preequilibration(self.simulator)
         self._effects: dict[tuple[str, int, int], np.ndarray] = {}
 
-    def courses(self, arm_name: str, rate_scale: float) -> TumourCourses:
-        """Courses of arm *arm_name* with population median *rate_scale* of ``tumour_rate_scale``."""
+    def courses(self, arm_name: str, doubling_days: float) -> TumourCourses:
+        """Courses of arm *arm_name* with population median *doubling_days* of ``tumour_doubling_days``."""
         arm = self.spec.arm(arm_name)
         sim, early = self.simulator, self.spec.early_discontinuation
-        sim.set_overrides({RATE_SCALE: rate_scale, KILL_SCALE: PROBE_KILL_SCALE})
+        sim.set_overrides({DOUBLING: doubling_days, KILL_SCALE: PROBE_KILL_SCALE})
         intercept = accepted_intercept(sim, arm.context, early.fraction, sim.population.dropout_growth_log_odds)
-        baseline, growth, effect, weeks, measurable, leave, factor, subgroup, kinase_effect = ([] for _ in range(9))
+        baseline, growth, effect, weeks, measurable, leave, factor, subgroup, kinase_effect, draws = ([] for _ in range(10))
         for i in range(self.n_patients):
             patient = sim.draw_patient(arm.context, patient_generator(self.seed, 0, i, BIOLOGY_STREAM),
                                        self.spec.population.body_weight)
@@ -375,18 +374,19 @@ class CourseSimulator:
             leave.append(conduct.discontinuation_weeks)
             factor.append(patient.values.get(KILL_SCALE, PROBE_KILL_SCALE) / PROBE_KILL_SCALE)
             subgroup.append(drawn)
+            draws.append((patient.draws, patient.rate_scale_rejections))
         spread = (sim.population.distribution(SENSITIVITY) if SENSITIVITY in sim.population.parameter_ids else None)
         return TumourCourses(np.array(weeks), np.array(baseline), np.array(growth), np.array(effect),
                              np.array(measurable), np.array(leave), np.array(factor),
                              np.array([m for m, _ in subgroup]), np.array([u for _, u in subgroup]),
                              spread.spread if spread else 0.1,
-                             sim.context_values(arm.context).get(SENSITIVITY, 1.0), np.array(kinase_effect))
+                             sim.context_values(arm.context).get(SENSITIVITY, 1.0), np.array(kinase_effect),
+                             *np.array(draws, dtype=int).reshape(-1, 2).T)
 
 
 def _cache_preequilibration(simulator: PatientSimulator) -> None:
-    """Keep each candidate's untreated steady state across growth scales: it depends on the
-    signalling values only, not on the tumour module's ``tumour_*`` parameters (the tumour does not
-    act on the signalling), so a candidate drawn again at another scale is not re-equilibrated."""
+    """Keep each candidate's untreated steady state across growth medians: it depends on the signalling values
+    only, not on the ``tumour_*`` parameters (the tumour does not act on the signalling)."""
     if getattr(simulator, "_cached_preequilibration", False):
         return
     compute, cache = simulator.preequilibrate, {}

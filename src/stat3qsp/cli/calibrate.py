@@ -43,10 +43,11 @@ def run(args: argparse.Namespace) -> None:
     if args.stage == "tumour":
         spec = args.spec or Path("calibration/tumour/targets.yaml")
         result = store.calibrate_tumour(spec, args.models, output, args.patients, command)
-        print(f"tumour_rate_scale {result.rate_scale:.6g}, tumour_kill_scale {result.kill_scale:.6g}, "
+        print(f"tumour_doubling_days {result.doubling_days:.6g}, tumour_kill_scale {result.kill_scale:.6g}, "
               f"tumour_sensitive_share {result.sensitive_share:.4g}, tumour_sensitive_factor "
               f"{result.sensitive_factor:.4g} ({'fitted' if result.subgroup_fitted else 'kept'}) -> {output}")
         print(result.rows.drop(columns=["matched_as"]).to_string(index=False))
+        print("\n".join(f"acceptance: {line}" for line in result.acceptance))
     else:
         spec = args.spec or Path("calibration/sobotta2017/spec.yaml")
         nllh = store.calibrate_signalling(spec, args.models, output, args.fit, command)

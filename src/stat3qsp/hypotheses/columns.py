@@ -5,7 +5,7 @@ ranking.tsv (one row per hypothesis or combination, best ``trial_log_score`` fir
     ``predictive_p_<endpoint>`` per observed endpoint of the trial's scored arm (NCT02066532:
     ``median_pfs_weeks, pfs_6mo, orr, cbr, orr_evaluable, cbr_evaluable``), then
     ``log_probability_<endpoint>`` per endpoint, ``control_median_pfs_weeks``, the hypothesis's own tumour
-    calibration (``tumour_rate_scale, tumour_kill_scale, growth_target_residual, kill_target_residual``) and
+    calibration (``tumour_doubling_days, tumour_kill_scale, growth_target_residual, kill_target_residual``) and
     ``delta_log_score`` (against the best row).
 subgroups.tsv (one row per hypothesis, arm and subgroup)
     ``hypothesis, arm, subgroup, n_patients, median_pfs_weeks, orr``
@@ -41,8 +41,8 @@ LOG_PROBABILITY_PREFIX = "log_probability_"
 CONTROL_MEDIAN_PFS = "control_median_pfs_weeks"
 """Predicted median PFS of the trastuzumab-alone control arm of the scored trial (NCT02066532's historical
 control, a stand-in of 8 weeks), at the hypothesis's refitted scales."""
-RATE_SCALE = "tumour_rate_scale"
-"""The hypothesis's growth scale, refitted to the growth target (calibration/tumour/targets.yaml) on its own
+DOUBLING = "tumour_doubling_days"
+"""The hypothesis's median untreated doubling time (days), refitted to the growth target (calibration/tumour/targets.yaml) on its own
 derived models folder (:func:`stat3qsp.hypotheses.evidence.refit_tumour`)."""
 KILL_SCALE = "tumour_kill_scale"
 """The hypothesis's kill scale, refitted to the kill target."""
@@ -92,4 +92,4 @@ def ranking_columns(endpoints: tuple[str, ...] | list[str]) -> list[str]:
     """Columns of ranking.tsv for the observed *endpoints*, in order."""
     return [HYPOTHESIS, MODULES, N_PARAMETERS, FIT_NLL, AIC, BIC, TRIAL_LOG_SCORE,
             *(PREDICTIVE_P_PREFIX + e for e in endpoints), *(LOG_PROBABILITY_PREFIX + e for e in endpoints),
-            CONTROL_MEDIAN_PFS, RATE_SCALE, KILL_SCALE, GROWTH_RESIDUAL, KILL_RESIDUAL, DELTA_LOG_SCORE]
+            CONTROL_MEDIAN_PFS, DOUBLING, KILL_SCALE, GROWTH_RESIDUAL, KILL_RESIDUAL, DELTA_LOG_SCORE]

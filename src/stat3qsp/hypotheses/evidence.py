@@ -18,7 +18,7 @@ to its own ``calibrated/tumour.tsv`` (so ``stat3qsp --models <derived folder> tr
 model), with the growth and kill targets of ``calibration/tumour/targets.yaml`` (:data:`REFIT_KINDS`).
 Every hypothesis, baseline included, is
 refitted with the same number of calibration patients, the calibration's fixed seed and a follow-up of
-:data:`REFIT_HORIZON_WEEKS`. The growth scale is searched first within a factor :data:`RATE_BRACKET_FACTOR`
+:data:`REFIT_HORIZON_WEEKS`. The growth median (``tumour_doubling_days``) is searched first within a factor :data:`RATE_BRACKET_FACTOR`
 of the parent models' calibrated value, then, if the target is not crossed there, in the next factor
 :data:`RATE_BRACKET_FACTOR` squared below and above it, and last within the calibration's own bracket.
 With a few dozen calibration patients the fitted shares move in steps of 1/n, so the growth target (the
@@ -39,7 +39,7 @@ from stat3qsp.calibration.targets import TargetFit
 from stat3qsp.errors import InputError
 from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.model.provenance import dependency_digest, file_hash, text_hash
-from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE
+from stat3qsp.trial.names import DOUBLING, KILL_SCALE
 
 RATE_BRACKET_FACTOR = 1.5
 """First search bracket of the growth scale: the parent's calibrated value divided and multiplied by this."""
@@ -84,9 +84,9 @@ class SignallingCache:
 
 
 def calibrated_scales(models_dir: Path | str) -> tuple[float, float]:
-    """``(tumour_rate_scale, tumour_kill_scale)`` of a models folder (its calibrated values)."""
+    """``(tumour_doubling_days, tumour_kill_scale)`` of a models folder (its calibrated values)."""
     table = read_parameter_table(Path(models_dir) / "parameters.tsv")
-    return float(table[RATE_SCALE].value), float(table[KILL_SCALE].value)
+    return float(table[DOUBLING].value), float(table[KILL_SCALE].value)
 
 
 def refit_tumour(folder: Path | str, targets_path: Path | str, n_patients: int, start_rate: float) -> TargetFit:
@@ -100,13 +100,13 @@ def refit_tumour(folder: Path | str, targets_path: Path | str, n_patients: int, 
     # the parent's neighbourhood, then the next factor of f**2 below and above it, then the calibration's own
     # bracket (whose fast end may leave no kill scale that reaches the kill target on a dozen patients)
     # (each clipped to the table's bounds of the scale, so a refit never writes a value beyond them)
-    low, high = tumour.RATE_BOUNDS
+    low, high = tumour.DOUBLING_BOUNDS
     narrow = [(max(a, low), min(b, high)) for a, b in ((start_rate / f, start_rate * f),
               (start_rate / f ** 3, start_rate / f), (start_rate * f, start_rate * f ** 3))]
     for bracket in (b for b in narrow if b[0] < b[1]):
         try:
             return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS,
-                                          rate_bracket=bracket, **settings)
+                                          doubling_bracket=bracket, **settings)
         except InputError:
             pass
     return store.calibrate_tumour(targets_path, folder, output, n_patients, command, REFIT_KINDS, **settings)

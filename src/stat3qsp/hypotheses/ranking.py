@@ -54,7 +54,7 @@ from stat3qsp.model.hypotheses import (BASELINE, available_hypotheses, combinati
                                        read_hypothesis)
 from stat3qsp.model.provenance import file_hash, provenance_lines
 from stat3qsp.trial import columns as tc
-from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE, VARIANT
+from stat3qsp.trial.names import DOUBLING, KILL_SCALE, VARIANT
 from stat3qsp.trial.spec import load_trial_spec
 from stat3qsp.trial.spec_types import TrialSpec
 
@@ -103,7 +103,7 @@ def evaluate(name: str, modules: tuple[str, ...], folder: Path, spec: TrialSpec,
     clock.append(time.process_time())
     fit = refit_tumour(folder, targets, settings.calibration_patients, start_rate)
     clock.append(time.process_time())
-    scales = {RATE_SCALE: fit.rate_scale, KILL_SCALE: fit.kill_scale}
+    scales = {DOUBLING: fit.doubling_days, KILL_SCALE: fit.kill_scale}
     overrides = {**scales, **spec_overrides(spec, folder, modules)}
     patients, sld = simulate_pool(folder, spec, (SCORED_ARM, CONTROL_ARM), settings.patients, settings.seed,
                                   settings.workers, overrides)
@@ -122,7 +122,7 @@ def evaluate(name: str, modules: tuple[str, ...], folder: Path, spec: TrialSpec,
            **{hc.PREDICTIVE_P_PREFIX + e: s[0] for e, s in scores.items()},
            **{hc.LOG_PROBABILITY_PREFIX + e: s[1] for e, s in scores.items()},
            hc.CONTROL_MEDIAN_PFS: km_median(control[tc.PFS_WEEKS].to_numpy(float), control[tc.EVENT].to_numpy(bool)),
-           hc.RATE_SCALE: fit.rate_scale, hc.KILL_SCALE: fit.kill_scale,
+           hc.DOUBLING: fit.doubling_days, hc.KILL_SCALE: fit.kill_scale,
            **{column: float(residual.loc[kind, "simulated"] - residual.loc[kind, "observed"])
               for column, kind in ((hc.GROWTH_RESIDUAL, "growth"), (hc.KILL_RESIDUAL, "kill"))}}
     binary = binary_covariates(folder, modules)

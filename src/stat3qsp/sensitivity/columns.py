@@ -18,7 +18,8 @@ noise table (:func:`stat3qsp.sensitivity.noise_table`)
 uncertainty endpoints (``results/uncertainty/endpoints.tsv``)
     the comparison columns of :data:`stat3qsp.trial_columns.COMPARISON_COLUMNS`, then ``uncertainty``
 uncertainty parameter draws (``results/uncertainty/parameters.tsv``)
-    ``replicate``, ``tumour_rate_scale``, then one column per uncertain parameter
+    ``replicate``, ``tumour_doubling_days`` (the growth median per parameter vector), then one column per
+    uncertain parameter
 """
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ from stat3qsp.errors import InputError
 from stat3qsp.model.parameters import Parameter
 from stat3qsp.trial.regimen import RegimenMap
 from stat3qsp.calibration.subgroup import FACTOR, SENSITIVITY, SHARE
-from stat3qsp.trial.names import KILL_SCALE, RATE_SCALE, UNTREATED_GROWTH_RATE
+from stat3qsp.trial.names import DOUBLING, KILL_SCALE, RATE_SCALE, UNTREATED_GROWTH_RATE
 
 MORRIS_LEVELS = 4
 """Levels ``p`` of the Morris grid (step ``Delta = p / (2 (p - 1)) = 2/3`` of the range)."""
@@ -140,7 +140,8 @@ def held_parameters(catalog: Catalog, regimens: RegimenMap, contexts: Iterable[s
         for pid in catalog.context(context).parameters:
             held[pid] = f"set by context {context} (defines it, models/catalog.yaml)"
     held[UNTREATED_GROWTH_RATE] = "set per patient by the trial runner (untreated steady state)"
-    held[RATE_SCALE] = "calibrated on the historical control (config growth_scale: fixed or rescaled)"
+    held[RATE_SCALE] = "set per patient from its drawn doubling time (ln 2 / (3 g0 D), stat3qsp.trial.doubling)"
+    held[DOUBLING] = "calibrated on the EGF104900 lapatinib arm (config growth_scale: fixed or rescaled)"
     held[KILL_SCALE] = "calibrated on the first-line trastuzumab ORR (Vogel 2002); kept at its value"
     held[SENSITIVITY] = "drawn per patient (sensitive subgroup of trastuzumab-resistant disease, models/population.yaml)"
     for pid in (SHARE, FACTOR):

@@ -27,31 +27,26 @@ vector gets the same random streams, so differences between samples are paramete
 sampling noise), assessed as the trial runner does (:mod:`stat3qsp.trial.simulate`); outputs are the
 Kaplan-Meier median PFS, 6-month PFS, ORR and CBR of that trial.
 
-The growth scale ``tumour_rate_scale`` is calibrated on the historical control, jointly with the
-kill scale ``tumour_kill_scale`` on the first-line trastuzumab ORR (:mod:`stat3qsp.calibration.tumour`),
-with the table's parameters. With other parameters the cells grow at another rate, untreated and
-on the control regimen, which would move the control arm away from its calibration target.
-``growth_scale``:
+The growth median ``tumour_doubling_days`` (the median untreated volume doubling time, each patient's
+drawn on its window: :mod:`stat3qsp.trial.doubling`) is calibrated jointly with the kill scale
+``tumour_kill_scale`` (:mod:`stat3qsp.calibration.tumour`), with the table's parameters. Since the
+doubling time is drawn (2026-12-07), other signalling parameters no longer change the patients' untreated
+growth (a patient's growth scale is ``ln 2 / (3 g0 D)``, whatever ``g0``); they still change the drug
+effect, which would move the control arm away from its calibration. ``growth_scale``:
 
-- ``fixed``: the calibrated value is kept;
-- ``rescaled``: the value is shifted so that the log-SLD growth ``L(T) = ln(SLD(T) / SLD(0))`` of the
-  calibration arm's *reference patient* (every distributed parameter at its population median, mean
-  body weight, the arm's regimen) at the calibration target ``T`` (the historical control's median
-  PFS, 8 weeks) keeps its value at the table parameters (:class:`GrowthScale`). ``L(T)`` is linear in
-  the growth scale, ``L(T) = s g0 T + k E(T)`` (``models/tumour/sld.ant``; ``E`` the drug effect,
-  which does not depend on ``s``), so one simulation at the sample's values with the table's ``s``
-  gives the scale exactly: ``s' = s + (L_table(T) - L_sample(T)) / (g0_sample T)``. This is a
-  one-patient, closed-form stand-in for recalibrating every sample
-  (:func:`stat3qsp.calibration.calibrate_tumour_scales`). With the one-scale tumour model that
-  preceded the kill scale (``s`` multiplying growth and drug effect alike; the rescaling was then the
-  ratio of the two growths) it agreed with full recalibrations of the control (Brent on the median
-  latent PFS of 150 historical-control patients) within 0.3% for parameter vectors drawn from the
-  profile intervals and within 4% for growth_k_max = 0.06 or prolif_S100_K = 5, but gave scales
-  30-50% too low for IL6_sec_k = 0.02 or death_k_max = 0.04 (control median PFS 9.0 and 9.2 weeks
-  instead of 8): far out in the ranges the population's spread, not the reference patient, sets the
-  control arm's median. That comparison has not been repeated for the two-scale model. A sample whose
-  reference patient cannot progress at any positive growth scale (e.g. untreated cells that do not
-  grow) has no such scale; its trial outputs are NaN.
+- ``fixed``: the calibrated median is kept;
+- ``rescaled``: the median is shifted so that the log-SLD growth ``L(T) = ln(SLD(T) / SLD(0))`` of the
+  calibration arm's *reference patient* (every distributed parameter at its deviate 0: the median of its
+  distribution, mean body weight, the arm's regimen) at ``T`` (the historical control's median PFS, 8
+  weeks) keeps its value at the table parameters (:class:`GrowthScale`). ``L(T) = c / D + k E(T)``
+  (``c = ln 2 T / 3``, ``D`` the reference patient's doubling time, ``E`` the drug effect, which does not
+  depend on ``D``), so one simulation at the sample's values gives the doubling time exactly:
+  ``c / D' = c / D + L_table(T) - L_sample(T)``, and the median whose reference (deviate 0) doubling time is
+  ``D'`` is found by Brent's method. This is a one-patient, closed-form stand-in for recalibrating every
+  sample (:func:`stat3qsp.calibration.store.calibrate_tumour`); until 2026-12-07 it shifted the growth scale
+  itself (the untreated growth then moved with ``g0``), and its agreement with full recalibrations was
+  measured for that form only. A sample whose reference patient needs a doubling time outside the window
+  (or whose untreated cells do not grow) has no such median; its trial outputs are NaN.
 
 The kill scale is kept at its calibrated value in every sample (both modes): recalibrating it would
 need the first-line arm's ORR, i.e. simulations of hundreds of patients, per sample; and the
@@ -66,6 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import brentq
 
 from stat3qsp.trial import endpoints as ep
 from stat3qsp.trial import columns as tc
@@ -76,7 +72,8 @@ from stat3qsp.model.simulator import ContextSimulator, load_model
 from stat3qsp.trial.patient import PatientSimulator, VirtualPatient
 from stat3qsp.model.simulator import model_constants
 from stat3qsp.trial.regimen import dosing_values
-from stat3qsp.trial.names import HOURS_PER_WEEK, RATE_SCALE
+from stat3qsp.trial.doubling import rate_scale_for
+from stat3qsp.trial.names import DOUBLING, HOURS_PER_WEEK, RATE_SCALE
 from stat3qsp.model.readouts import VIABILITY
 from stat3qsp.assay.synergy.scores import BLISS, FITTED, LOEWE, score_matrix
 from stat3qsp.trial.simulate import simulate_patient
@@ -228,13 +225,13 @@ class GrowthScale:
         self.hours = spec.design.historical_control_median_pfs_weeks * HOURS_PER_WEEK
         self.body_weight_kg = spec.population.body_weight.mean_kg
         self.simulator.set_overrides({})
-        self.value = self.simulator.context_values(self.arm.context)[RATE_SCALE]
+        self.value = self.simulator.context_values(self.arm.context)[DOUBLING]
         self.growth = self.log_growth({})[0] if mode == "rescaled" else np.nan
 
     def log_growth(self, values: dict[str, float]) -> tuple[float, float]:
-        """``(L(T), g0 T)`` of the reference patient with *values* (growth scale: the table's unless
+        """``(L(T), c / D)`` of the reference patient with *values* (growth median: the table's unless
         *values* set it): its log-SLD growth ``ln(SLD(T) / SLD(0))`` over the calibration time ``T``
-        and its untreated growth rate times ``T``.
+        and its untreated part ``c / D`` (``D`` its doubling time, module docstring).
 
         Raises
         ------
@@ -244,34 +241,43 @@ class GrowthScale:
         sim = self.simulator
         sim.set_overrides(values)
         centres = sim.context_values(self.arm.context)
-        medians = {pid: centres[pid] for pid in sim.population.parameter_ids}
+        medians = {d.parameter_id: d.value(centres[d.parameter_id], 0.0, centres) for d in sim.population.distributions
+                   if d.applies(self.arm.context)}
         g0, state = sim.preequilibrate(self.arm.context, medians)
         if not g0 > 0:
             raise InputError(f"the reference patient of {self.arm.name} does not progress (untreated growth rate "
-                             f"{g0:.3g} per h): no growth scale reproduces the historical control")
+                             f"{g0:.3g} per h): no growth median reproduces the historical control")
+        medians[RATE_SCALE] = rate_scale_for(medians[DOUBLING], g0)
         patient = VirtualPatient(self.arm.context, medians, self.body_weight_kg, g0, 1, state)
         dosing = dosing_values(self.arm, sim.regimens, self.body_weight_kg)
         sld = sim.scans(patient, dosing, np.array([self.hours]))[0]
-        return math.log(sld / patient.baseline_sld_mm), g0 * self.hours
+        return math.log(sld / patient.baseline_sld_mm), medians[RATE_SCALE] * g0 * self.hours
 
     def overrides(self, values: dict[str, float]) -> dict[str, float]:
-        """*values* plus the growth scale that goes with them (none for the table values).
+        """*values* plus the growth median that goes with them (none for the table values).
 
         Raises
         ------
         InputError
-            If no positive growth scale gives the reference patient its calibrated growth.
+            If no doubling time in the window gives the reference patient its calibrated growth.
         """
         if self.mode == "fixed" or not values:
             return dict(values)
         growth, untreated = self.log_growth(values)
-        used = values.get(RATE_SCALE, self.value)
-        scale = used + (self.growth - growth) / untreated
-        if not scale > 0:
-            raise InputError(f"the reference patient of {self.arm.name} does not progress at any positive growth "
-                             f"scale (the drug effect alone gives ln(SLD(T)/SLD(0)) = {growth - used * untreated:.3g}, "
-                             f"calibrated growth {self.growth:.3g}): no growth scale reproduces the historical control")
-        return {**values, RATE_SCALE: scale}
+        distribution = self.simulator.population.distribution(DOUBLING)
+        used = values.get(DOUBLING, self.value)
+        before = distribution.value(used, 0.0)
+        needed = untreated + self.growth - growth  # c / D'
+        low, high = distribution.window
+        if not needed > 0 or not low < untreated * before / needed < high:
+            raise InputError(f"the reference patient of {self.arm.name} does not progress at any doubling time in "
+                             f"{low:g}-{high:g} days (the drug effect alone gives ln(SLD(T)/SLD(0)) = "
+                             f"{growth - untreated:.3g}, calibrated growth {self.growth:.3g}): no growth median "
+                             "reproduces the historical control")
+        target = untreated * before / needed
+        log_median = brentq(lambda x: math.log(distribution.value(math.exp(x), 0.0) / target), -20.0, 20.0,
+                            xtol=1e-12)
+        return {**values, DOUBLING: math.exp(log_median)}
 
 
 class TrialOutputs:

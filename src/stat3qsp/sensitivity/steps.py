@@ -30,7 +30,7 @@ from stat3qsp.model.simulator import load_model
 from stat3qsp.io.tables import read_table, write_table_atomic
 from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.trial.regimen import read_regimen_map
-from stat3qsp.trial.names import VARIANT, RATE_SCALE
+from stat3qsp.trial.names import VARIANT, DOUBLING
 from stat3qsp.io.shards import EMPTY_SHARD, gather_tables, shard_items
 from stat3qsp.sensitivity.config_check import FAMILIES, check_sensitivity_config, family_settings  # noqa: F401
 
@@ -235,7 +235,7 @@ def run_uncertainty_block(settings: dict[str, Any], models_dir: str, scatteritem
     write_table_atomic(endpoints_path, endpoints, header)
     write_table_atomic(draws_path, draws, header)
     logging.info("replicates %d-%d; %d parameter vectors without a growth scale", block.start, block.stop - 1,
-                 int(draws[RATE_SCALE].isna().sum()) if len(draws) else 0)
+                 int(draws[DOUBLING].isna().sum()) if len(draws) else 0)
 
 
 def write_uncertainty(settings: dict[str, Any], models_dir: str, endpoint_paths: Sequence[str], draw_paths: Sequence[str],
@@ -247,14 +247,14 @@ def write_uncertainty(settings: dict[str, Any], models_dir: str, endpoint_paths:
     draws = gather_tables(draw_paths)
     header = _uncertainty_header(settings, models_dir)
     table = interval_table(replicates, settings["spec"])
-    uncertain = [c for c in draws.columns if c not in (tc.REPLICATE, sc.UNCERTAINTY, RATE_SCALE)]
+    uncertain = [c for c in draws.columns if c not in (tc.REPLICATE, sc.UNCERTAINTY, DOUBLING)]
     notes = [f"{sc.UNCERTAINTY}: the sources of uncertainty each 90% prediction interval contains",
              f"uncertain parameters (parameters.tsv has the draws): {', '.join(uncertain)}",
              f"growth scale: {settings['growth_scale']} per parameter vector (stat3qsp.sensitivity.outputs)"]
     # Parameter vectors without a growth scale (the historical control's reference patient does not
     # progress: no calibration possible) give no trial; n_replicates counts the rest. Said, not dropped silently.
     for source, group in draws.groupby(sc.UNCERTAINTY, sort=False):
-        missing = int(group[RATE_SCALE].isna().sum())
+        missing = int(group[DOUBLING].isna().sum())
         notes.append(f"{source}: {missing} of {len(group)} parameter vectors have no growth scale (the historical "
                      "control's reference patient does not progress) and no trial; the interval is over the others")
     write_table_atomic(endpoints_path, table, header + notes)

@@ -16,7 +16,7 @@ import numpy as np
 
 from stat3qsp.errors import InputError
 from stat3qsp.model.parameters import Parameter
-from stat3qsp.trial.names import RATE_SCALE
+from stat3qsp.trial.names import DOUBLING
 
 PROFILE = "profile"
 """Kind of an uncertain parameter drawn from its profile-likelihood interval."""
@@ -62,7 +62,7 @@ def uncertain_parameters(table: dict[str, Parameter], profile_source: str, range
         raise InputError(f"uncertainty ranges: {unknown} have no row in the parameter table; accepted: its parameterIds")
     chosen = []
     for pid, row in table.items():
-        if row.source == profile_source and pid != RATE_SCALE:
+        if row.source == profile_source and pid != DOUBLING:
             if pid in ranges:
                 raise InputError(f"uncertainty ranges: {pid} is a profile parameter ({profile_source!r}); accepted: other rows")
             if not 0 < row.lower_bound <= row.value <= row.upper_bound:

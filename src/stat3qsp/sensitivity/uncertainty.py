@@ -46,7 +46,7 @@ from stat3qsp.compute.batch import Batch
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
 from stat3qsp.trial.patient import PatientSimulator
-from stat3qsp.trial.names import RATE_SCALE
+from stat3qsp.trial.names import DOUBLING
 from stat3qsp.sensitivity.outputs import GROWTH_SCALE_MODES, GrowthScale
 from stat3qsp.trial.simulate import simulate_patient
 from stat3qsp.trial.assessment import assess, replicate_endpoints
@@ -144,10 +144,10 @@ class UncertaintyRunner:
                 overrides = self.growth.overrides(values)
                 tables.append(self._trial(replicate, overrides, label))
             except (InputError, RuntimeError):
-                overrides = {**values, RATE_SCALE: np.nan}
+                overrides = {**values, DOUBLING: np.nan}
                 tables.append(tables[0].assign(**{tc.VALUE: np.nan, tc.LO: np.nan, tc.HI: np.nan, sc.UNCERTAINTY: label}))
             rows.append({tc.REPLICATE: replicate, sc.UNCERTAINTY: label,
-                         RATE_SCALE: overrides.get(RATE_SCALE, self.growth.value), **values})
+                         DOUBLING: overrides.get(DOUBLING, self.growth.value), **values})
         return pd.concat(tables, ignore_index=True), rows
 
     def _trial(self, replicate: int, overrides: dict[str, float], label: str) -> pd.DataFrame:

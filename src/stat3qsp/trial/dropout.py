@@ -1,11 +1,13 @@
 """Informative early dropout whose mean over the *accepted* patients is the trial spec's fraction.
 
-A patient leaves before the first scan with probability ``expit(a + b z)``, ``z`` the patient's
-standard normal deviate of the growth scale and ``b`` the log-odds per standard deviation of
-``models/population.yaml`` (:func:`stat3qsp.trial.population.dropout_probability`). The acceptance
-rules (untreated volume doubling time, parameter bounds) remove candidates, mostly the fastest
-growers, so the accepted patients' ``z`` are not ``N(0, 1)``: an intercept ``a`` solved on
-``N(0, 1)`` gives too few leavers (24.6% instead of NCT02066532's 42%). Here ``a`` solves
+A patient leaves before the first scan with probability ``expit(a + b z)``, ``z`` the patient's growth
+deviate (minus the standard normal deviate of its drawn untreated doubling time ``tumour_doubling_days``,
+:mod:`stat3qsp.trial.doubling`: high for fast growers) and ``b`` the log-odds per standard deviation of
+``models/population.yaml`` (:func:`stat3qsp.trial.population.dropout_probability`). The doubling time is
+drawn on its window by inversion, so no candidate is rejected for growth and the accepted ``z`` are
+``N(0, 1)`` but for the rules that remain: the growth scale ``ln 2 / (3 g0 D)`` within its table bounds
+(which rejects a candidate with an extreme ``g0``) and the other parameters' bounds and baseline SLD
+(independent of ``z``). Here ``a`` solves
 
     E[expit(a + b z) | accepted] = fraction
 
@@ -15,10 +17,11 @@ process: :mod:`stat3qsp.trial.dropout_cache`):
 
 1. :data:`REFERENCE_CANDIDATES` reference candidates are drawn from a fixed stream
    (:data:`REFERENCE_SEED`, the same for every context), pre-equilibrated (their untreated growth
-   rate ``g0_j``) and checked against every rule that does not involve the growth scale (bounds of
+   rate ``g0_j``) and checked against every rule that does not involve the doubling time (bounds of
    the other parameters, baseline SLD): ``ok_j``.
-2. The growth scale's value increases with ``z``, so the doubling-time window and the scale's table
-   bounds accept, for candidate ``j``, an interval ``[lo_j, hi_j]`` of ``z`` (through
+2. The growth scale's bounds ``[s_lo, s_hi]`` accept, for candidate ``j``, the doubling times
+   ``ln 2 / (3 g0_j s_hi) <= D <= ln 2 / (3 g0_j s_lo)`` (within the window), an interval
+   ``[lo_j, hi_j]`` of ``z`` (through
    :meth:`~stat3qsp.trial.population.ParameterDistribution.deviate`). The accepted density is
    ``phi(z) * mean_j ok_j 1[lo_j <= z <= hi_j]`` (exact in ``z``, Monte Carlo over the other
    parameters only), and
@@ -26,10 +29,11 @@ process: :mod:`stat3qsp.trial.dropout_cache`):
        E[expit(a + b z) | accepted] = sum_j ok_j int_{lo_j}^{hi_j} phi expit(a + b z) dz
                                       / sum_j ok_j (Phi(hi_j) - Phi(lo_j)),
 
-   the integrals from a cumulative trapezoid on :data:`Z_GRID`; ``a`` by Brent's method.
+   the integrals from a cumulative trapezoid on :data:`Z_GRID`; ``a`` by Brent's method. Where every
+   interval is the whole line this is the intercept on ``N(0, 1)``.
 
-``g0`` does not depend on the growth scale (a clinical scale of the tumour module,
-``models/tumour/sld.ant``), so the candidates' other deviates fix ``g0_j`` whatever ``z``. With
+``g0`` does not depend on the doubling time or the growth scale (the tumour module does not act on the
+signalling, ``models/tumour/sld.ant``), so the candidates' other deviates fix ``g0_j`` whatever ``z``. With
 correlated deviates (``correlations`` in ``models/population.yaml``; none today) the other
 parameters move with ``z``; their correlation is then ignored here (an approximation).
 """
@@ -44,7 +48,7 @@ from scipy.stats import norm
 
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.trial import dropout_cache
-from stat3qsp.trial.names import BASELINE, RATE_SCALE
+from stat3qsp.trial.names import BASELINE, DOUBLING, RATE_SCALE
 from stat3qsp.trial.population import candidate_values, volume_doubling_days, within_bounds
 
 REFERENCE_SEED = 20260413
@@ -61,19 +65,19 @@ def accepted_intervals(simulator, context: str) -> tuple[np.ndarray, np.ndarray]
     """``(lo, hi)``: per reference candidate, the interval of growth deviates it is accepted with
     (empty, ``lo > hi``, where a rule without the growth scale rejects it; module docstring)."""
     population = simulator.population
-    growth = population.distribution(RATE_SCALE)
+    growth = population.distribution(DOUBLING)
     centres = simulator.context_values(context)
     table = simulator.model.parameters
     acceptance = population.acceptance
     rng = np.random.default_rng(np.random.SeedSequence(REFERENCE_SEED))
     n = len(population.distributions)
-    others = [pid for pid in population.parameter_ids if pid != RATE_SCALE]
+    others = [pid for pid in population.parameter_ids if pid != DOUBLING]
     rate_low, rate_high = table[RATE_SCALE].lower_bound, table[RATE_SCALE].upper_bound
     sld_low, sld_high = acceptance.baseline_sld_mm
     days_low, days_high = acceptance.doubling_days
     bounds, retried = [], list(simulator.retried)
     for _ in range(REFERENCE_CANDIDATES):
-        values = candidate_values(population, centres, rng.standard_normal(n))
+        values = candidate_values(population, centres, rng.standard_normal(n), context=context)
         g0 = math.nan
         if within_bounds({pid: values[pid] for pid in others}, table) and sld_low <= values[BASELINE] <= sld_high:
             try:
@@ -83,12 +87,16 @@ def accepted_intervals(simulator, context: str) -> tuple[np.ndarray, np.ndarray]
         if not g0 > 0:  # rejected by another rule, failed, or never doubles: no deviate is accepted
             bounds.append((1.0, 0.0))
             continue
-        # the doubling time is inversely proportional to the scale: in [days_low, days_high] <=> scale in [s_min, s_max]
+        # the scale is ln 2 / (3 g0 D): within its table bounds <=> D in [d_min, d_max] (and D in the window)
         at_unit_scale = volume_doubling_days(1.0, g0)
-        s_min = max(rate_low, at_unit_scale / days_high)
-        s_max = min(rate_high, at_unit_scale / days_low if days_low > 0 else math.inf)
-        bounds.append((_deviate(growth, centres[RATE_SCALE], s_min, -math.inf),
-                       _deviate(growth, centres[RATE_SCALE], s_max, math.inf)))
+        d_min = max(days_low, at_unit_scale / rate_high)
+        d_max = min(days_high, at_unit_scale / rate_low if rate_low > 0 else math.inf)
+        if d_min > d_max:
+            bounds.append((1.0, 0.0))
+            continue
+        # D increases with its deviate z_D; the growth deviate is -z_D (fast growers high)
+        bounds.append((-_deviate(growth, centres[DOUBLING], d_max, math.inf),
+                       -_deviate(growth, centres[DOUBLING], d_min, -math.inf)))
     simulator.retried[:] = retried  # the reference candidates' retries are not the current patient's
     lo, hi = np.array(bounds).T
     return lo, hi
@@ -151,12 +159,13 @@ def intercept_on_intervals(lo: np.ndarray, hi: np.ndarray, fraction: float, slop
 
 
 def growth_deviate(simulator, virtual) -> float:
-    """The patient's standard normal deviate of the growth scale (0 if it does not vary)."""
+    """The patient's growth deviate: minus the standard normal deviate of its drawn doubling time
+    (:mod:`stat3qsp.trial.doubling`; high for fast growers), 0 if the doubling time does not vary."""
     population = simulator.population
-    if RATE_SCALE not in population.parameter_ids:
+    if DOUBLING not in population.parameter_ids:
         return 0.0
-    centre = simulator.context_values(virtual.context)[RATE_SCALE]
-    return population.distribution(RATE_SCALE).deviate(centre, virtual.values[RATE_SCALE])
+    centre = simulator.context_values(virtual.context)[DOUBLING]
+    return -population.distribution(DOUBLING).deviate(centre, virtual.values[DOUBLING])
 
 
 def _deviate(distribution, centre: float, x: float, beyond: float) -> float:

@@ -36,7 +36,7 @@ SUBFOLDER = "dropout"
 FORMAT_VERSION = "1"
 """Bumped when the stored content changes meaning."""
 _CODE_MODULES = ("stat3qsp.trial.dropout", "stat3qsp.trial.dropout_cache", "stat3qsp.trial.population",
-                 "stat3qsp.trial.mixture",
+                 "stat3qsp.trial.mixture", "stat3qsp.trial.doubling",
                  "stat3qsp.trial.patient", "stat3qsp.model.simulator")
 """Modules whose source is part of the key (the computation and the pre-equilibration)."""
 

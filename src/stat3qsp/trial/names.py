@@ -38,7 +38,13 @@ BASELINE = "tumour_SLD_baseline"
 
 
 RATE_SCALE = "tumour_rate_scale"
-"""Model parameter of the in-vitro -> clinical scale of the untreated growth rate."""
+"""Model parameter of the in-vitro -> clinical scale of the untreated growth rate (per patient
+``ln 2 / (3 g0 D)`` from its drawn doubling time :data:`DOUBLING`, :mod:`stat3qsp.trial.doubling`)."""
+
+
+DOUBLING = "tumour_doubling_days"
+"""Model parameter of the untreated tumour volume doubling time (days): drawn per patient, its population
+median calibrated (``models/calibrated/tumour.tsv``)."""
 
 
 KILL_SCALE = "tumour_kill_scale"

@@ -50,11 +50,12 @@ from stat3qsp.trial import envelope_inputs, envelope_patient, multiscale
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError, SimulationError
 from stat3qsp.model.simulator import PREEQUILIBRATION_HOURS, Model, load_model, model_constants
+from stat3qsp.trial.doubling import rate_scale_for
 from stat3qsp.trial.population import PopulationModel, candidate_values, is_plausible, read_population, within_bounds
 from stat3qsp.trial.spec_types import BodyWeight
 from stat3qsp.trial.regimen import read_regimen_map, off_values
-from stat3qsp.trial.names import (VARIANT, SLD, LOG_RATIO, GROWTH_RATE, UNTREATED_GROWTH_RATE, BASELINE, RATE_SCALE, HOURS_PER_WEEK,
-                                  DEFAULT_METHOD, METHODS)
+from stat3qsp.trial.names import (VARIANT, SLD, LOG_RATIO, GROWTH_RATE, UNTREATED_GROWTH_RATE, BASELINE, RATE_SCALE,
+                                  DOUBLING, HOURS_PER_WEEK, DEFAULT_METHOD, METHODS)
 
 TRIAL_RELATIVE_TOLERANCE = 1e-4
 """Relative tolerance of trial simulations (SLD within 0.03 mm of a 1e-10 run; module docstring)."""
@@ -96,6 +97,9 @@ class VirtualPatient:
         Candidates drawn until this one was accepted.
     state
         Species amounts at the untreated steady state (the pre-treatment state).
+    rate_scale_rejections
+        Of those candidates, how many were rejected because the growth scale that their drawn doubling time
+        needs (``ln 2 / (3 g0 D)``) lies outside ``tumour_rate_scale``'s table bounds.
     """
 
     context: str
@@ -104,6 +108,7 @@ class VirtualPatient:
     untreated_growth_rate: float
     draws: int
     state: np.ndarray = field(repr=False)
+    rate_scale_rejections: int = 0
 
     @property
     def baseline_sld_mm(self) -> float:
@@ -246,7 +251,11 @@ class PatientSimulator:
         Body weight is drawn first, then candidates (one standard normal deviate per distributed
         parameter each) until one has all values within the table bounds and passes the rules of
         ``models/population.yaml`` (untreated doubling time, baseline SLD); binary covariates keep the
-        first candidate's values (:func:`~stat3qsp.trial.population.candidate_values`).
+        first candidate's values (:func:`~stat3qsp.trial.population.candidate_values`). Where the population
+        draws the doubling time ``tumour_doubling_days`` (kind ``doubling_time``), the candidate's
+        ``tumour_rate_scale`` is ``ln 2 / (3 g0 D)`` after its pre-equilibration
+        (:mod:`stat3qsp.trial.doubling`); a candidate whose scale falls outside its table bounds is redrawn
+        and counted (:attr:`VirtualPatient.rate_scale_rejections`).
 
         Raises
         ------
@@ -259,13 +268,20 @@ class PatientSimulator:
         centres = self.context_values(context)
         table = self.model.parameters
         deviates, covariates = self.population.deviate_source(rng), {}
+        derived = DOUBLING in self.population.parameter_ids  # the growth scale follows from the drawn D
+        outside = 0
         for draw in range(1, self.population.acceptance.max_draws + 1):
             values = candidate_values(self.population, centres, deviates(), covariates, context)
             if not within_bounds(values, table):
                 continue
             growth, state = self.preequilibrate(context, values)
+            if derived:
+                values[RATE_SCALE] = rate_scale_for(values[DOUBLING], growth)
+                if not within_bounds({RATE_SCALE: values[RATE_SCALE]}, table):
+                    outside += 1  # a symptom (g0 far from the others'), counted, never clipped
+                    continue
             if is_plausible(values, growth, self.population.acceptance, RATE_SCALE, BASELINE):
-                return VirtualPatient(context, values, weight, growth, draw, state)
+                return VirtualPatient(context, values, weight, growth, draw, state, outside)
         raise InputError(f"no plausible patient in {self.population.acceptance.max_draws} draws in context {context!r}; "
                          "accepted: distributions in models/population.yaml that meet its acceptance ranges")
 

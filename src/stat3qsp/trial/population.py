@@ -22,7 +22,11 @@ Distributions, centred on the parameter's value in the arm's context (``c``):
   calibration can move them; with ``contexts`` it applies in those contexts only, elsewhere every
   patient has the centre's value (a subgroup defined in one disease setting). With ``f > 1`` and a
   small ``cv`` the subgroup is the upper ``w`` of ``Phi(z)``; :func:`subgroup_values` evaluates it
-  for many ``Phi(z)`` at once (the calibration's post-simulation fit of ``w`` and ``f``).
+  for many ``Phi(z)`` at once (the calibration's post-simulation fit of ``w`` and ``f``);
+- doubling_time: the untreated volume doubling time (days), log-normal with median ``c`` and log-SD
+  ``log_sd``, truncated to ``acceptance.untreated_volume_doubling_days`` by inversion of the truncated CDF
+  at ``Phi(z)`` (increasing in ``z``); the patient's ``tumour_rate_scale`` follows from it and the
+  candidate's ``g0`` (:mod:`stat3qsp.trial.doubling`; :meth:`~stat3qsp.trial.patient.PatientSimulator.draw_patient`).
 
 Each candidate is one vector ``z`` of standard normal deviates, one per parameter in file order,
 so the same virtual patient (same ``z``) can be placed in contexts with different centres. Where
@@ -34,12 +38,11 @@ from a stream of their own (spawned from the patient's biology stream): adding t
 parameter's deviates, and so the candidates, unchanged (common random numbers across hypotheses).
 
 Informative early discontinuation (``informative_dropout``): a patient leaves before the first scan
-with probability ``expit(a + b z_g)``, ``z_g`` the patient's deviate of the growth scale
-(:meth:`ParameterDistribution.deviate`) and ``b`` the log-odds per standard deviation, ``a`` set so
-that the mean over the accepted patients' ``z_g`` is the spec's fraction (:func:`dropout_probability`,
-:mod:`stat3qsp.trial.dropout`; the acceptance rules remove fast growers, so these ``z_g`` are not
-``N(0, 1)``): clinical progression takes the fast growers first (``b = 0``: leaving independent of
-the tumour).
+with probability ``expit(a + b z_g)``, ``z_g`` the patient's growth deviate (minus the deviate of its
+drawn doubling time, :meth:`ParameterDistribution.deviate`: high for fast growers) and ``b`` the log-odds
+per standard deviation, ``a`` set so that the mean over the accepted patients' ``z_g`` is the spec's
+fraction (:func:`dropout_probability`, :mod:`stat3qsp.trial.dropout`): clinical progression takes the
+fast growers first (``b = 0``: leaving independent of the tumour).
 
 Random streams: every patient has its own streams, ``np.random.SeedSequence(seed,
 spawn_key=(replicate, patient, stream))`` (the same as ``SeedSequence(seed).spawn(...)`` nested
@@ -51,7 +54,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +67,7 @@ from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
 from stat3qsp.model.parameters import Parameter
+from stat3qsp.trial.doubling import doubling_days, doubling_deviate
 from stat3qsp.trial.mixture import mixture_cdf as _mixture_cdf
 from stat3qsp.trial.mixture import mixture_log_quantile as _mixture_log_quantile
 from stat3qsp.trial.mixture import subgroup_entry as _subgroup_entry
@@ -72,7 +76,7 @@ BIOLOGY_STREAM = 0
 """Index of the per-patient stream for body weight and candidate parameters."""
 CONDUCT_STREAM = 1
 """Index of the per-patient stream for measurable disease, early discontinuation and scan times."""
-DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture", "bernoulli", "subgroup_mixture")
+DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture", "bernoulli", "subgroup_mixture", "doubling_time")
 """Accepted distribution names."""
 HOURS_PER_DAY = 24.0
 
@@ -90,6 +94,8 @@ class ParameterDistribution:
     share_id: str = ""
     factor_id: str = ""
     contexts: tuple[str, ...] = ()
+    window: tuple[float, float] = (0.0, math.inf)
+    """The truncation window of a ``doubling_time`` (days; the acceptance window)."""
 
     def applies(self, context: str | None) -> bool:
         """Whether the parameter varies in *context* (a ``subgroup_mixture`` with ``contexts`` only there)."""
@@ -113,6 +119,8 @@ class ParameterDistribution:
             return centre * math.exp(_mixture_log_quantile(float(ndtr(z)), self._log_sd, share, factor))
         if self.distribution == "bernoulli":
             return 1.0 if float(ndtr(z)) < centre else 0.0
+        if self.distribution == "doubling_time":
+            return doubling_days(centre, self.spread, self.window, z)
         logit = math.log(centre / (1.0 - centre)) + self.spread * z
         return 1.0 / (1.0 + math.exp(-logit))
 
@@ -127,12 +135,13 @@ class ParameterDistribution:
             return float(ndtri(np.clip(cdf, 1e-300, 1 - 1e-16)))
         if self.distribution == "bernoulli":  # not invertible: the median deviate of x's class
             return float(ndtri(centre / 2 if x >= 0.5 else (1 + centre) / 2))
+        if self.distribution == "doubling_time":
+            return doubling_deviate(centre, self.spread, self.window, x)
         return (math.log(x / (1.0 - x)) - math.log(centre / (1.0 - centre))) / self.spread
 
     @property
     def _log_sd(self) -> float:
         return math.sqrt(math.log1p(self.spread ** 2))
-
 
 
 @dataclass(frozen=True)
@@ -211,7 +220,7 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
         kind = entry.get("distribution")
         if kind not in DISTRIBUTIONS:
             raise InputError(f"{where}.distribution = {kind!r}; accepted: one of {', '.join(DISTRIBUTIONS)}")
-        key = "sd" if kind == "logitnormal" else "cv"
+        key = {"logitnormal": "sd", "doubling_time": "log_sd"}.get(kind, "cv")
         spread = 1.0 if kind == "bernoulli" else entry.get(key)
         if not isinstance(spread, (int, float)) or not spread > 0:
             raise InputError(f"{where}.{key} = {spread!r}; accepted: a number > 0")
@@ -239,6 +248,9 @@ def read_population(path: Path | str = DEFAULT_MODELS_DIR / "population.yaml",
         doubling_days=_range(rules.get("untreated_volume_doubling_days"), f"{path}: acceptance.untreated_volume_doubling_days"),
         baseline_sld_mm=_range(rules.get("tumour_SLD_baseline"), f"{path}: acceptance.tumour_SLD_baseline"),
     )
+    # a doubling_time is truncated to the acceptance window
+    distributions = [replace(d, window=acceptance.doubling_days) if d.distribution == "doubling_time" else d
+                     for d in distributions]
     window = _range(raw["scan_window_weeks"], f"{path}: scan_window_weeks", allow_negative=True)
     ids = [d.parameter_id for d in distributions]
     cholesky = _cholesky(raw.get("correlations") or [], ids, f"{path}: correlations")
