@@ -140,7 +140,7 @@ class PatientSimulator:
                                                            self.model.parameters)
         self.regimens = read_regimen_map(self.model.catalog.models_dir)
         self.tolerances = (float(relative_tolerance), float(absolute_tolerance))
-        self.max_steps = TRIAL_MAX_STEPS  # per simulate call; a retry allows RETRY_MAX_STEPS_FACTOR times more
+        self.max_steps = TRIAL_MAX_STEPS  # per output time; a retry allows RETRY_MAX_STEPS_FACTOR times more
         self._constants = model_constants(self.model)
         unknown = (set(self.population.parameter_ids) | self.regimens.parameter_ids()) - set(self._constants)
         if unknown:
