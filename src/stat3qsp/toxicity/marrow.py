@@ -168,7 +168,8 @@ class MarrowModel:
         """Integrate from the current state over [t0, t1] with inputs (``rux_dose`` etc.) held."""
         for pid, value in inputs.items():
             self.runner.setValue(pid, float(value))
-        return integrate(self.runner, output_times(t0, t1, points), self.selections)
+        runner = self.runner
+        return integrate(runner, output_times(t0, t1, points), runner.timeCourseSelections)
 
     def simulate_regimen(self, dose_mg: float, interval_h: float, t_end_h: float, points: int = 200,
                          baselines: dict[str, float] | None = None) -> dict[str, np.ndarray]:
