@@ -19,7 +19,8 @@ from stat3qsp.trial.regimen import dosing_values
 def dosed(patient_simulator, nct_spec):
     """A patient of the ruxolitinib + trastuzumab arm of NCT02066532 and its regimen."""
     arm = nct_spec.arm("ruxolitinib_trastuzumab")
-    patient = patient_simulator.draw_patient(arm.context, patient_generator(1, 0, 0, 0), nct_spec.population.body_weight)
+    body_weight = nct_spec.population.body_weight
+    patient = patient_simulator.draw_patient(arm.context, patient_generator(1, 0, 0, 0), body_weight)
     return patient, dosing_values(arm, patient_simulator.regimens, patient.body_weight_kg)
 
 

@@ -1,9 +1,10 @@
 """The one way the library integrates a compiled model: ``RoadRunner.simulate``'s steps without its leak.
 
-libroadrunner 2.10's Python ``simulate`` leaves two empty lists behind per call (about 2 garbage-collector
-objects and 40 us per call on a 2-species model, against 18 us for ``oneStep``; benchmarks/README.md,
-"Memory"). :func:`integrate` takes the steps ``RoadRunner::simulate`` takes for a fixed-step, deterministic
-run (libroadrunner ``source/rrRoadRunner.cpp``, ``RoadRunner::simulate(const SimulateOptions*)``):
+libroadrunner 2.10's ``simulate`` leaves two garbage-collector-tracked empty lists behind per call, which a
+long worker process accumulates, and costs more per call than ``oneStep`` (37.8 against 17.6 us on a
+2-species model, a reset included; benchmarks/README.md, "Memory"). :func:`integrate` takes the steps
+``RoadRunner::simulate`` takes for a fixed-step, deterministic run (libroadrunner ``source/rrRoadRunner.cpp``,
+``RoadRunner::simulate(const SimulateOptions*)``; ``CVODEIntegrator::restart`` and ``integrate``):
 
 1. the integrator's and the model's integration start time set to ``times[0]`` (what decides whether a
    root found later, e.g. a piecewise trigger at a dose, restarts CVODE) and the model time to ``times[0]``;
@@ -31,8 +32,8 @@ import numpy as np
 
 
 def output_times(start: float, end: float, points: int = 2) -> np.ndarray:
-    """The output times of ``runner.simulate(start, end, points)``: ``start + i h``, ``h = (end - start) / (points - 1)``
-    (``SimulateOptions::getNext``; the last is ``start + (end - start)``, which rounding may put next to *end*)."""
+    """The output times of ``runner.simulate(start, end, points)``: ``start + i h``, ``h = (end - start) /
+    (points - 1)`` (``SimulateOptions::getNext``; the last, ``start + (end - start)``, may be an ulp from *end*)."""
     start = float(start)
     return start + np.arange(int(points)) * ((float(end) - start) / (int(points) - 1))
 
