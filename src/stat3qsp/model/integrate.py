@@ -2,9 +2,10 @@
 
 libroadrunner 2.10's ``simulate`` leaves two garbage-collector-tracked empty lists behind per call, which a
 long worker process accumulates, and costs more per call than ``oneStep`` (37.8 against 17.6 us on a
-2-species model, a reset included; benchmarks/README.md, "Memory"). :func:`integrate` takes the steps
-``RoadRunner::simulate`` takes for a fixed-step, deterministic run (libroadrunner ``source/rrRoadRunner.cpp``,
-``RoadRunner::simulate(const SimulateOptions*)``; ``CVODEIntegrator::restart`` and ``integrate``):
+2-species model, a reset included; benchmarks/README.md, "The ``simulate`` leak avoided"). :func:`integrate`
+takes the steps ``RoadRunner::simulate`` takes for a fixed-step, deterministic run (libroadrunner
+``source/rrRoadRunner.cpp``, ``RoadRunner::simulate(const SimulateOptions*)``; ``CVODEIntegrator::restart`` and
+``integrate``):
 
 1. the integrator's and the model's integration start time set to ``times[0]`` (what decides whether a
    root found later, e.g. a piecewise trigger at a dose, restarts CVODE) and the model time to ``times[0]``;

@@ -166,9 +166,9 @@ class MarrowModel:
 
     def segment(self, t0: float, t1: float, points: int = 2, **inputs: float) -> np.ndarray:
         """Integrate from the current state over [t0, t1] with inputs (``rux_dose`` etc.) held."""
-        for pid, value in inputs.items():
-            self.runner.setValue(pid, float(value))
         runner = self.runner
+        for pid, value in inputs.items():
+            runner.setValue(pid, float(value))
         return integrate(runner, output_times(t0, t1, points), runner.timeCourseSelections)
 
     def simulate_regimen(self, dose_mg: float, interval_h: float, t_end_h: float, points: int = 200,
