@@ -10,7 +10,8 @@
     pre-equilibration, scans); the per-patient-year cost of each method over it is ``<method>_ratio_to_floor``
     (CPU time of the 1-worker runs, robust to other load), in the same process.
 (c) ``rss_*``: resident memory (MB) of the busiest worker after 1, 10 and 50 thousand patients (a
-    ``--rss-weeks`` horizon keeps them cheap: the leak is per ``simulate`` call, see benchmarks/README.md), on
+    ``--rss-weeks`` horizon keeps them cheap: libroadrunner's leak was per ``simulate`` call, which the library no
+    longer makes (stat3qsp.model.integrate; benchmarks/README.md), printed as each is reached), on
     2 workers with worker recycling (stat3qsp.compute.batch.RECYCLE_AFTER_CHUNKS, the default) and without,
     with the first of ``--methods``.
 
@@ -72,6 +73,8 @@ def run(dosed: bool, patients: int, weeks: float, workers: int, recycle: int | N
             sizes = [c.memory_info().rss / 1e6 for c in children if c.is_running()] or [
                 psutil.Process().memory_info().rss / 1e6]
             rss[len(records)] = max(sizes)
+            print(f"rss after {len(records)} patients: {rss[len(records)]:.1f} MB, {time.perf_counter() - begin:.0f} s, "
+                  f"load {os.getloadavg()[0]:.2f}", flush=True)
     return records, batch.statistics, time.perf_counter() - begin, rss
 
 

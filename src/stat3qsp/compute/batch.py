@@ -19,8 +19,8 @@ about 0.1-0.5 s, one simulation milliseconds.
   workers are processes of the ``spawn`` start method (a fresh interpreter: no inherited compiled
   model or thread of the parent); *setup* and *function* must be picklable (module-level), and each
   worker costs a fixed start-up (interpreter, imports, ``setup.build()``; about 0.5-1 s).
-- **Recycling.** libroadrunner 2.10 keeps ~125 bytes per ``simulate`` call until the process ends, so workers are
-  replaced after :data:`RECYCLE_AFTER_CHUNKS` chunks (new pools: max_tasks_per_child hangs in Python 3.11).
+- **Recycling.** Workers are replaced after :data:`RECYCLE_AFTER_CHUNKS` chunks (new pools: max_tasks_per_child
+  hangs in 3.11), a guard: :mod:`stat3qsp.model.integrate` avoids libroadrunner's ``simulate`` leak (benchmarks/).
 - **Errors.** An exception of ``function`` (or of ``setup.build()``) is raised in the caller as
   itself, with a note naming the item (and the worker's process id); the items not yet started are
   cancelled and the workers stopped. A worker that dies (killed, out of memory, crashed in compiled
@@ -65,7 +65,7 @@ STREAM_CHUNKSIZE = 16
 MEMORY_EVERY = 64
 """With ``workers = 1``, the peak memory is read every this many items (and after the last)."""
 RECYCLE_AFTER_CHUNKS = 256
-"""Workers are replaced after this many chunks (at most ~16 000 patients, ~60 MB of leak; module docstring)."""
+"""Workers are replaced after this many chunks (at most ~16 000 patients; a guard, module docstring)."""
 AUTO_PROGRESS_DELAY_S = 2.0
 """With ``progress="auto"``, the bar appears only after the batch has run this long (s)."""
 _MB = 1e6

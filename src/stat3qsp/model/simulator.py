@@ -27,6 +27,7 @@ import roadrunner
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR, Catalog, read_catalog
 from stat3qsp.model.compiled import compile_sbml
 from stat3qsp.model.compose import antimony_to_sbml, compose_antimony
+from stat3qsp.model.integrate import integrate, output_times
 from stat3qsp.model.provenance import model_provenance
 from stat3qsp.errors import InputError
 from stat3qsp.model.parameters import Parameter, read_parameter_table
@@ -159,7 +160,7 @@ class ContextSimulator:
         if self._start_state is None:
             runner = self._apply({})
             runner.reset()
-            runner.simulate(0.0, PREEQUILIBRATION_HOURS, 2, selections=["time"])
+            integrate(runner, output_times(0.0, PREEQUILIBRATION_HOURS), ["time"])
             self._start_state = np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
         return self._start_state
 
@@ -212,7 +213,7 @@ class ContextSimulator:
         runner.reset()
         runner.model.setFloatingSpeciesAmounts(start)
         runner.setValue("log_cells", 0.0)
-        result = np.array(runner.simulate(0.0, float(hours), int(points), selections=self._selections))
+        result = integrate(runner, output_times(0.0, float(hours), int(points)), self._selections)
         if not np.all(np.isfinite(result)):
             raise RuntimeError(f"non-finite readouts in context {self.name} with doses {doses_nM}")
         return result

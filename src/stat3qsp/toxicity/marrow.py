@@ -34,6 +34,7 @@ import numpy as np
 from stat3qsp.errors import InputError
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.model.compiled import compile_sbml
+from stat3qsp.model.integrate import integrate, output_times
 from stat3qsp.model.parameters import read_parameter_table
 from stat3qsp.trial.pk import oral_one_compartment
 
@@ -165,9 +166,10 @@ class MarrowModel:
 
     def segment(self, t0: float, t1: float, points: int = 2, **inputs: float) -> np.ndarray:
         """Integrate from the current state over [t0, t1] with inputs (``rux_dose`` etc.) held."""
+        runner = self.runner
         for pid, value in inputs.items():
-            self.runner.setValue(pid, float(value))
-        return np.asarray(self.runner.simulate(t0, t1, points))
+            runner.setValue(pid, float(value))
+        return integrate(runner, output_times(t0, t1, points), runner.timeCourseSelections)
 
     def simulate_regimen(self, dose_mg: float, interval_h: float, t_end_h: float, points: int = 200,
                          baselines: dict[str, float] | None = None) -> dict[str, np.ndarray]:

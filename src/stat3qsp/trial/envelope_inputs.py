@@ -8,6 +8,8 @@ from fractions import Fraction
 from typing import Callable
 import numpy as np
 
+from stat3qsp.model.integrate import integrate
+
 
 _SLACK_H = 1e-9
 """Two times closer than this (h) are the same time."""
@@ -133,17 +135,16 @@ def _lcm(intervals: list[float]) -> float:
 def roadrunner_segment(runner, species_ids: list[str], log_ratio_id: str) -> SegmentFunction:
     """A :data:`SegmentFunction` of a roadrunner model whose tumour state is *log_ratio_id*.
 
-    Sets the floating species amounts and ``L = 0`` and simulates with output at the given times
-    (the integrator restarts, so the error of ``L`` is controlled on the segment's own increment).
+    Sets the floating species amounts and ``L = 0`` and integrates with output at the given times
+    (:func:`stat3qsp.model.integrate.integrate`; the integrator restarts, so the error of ``L`` is controlled
+    on the segment's own increment).
     """
     selections = [log_ratio_id, *species_ids]
 
     def segment(x0: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         runner.model.setFloatingSpeciesAmounts(list(x0))
         runner.setValue(log_ratio_id, 0.0)
-        if list(runner.timeCourseSelections) != selections:
-            runner.timeCourseSelections = selections
-        result = np.array(runner.simulate(times=list(times)))
+        result = integrate(runner, times, selections)
         return result[:, 0], result[:, 1:]
 
     return segment

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stat3qsp.model.integrate import integrate, output_times
 from stat3qsp.toxicity import dosing
 from stat3qsp.toxicity.dosing import MarrowCourse
 from stat3qsp.toxicity.marrow import LINEAGES, PK_PARAMETERS, MarrowModel, marrow_values
@@ -145,11 +146,11 @@ def modified_scans(simulator, patient, dosing_values: dict[str, float], scan_hou
             while pending and pending[0][0] < t:
                 at, dose = pending.pop(0)
                 if at > previous:
-                    runner.simulate(previous, at, 2, selections=[SLD])
+                    integrate(runner, output_times(previous, at), [SLD])
                     previous = at
                 runner.setValue(dose_id, dose)
                 runner.setValue(start_id, at)
-            sld[i] = runner.simulate(previous, float(t), 2, selections=[SLD])[-1, 0]
+            sld[i] = integrate(runner, output_times(previous, float(t)), [SLD])[-1, 0]
             previous = float(t)
             if not np.isfinite(sld[i]):
                 raise RuntimeError(f"non-finite SLD ({sld[i]}) at {t:g} h of treatment")

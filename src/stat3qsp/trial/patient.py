@@ -49,6 +49,7 @@ import pandas as pd
 from stat3qsp.trial import envelope_inputs, envelope_patient, multiscale
 from stat3qsp.model.catalog import DEFAULT_MODELS_DIR
 from stat3qsp.errors import InputError, SimulationError
+from stat3qsp.model.integrate import integrate, output_times
 from stat3qsp.model.simulator import PREEQUILIBRATION_HOURS, Model, load_model, model_constants
 from stat3qsp.trial.doubling import rate_scale_for
 from stat3qsp.trial.population import PopulationModel, candidate_values, is_plausible, read_population, within_bounds
@@ -62,7 +63,7 @@ TRIAL_RELATIVE_TOLERANCE = 1e-4
 TRIAL_ABSOLUTE_TOLERANCE = 1e-8
 """Absolute tolerance of trial simulations (nM, mm)."""
 TRIAL_MAX_STEPS = 100_000
-"""Most integrator steps of one ``simulate`` call of trial simulations (CVODE ``mxstep``; the value
+"""Most integrator steps to one output time of trial simulations (CVODE ``mxstep``; the value
 :func:`stat3qsp.model.build_model` sets)."""
 ENVELOPE_TOLERANCE_FACTOR = 10.0
 """Periods the envelope method simulates use tolerances this much tighter than a full integration."""
@@ -144,7 +145,7 @@ class PatientSimulator:
                                                            self.model.parameters)
         self.regimens = read_regimen_map(self.model.catalog.models_dir)
         self.tolerances = (float(relative_tolerance), float(absolute_tolerance))
-        self.max_steps = TRIAL_MAX_STEPS  # per simulate call; a retry allows RETRY_MAX_STEPS_FACTOR times more
+        self.max_steps = TRIAL_MAX_STEPS  # per output time; a retry allows RETRY_MAX_STEPS_FACTOR times more
         self._constants = model_constants(self.model)
         unknown = (set(self.population.parameter_ids) | self.regimens.parameter_ids()) - set(self._constants)
         if unknown:
@@ -238,8 +239,7 @@ class PatientSimulator:
         self._apply(context, values, self._off, tolerances=tolerances, max_steps=max_steps)
         runner = self.model.runner
         runner.reset()
-        runner.simulate(0.0, PREEQUILIBRATION_HOURS, 2, selections=["time"])
-        growth = float(runner[GROWTH_RATE])
+        growth = float(integrate(runner, output_times(0.0, PREEQUILIBRATION_HOURS), [GROWTH_RATE])[-1, 0])
         state = np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
         if not np.isfinite(growth) or not np.all(np.isfinite(state)):
             raise RuntimeError(f"non-finite untreated growth rate or steady state in context {context}")
@@ -342,7 +342,7 @@ class PatientSimulator:
         sld = np.full(scan_hours.size, np.nan)
         previous = 0.0
         for i, t in enumerate(scan_hours):
-            sld[i] = runner.simulate(previous, float(t), 2, selections=[SLD])[-1, 0]
+            sld[i] = integrate(runner, output_times(previous, float(t)), [SLD])[-1, 0]
             previous = float(t)
             envelope_patient.check_sld(sld[i], t)
             if stop is not None and stop(patient.baseline_sld_mm, sld[: i + 1]):
@@ -377,7 +377,7 @@ class PatientSimulator:
         if not hours > 0 or points < 2:
             raise InputError(f"need hours > 0 and points >= 2, got hours={hours!r}, points={points!r}")
         self.start_treatment(patient, dosing)
-        result = np.array(self.model.runner.simulate(0.0, float(hours), int(points), selections=["time", *selections]))
+        result = integrate(self.model.runner, output_times(0.0, float(hours), int(points)), ["time", *selections])
         return pd.DataFrame(result, columns=["time_h", *selections])
 
 

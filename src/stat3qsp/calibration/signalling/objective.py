@@ -38,6 +38,7 @@ from stat3qsp.errors import InputError
 from stat3qsp.calibration.signalling.formula import Observable, parse_formula
 from stat3qsp.io.values import is_number
 from stat3qsp.model.compiled import compile_sbml
+from stat3qsp.model.integrate import integrate, output_times
 
 #: Pre-equilibration time (h); the slowest untreated process (S100/calprotectin) settles in < 1000 h.
 PREEQUILIBRATION_HOURS = 2000.0
@@ -250,7 +251,7 @@ class Objective:
         runner = self.runner
         runner.reset()
         self._apply(self._condition_values[pre], species=True)
-        runner.simulate(0.0, PREEQUILIBRATION_HOURS, 2, selections=["time"])
+        integrate(runner, output_times(0.0, PREEQUILIBRATION_HOURS), ["time"])
         state = np.array(runner.model.getFloatingSpeciesAmounts(), dtype=float)
         rates = np.asarray(runner.model.getFloatingSpeciesConcentrationRates(), dtype=float)
         scale = np.maximum(np.abs(runner.model.getFloatingSpeciesConcentrations()), 1e-6)
@@ -267,7 +268,7 @@ class Objective:
             self._apply(self._condition_values[pre], species=False)
             runner.model.setFloatingSpeciesAmounts(states[pre])
         self._apply(self._condition_values[sim], species=True)
-        out = np.array(runner.simulate(times=np.asarray(times, dtype=float), selections=self._selections))
+        out = integrate(runner, np.asarray(times, dtype=float), self._selections)
         return out.reshape(len(times), len(self._selections))
 
     def trajectory(self, x: np.ndarray, row: int, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
