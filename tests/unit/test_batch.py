@@ -91,13 +91,13 @@ def test_results_are_in_item_order_and_the_same_for_one_and_two_workers():
 
 
 def test_recycled_workers_give_the_same_results():
-    # Every worker is replaced after 2 chunks (libroadrunner's per-simulate leak), its state built again.
-    recycled = Batch(DecaySetup(), decay, workers=2, chunksize=2, progress=False, recycle=2)
+    # Every worker is replaced after each chunk (libroadrunner's per-simulate leak), its state built again.
+    recycled = Batch(DecaySetup(), decay, workers=2, chunksize=2, progress=False, recycle=1)
     kept = Batch(DecaySetup(), decay, workers=2, chunksize=2, progress=False, recycle=None)
-    assert recycled.map(rates(23)) == kept.map(rates(23))
-    # 12 chunks, at most 4 per generation of 2 workers: 3 generations, each with its own processes
+    assert recycled.map(rates(9)) == kept.map(rates(9))
+    # 5 chunks, at most 2 per generation of 2 workers: 3 generations, each with its own processes
     assert len(recycled.statistics.per_worker) >= 3 and len(kept.statistics.per_worker) <= 2
-    assert sum(w.items for w in recycled.statistics.per_worker.values()) == 23
+    assert sum(w.items for w in recycled.statistics.per_worker.values()) == 9
     with pytest.raises(InputError, match="recycle"):
         Batch(DecaySetup(), decay, workers=2, recycle=0)
 
