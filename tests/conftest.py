@@ -15,9 +15,12 @@ from stat3qsp.trial.spec_types import TrialSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = Path(__file__).resolve().parent / "workflow"
-#: Workflow test files by CPU time, longest first (measured with `pytest --durations=0`, one file at a time):
-#: the trial workflow (two Snakemake runs and two `stat3qsp trial` runs) about 120 CPU-s, the cluster run about 35.
-LONGEST_FIRST = ("test_trial_workflow.py", "test_cluster.py", "test_extension_workflow.py")
+#: Workflow test files by CPU time, longest first (CPU of the test process and its waited children per test,
+#: tests/workflow on one process, 2026-12-07, loaded machine): the trial workflow (two Snakemake runs and two
+#: `stat3qsp trial` runs) about 160 CPU-s, the cluster run 34, the extension 28, the rerun triggers 19, the
+#: worker-pool and subprocess checks 14, the hypothesis pipeline 9, the rest under 7 each.
+LONGEST_FIRST = ("test_trial_workflow.py", "test_cluster.py", "test_extension_workflow.py", "test_rerun_triggers.py",
+                 "test_processes.py", "test_hypothesis_pipeline.py", "test_workflow.py", "test_install.py")
 
 
 def _order(item) -> tuple[bool, int]:

@@ -1,11 +1,10 @@
 """The calibration evidence of a hypothesis (stat3qsp.hypotheses.evidence, pool, scoring): the signalling cache
-is keyed by the digest of what the PEtab observables depend on, the tumour refit moves the growth target of a
-module that changes growth back to the target, the pool's pSTAT3 comes from the accepting pre-equilibration,
-and the numpy bootstrap gives the trial runner's endpoints (stat3qsp.trial.endpoints) on the same patients."""
+is keyed by the digest of what the PEtab observables depend on, the pool's pSTAT3 comes from the accepting
+pre-equilibration, and the numpy bootstrap gives the trial runner's endpoints (stat3qsp.trial.endpoints) on the
+same patients. The tumour refit of a module that changes growth: tests/workflow/test_hypothesis_pipeline.py."""
 from __future__ import annotations
 
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,23 +12,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from stat3qsp.calibration import targets as ct
-from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, GrowthFallbackWarning
-from stat3qsp.hypotheses.evidence import REFIT_HORIZON_WEEKS, SignallingCache, calibrated_scales, hepatocyte_digest, refit_tumour
+from stat3qsp.hypotheses.evidence import SignallingCache, hepatocyte_digest
 from stat3qsp.hypotheses.pool import simulate_pool
 from stat3qsp.hypotheses.scoring import bootstrap_draws, draws_endpoints
 from stat3qsp.model.hypotheses import compose_hypothesis_models
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import endpoints as ep
 from stat3qsp.trial.patient import PatientSimulator
-from stat3qsp.trial.spec import load_trial_spec
 
-from extension_models import add_death_hypothesis
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 SIGNALLING = ROOT / "calibration" / "sobotta2017" / "spec.yaml"
-TARGETS = ROOT / "calibration" / "tumour" / "targets.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -78,59 +72,6 @@ def test_the_signalling_cache_evaluates_each_digest_once(derived, monkeypatch):
     assert calls == ["baseline", "paracrine_il6"] and cache.evaluations == 2
     assert values["pi3k_bypass"] == values["adcc"] == values["baseline"] == (-1.0, 178, 1000)
     assert values["paracrine_il6"] == (-2.0, 178, 1000)
-
-
-def _growth_excess(folder: Path, rate: float, kill: float, n: int) -> tuple[float, float]:
-    """Kaplan-Meier share of the growth arm progressed by its anchor scan minus the target share, and the arm's scan-dated
-    median PFS (weeks), at the given scales."""
-    growth = ct.read_targets(TARGETS)[0]
-    spec = load_trial_spec(growth.spec_path)
-    courses = CourseSimulator(spec, n, CALIBRATION_SEED, REFIT_HORIZON_WEEKS, folder).courses(growth.arm, rate)
-    outcomes = ct.scan_outcomes(courses, kill, spec)
-    excess = ct.km_progressed(outcomes, ct.growth_anchor(spec, growth.observed)) - ct.growth_share(n)
-    return excess, ct.endpoint_value(outcomes, tc.MEDIAN_PFS_WEEKS)
-
-
-@pytest.mark.slow
-def test_the_refit_brings_a_slower_growing_model_back_to_the_growth_target(tmp_path, monkeypatch):
-    """A module that slows the cells (a constant extra death of 0.012 per hour, about three quarters of the
-    untreated net growth) leaves too few lapatinib patients progressed by the week-8 scan at the parent's
-    scales (4 of 12, KM median 13 weeks); the refit of the derived folder restores the target share (the
-    sample's KM median on the 8-week scan) with a faster growth scale and writes its own table. A quarter
-    (0.004 per hour, the former value) no longer moves a dozen patients below half at the growth scale
-    calibrated on 2026-12-07 (6 of 12 still progressed): with the fastest candidates rejected at the 30-day
-    doubling floor, the share progressed by week 8 is flat in the scale over 0.04-0.2."""
-    monkeypatch.chdir(ROOT)
-    models = tmp_path / "models"
-    shutil.copytree(MODELS, models)
-    add_death_hypothesis(models, "slow_cells", "slow_death_k", 0.012,
-                         "A constant extra death of every cell, to test the refit.")
-    folder = compose_hypothesis_models(models, ("slow_cells",), tmp_path / "derived")
-    rate, kill = calibrated_scales(models)
-    n = 12
-    before, median_before = _growth_excess(folder, rate, kill, n)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GrowthFallbackWarning)
-        fit = refit_tumour(folder, TARGETS, n, rate)
-    # 7 of 12 (just over half) may be reached at no scale: the solver then keeps the closest grid scale, warns and
-    # records the residual (negative, within one patient)
-    fallback = [w for w in caught if issubclass(w.category, GrowthFallbackWarning)]
-    assert (fit.growth_residual < 0) == bool(fallback)
-    after, median_after = _growth_excess(folder, fit.rate_scale, fit.kill_scale, n)
-    # the lapatinib arm's median PFS (observed 8.1 weeks) moves toward the target
-    assert abs(median_after - 8.1) < abs(median_before - 8.1)
-    assert before < -0.1                       # too few progressed at the parent's scales
-    # the solve stops at the step of the share where it crosses the target, or keeps the closest scale: within one
-    # patient of it
-    assert after == pytest.approx(fit.growth_residual)
-    assert abs(after) <= 1.0 / n < abs(before)
-    # The refit moves the growth scale; not necessarily up: since 2026-12-07 (sensitive subgroup) the parent's scale
-    # (0.139) lies where the share progressed by week 8 falls with the scale (the 30-day doubling floor rejects
-    # the fastest candidates, so the accepted patients are slower), and the slower cells' crossing is found
-    # below it (0.049 on these 12 patients).
-    assert fit.rate_scale != pytest.approx(rate, rel=0.05)
-    assert calibrated_scales(folder) == pytest.approx((fit.rate_scale, fit.kill_scale))
-    assert calibrated_scales(models) == (rate, kill)   # the parent is untouched
 
 
 def test_the_pool_returns_the_accepting_preequilibrations_pstat3(derived, nct_spec):
