@@ -34,9 +34,9 @@ test: $(STAMP)
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules
 
-# Fast unit tests only (tests/unit without the tests marked slow).
+# Fast unit tests only (tests/unit without the tests marked slow), on $(CORES) xdist workers like `make test`.
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests/unit -m "not slow"
+	$(BIN)/python -m pytest tests/unit -m "not slow" -n $(CORES) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assay.py
