@@ -18,9 +18,10 @@ WORKFLOW = Path(__file__).resolve().parent / "workflow"
 #: Workflow test files by CPU time, longest first (CPU of the test process and its waited children per test,
 #: tests/workflow on one process, 2026-12-07, loaded machine): the trial workflow (two Snakemake runs and two
 #: `stat3qsp trial` runs) about 160 CPU-s, the cluster run 34, the extension 28, the rerun triggers 19, the
-#: worker-pool and subprocess checks 14, the hypothesis pipeline 9, the rest under 7 each.
+#: worker-pool and subprocess checks 14, the hypothesis pipeline 9, the batch engine's workers 8, the rest under 7.
 LONGEST_FIRST = ("test_trial_workflow.py", "test_cluster.py", "test_extension_workflow.py", "test_rerun_triggers.py",
-                 "test_processes.py", "test_hypothesis_pipeline.py", "test_workflow.py", "test_install.py")
+                 "test_processes.py", "test_hypothesis_pipeline.py", "test_batch_workers.py", "test_workflow.py",
+                 "test_install.py")
 
 
 def _order(item) -> tuple[bool, int]:
