@@ -28,15 +28,17 @@ run: $(STAMP)
 full:
 	$(MAKE) run CONFIG=config/full.yaml
 
+# --no-loadscope-reorder: files go to the workers in collection order (tests/conftest.py: the longest workflow files
+# first); pytest-xdist would otherwise hand them out by their number of tests.
 test: $(STAMP)
 	$(BIN)/ruff check --select F --quiet src tests benchmarks
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --no-loadscope-reorder --durations=15
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules
 
-# Fast unit tests only (tests/unit without the tests marked slow).
+# Fast unit tests only (tests/unit without the tests marked slow), on $(CORES) xdist workers like `make test`.
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests/unit -m "not slow"
+	$(BIN)/python -m pytest tests/unit -m "not slow" -n $(CORES) --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assay.py

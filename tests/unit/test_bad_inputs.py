@@ -1,11 +1,10 @@
 """Bad input of every verb, spec, plate, YAML and the parameter table: exit 2, one line naming the
 field, no traceback, no file written (issue 19). Cases run in-process through
-:func:`stat3qsp.cli.app.main`; each is refused before any simulation, so the table runs in seconds."""
+:func:`stat3qsp.cli.app.main`; each is refused before any simulation, so the table runs in seconds (the same
+refusal run as a subprocess, with and without ``--debug``: tests/workflow/test_processes.py)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -272,12 +271,3 @@ def test_clip_response_clips_and_says_which(tmp_path, capsys):
                  "-o", str(tmp_path / "o.tsv")]) == 0
     err = capsys.readouterr().err
     assert "% viability response(s) to [0, 100] (--clip-response)" in err and " 5 (150)" in err
-
-
-def test_subprocess_bad_input_has_no_traceback_and_debug_shows_it(tmp_path):
-    command = [sys.executable, "-m", "stat3qsp.cli.app", "synergy", str(tmp_path / "none.csv"),
-               "-o", str(tmp_path / "o.tsv")]
-    plain = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert plain.returncode == 2 and "Traceback" not in plain.stderr and "none.csv" in plain.stderr
-    debug = subprocess.run(command[:3] + ["--debug"] + command[3:], capture_output=True, text=True, timeout=120)
-    assert debug.returncode == 1 and "Traceback" in debug.stderr

@@ -113,7 +113,7 @@ def test_clinical_progressions_are_the_early_leavers_whose_tumour_progressed_by_
     dropout (same patients, same scan times), its first scan shows progression."""
     spec = load_trial_spec(SPEC)
     leave = dataclasses.replace(spec.early_discontinuation, fraction=0.9)
-    settings = TrialSettings(replicates=1, seed=7, patients=10, horizon_weeks=20, arms=("ruxolitinib_trastuzumab",))
+    settings = TrialSettings(replicates=1, seed=7, patients=6, horizon_weeks=20, arms=("ruxolitinib_trastuzumab",))
 
     def run(analysis: Analysis, early) -> pd.DataFrame:
         return run_trial(dataclasses.replace(spec, analysis=analysis, early_discontinuation=early), settings).patients

@@ -1,11 +1,10 @@
 """The calibration evidence of a hypothesis (stat3qsp.hypotheses.evidence, pool, scoring): the signalling cache
-is keyed by the digest of what the PEtab observables depend on, the tumour refit moves the growth target of a
-module that changes growth back to the target, the pool's pSTAT3 comes from the accepting pre-equilibration,
-and the numpy bootstrap gives the trial runner's endpoints (stat3qsp.trial.endpoints) on the same patients."""
+is keyed by the digest of what the PEtab observables depend on, the pool's pSTAT3 comes from the accepting
+pre-equilibration, and the numpy bootstrap gives the trial runner's endpoints (stat3qsp.trial.endpoints) on the
+same patients. The tumour refit of a module that changes growth: tests/workflow/test_hypothesis_pipeline.py."""
 from __future__ import annotations
 
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,22 +12,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from stat3qsp.calibration import targets as ct
-from stat3qsp.calibration.tumour import CALIBRATION_SEED, CourseSimulator, GrowthFallbackWarning
-from stat3qsp.hypotheses.evidence import REFIT_HORIZON_WEEKS, SignallingCache, calibrated_scales, hepatocyte_digest, refit_tumour
+from stat3qsp.hypotheses.evidence import SignallingCache, hepatocyte_digest
 from stat3qsp.hypotheses.pool import simulate_pool
 from stat3qsp.hypotheses.scoring import bootstrap_draws, draws_endpoints
 from stat3qsp.model.hypotheses import compose_hypothesis_models
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import endpoints as ep
 from stat3qsp.trial.patient import PatientSimulator
-from stat3qsp.trial.spec import load_trial_spec
 
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 SIGNALLING = ROOT / "calibration" / "sobotta2017" / "spec.yaml"
-TARGETS = ROOT / "calibration" / "tumour" / "targets.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -77,62 +72,6 @@ def test_the_signalling_cache_evaluates_each_digest_once(derived, monkeypatch):
     assert calls == ["baseline", "paracrine_il6"] and cache.evaluations == 2
     assert values["pi3k_bypass"] == values["adcc"] == values["baseline"] == (-1.0, 178, 1000)
     assert values["paracrine_il6"] == (-2.0, 178, 1000)
-
-
-def _growth_excess(folder: Path, rate: float, kill: float, n: int) -> tuple[float, float]:
-    """Kaplan-Meier share of the growth arm progressed by its anchor scan minus the target share, and the arm's scan-dated
-    median PFS (weeks), at the given scales."""
-    growth = ct.read_targets(TARGETS)[0]
-    spec = load_trial_spec(growth.spec_path)
-    courses = CourseSimulator(spec, n, CALIBRATION_SEED, REFIT_HORIZON_WEEKS, folder).courses(growth.arm, rate)
-    outcomes = ct.scan_outcomes(courses, kill, spec)
-    excess = ct.km_progressed(outcomes, ct.growth_anchor(spec, growth.observed)) - ct.growth_share(n)
-    return excess, ct.endpoint_value(outcomes, tc.MEDIAN_PFS_WEEKS)
-
-
-def _with_calibrated(models: Path, pid: str, value: float) -> None:
-    """Set *pid*'s value in a copied models folder's generated tumour table (a test's perturbation of a copy)."""
-    table = models / "calibrated" / "tumour.tsv"
-    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
-    table.write_text("".join(line if not line.startswith(pid + "\t") else "\t".join([pid, repr(value), *line.split("\t")[2:]])
-                             for line in lines), encoding="utf-8")
-
-
-@pytest.mark.slow
-def test_the_refit_brings_a_slower_growing_model_back_to_the_growth_target(tmp_path, monkeypatch):
-    """A models folder whose tumours grow too slowly (its median doubling time set to 400 days) leaves too few
-    lapatinib patients progressed by the week-8 scan; the refit of a derived folder restores the target share
-    (the sample's KM median on the 8-week scan) with a shorter median doubling time and writes its own table.
-    Until 2026-12-07 the slower model was a hypothesis module with an extra death of the cells: since the
-    doubling time is drawn per patient (stat3qsp.trial.doubling), a module that changes the cells' untreated
-    net growth g0 no longer changes the tumours' untreated growth, so the slower model is made here."""
-    monkeypatch.chdir(ROOT)
-    models = tmp_path / "models"
-    shutil.copytree(MODELS, models)
-    _with_calibrated(models, "tumour_doubling_days", 400.0)
-    folder = compose_hypothesis_models(models, (), tmp_path / "derived")
-    rate, kill = calibrated_scales(models)
-    assert rate == 400.0
-    n = 12
-    before, median_before = _growth_excess(folder, rate, kill, n)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GrowthFallbackWarning)
-        fit = refit_tumour(folder, TARGETS, n, rate)
-    # 7 of 12 (just over half) may be reached at no median: the solver then keeps the closest grid median, warns
-    # and records the residual (negative, within one patient)
-    fallback = [w for w in caught if issubclass(w.category, GrowthFallbackWarning)]
-    assert (fit.growth_residual < 0) == bool(fallback)
-    after, median_after = _growth_excess(folder, fit.doubling_days, fit.kill_scale, n)
-    # the lapatinib arm's median PFS (observed 8.1 weeks) moves toward the target
-    assert abs(median_after - 8.1) < abs(median_before - 8.1)
-    assert before < -0.1                       # too few progressed at the parent's values
-    # the solve stops at the step of the share where it crosses the target, or keeps the closest median: within one
-    # patient of it
-    assert after == pytest.approx(fit.growth_residual)
-    assert abs(after) <= 1.0 / n < abs(before)
-    assert fit.doubling_days < rate / 2        # faster growth
-    assert calibrated_scales(folder) == pytest.approx((fit.doubling_days, fit.kill_scale))
-    assert calibrated_scales(models) == (rate, kill)   # the parent is untouched
 
 
 def test_the_pool_returns_the_accepting_preequilibrations_pstat3(derived, nct_spec):

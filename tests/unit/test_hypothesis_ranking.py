@@ -1,6 +1,6 @@
 """The hypothesis ranking (stat3qsp.hypotheses): the numpy Kaplan-Meier of the bootstrap against the trial
-endpoints (lifelines), analytic scores, covariates from the spec, biomarker statistics, the CLI's refusals
-and, slow, a tiny ranking end to end with the interface columns of ranking.tsv."""
+endpoints (lifelines), analytic scores, covariates from the spec, biomarker statistics and the CLI's refusals
+(a tiny ranking end to end with the interface columns of ranking.tsv: tests/workflow/test_hypothesis_pipeline.py)."""
 from __future__ import annotations
 
 import math
@@ -13,10 +13,9 @@ import pytest
 from stat3qsp.cli.app import main
 from stat3qsp.hypotheses import analysis
 from stat3qsp.hypotheses import columns as hc
-from stat3qsp.hypotheses.ranking import RankingSettings, rank_hypotheses, spec_overrides
+from stat3qsp.hypotheses.ranking import spec_overrides
 from stat3qsp.hypotheses.scoring import (bootstrap_endpoints, km_median, km_survival_at, log_predictive_probability,
                                          score_endpoints, window)
-from stat3qsp.io.tables import read_table
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial import endpoints as ep
 from stat3qsp.trial.spec import load_trial_spec
@@ -97,44 +96,6 @@ def test_the_verb_refuses_bad_input(tmp_path, capsys, argv, message):
     assert main(["hypotheses", *argv, "-o", str(tmp_path / "out")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.slow
-# six calibration patients per arm: a KM share can step past 0.5 + 0.25/6 nowhere, so the refit keeps the
-# grid's closest scale with its warning (calibration.tumour.solve_scales); the ranking must still be written
-@pytest.mark.filterwarnings("ignore::stat3qsp.calibration.tumour.GrowthFallbackWarning")
-def test_a_tiny_ranking_writes_the_interface_columns(tmp_path):
-    output = tmp_path / "hypotheses"
-    ranking = rank_hypotheses(MODELS, ROOT / "trials" / "NCT02066532.yaml",
-                              ROOT / "calibration" / "sobotta2017" / "spec.yaml", output,
-                              ("baseline", "pi3k_bypass"), RankingSettings(patients=4, bootstrap=20, calibration_patients=6),
-                              figures=False)
-    table = read_table(output / "ranking.tsv")
-    endpoints = ["median_pfs_weeks", "pfs_6mo", "orr", "cbr"]
-    assert list(table.columns[:7]) == ["hypothesis", "modules", "n_parameters", "fit_nll", "aic", "bic", "trial_log_score"]
-    assert [f"predictive_p_{e}" for e in endpoints] == list(table.columns[7:11])
-    # the evaluable endpoints are scored too, but only the four treated ones are summed in the log score
-    assert {"predictive_p_orr_evaluable", "predictive_p_cbr_evaluable"} <= set(table.columns)
-    treated = table[[f"log_probability_{e}" for e in endpoints]].sum(axis=1)
-    assert np.allclose(table["trial_log_score"], treated)
-    # each hypothesis refitted to the calibration targets, in its own derived models folder
-    for name in ("baseline", "pi3k_bypass"):
-        fitted = read_table(output / "models" / name / "calibrated" / "tumour.tsv").set_index("parameterId")["value"]
-        row = table.set_index("hypothesis").loc[name]
-        assert row["tumour_doubling_days"] == pytest.approx(fitted["tumour_doubling_days"])
-        assert row["tumour_kill_scale"] == pytest.approx(fitted["tumour_kill_scale"])
-        assert abs(row["kill_target_residual"]) <= 1 / 6 + 1e-9   # the latent ORR to a step of one of 6 patients
-    calibration = read_table(output / "calibration.tsv")
-    assert set(calibration["target"]) == {"growth", "kill"} and len(calibration) == 4
-    rows = ranking.set_index(hc.HYPOTHESIS)
-    # the PI3K module acts in the tumour only: the hepatocyte fit is the same, AIC pays for its 2 parameters
-    assert rows.loc["pi3k_bypass", hc.FIT_NLL] == pytest.approx(rows.loc["baseline", hc.FIT_NLL], rel=1e-9)
-    assert rows.loc["pi3k_bypass", hc.N_PARAMETERS] - rows.loc["baseline", hc.N_PARAMETERS] == 2
-    assert rows.loc["pi3k_bypass", hc.AIC] - rows.loc["baseline", hc.AIC] == pytest.approx(4.0)
-    assert ranking[hc.TRIAL_LOG_SCORE].is_monotonic_decreasing and ranking[hc.DELTA_LOG_SCORE].iloc[0] == 0.0
-    assert (output / "models" / "pi3k_bypass" / "hypotheses" / "pi3k_bypass" / "module.ant").is_file()
-    subgroups = read_table(output / "subgroups.tsv")
-    assert {"all", "PIK3CA_mutant=1", "PIK3CA_mutant=0"} <= set(subgroups[hc.SUBGROUP])
 
 
 def test_the_workflow_config_refuses_an_unknown_hypothesis():

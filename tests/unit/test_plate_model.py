@@ -139,7 +139,7 @@ def test_verb_refuses_fit_options_out_of_place(tmp_path, extra, message):
 
 
 def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate(model, plate):
-    kwargs = dict(parameters=[("ruxolitinib", "rux_JAK_IC50")], n_bootstrap=4)
+    kwargs = dict(parameters=[("ruxolitinib", "rux_JAK_IC50")], n_bootstrap=3)
     fits = [fit_model_to_block(model, CONTEXT, "ruxolitinib", "lapatinib", RUX, LAP, plate[1], 72.0,
                                rng=np.random.default_rng(3), **kwargs) for _ in range(2)]
     pd.testing.assert_frame_equal(fits[0], fits[1])

@@ -1,6 +1,6 @@
 """Global sensitivity analysis: factors, Morris and Sobol against analytic answers and SALib, the
 output families against the synergy and trial stages, and the configuration checks (the workflow
-stage: tests/workflow/test_trial_workflow.py)."""
+stage: tests/workflow/test_trial_workflow.py; one or two worker processes: tests/workflow/test_processes.py)."""
 from __future__ import annotations
 
 import math
@@ -166,17 +166,6 @@ def test_synergy_outputs_at_table_values_equal_the_synergy_stage(model):
         # Fitted Loewe is the output; the exact mode differs by far less than the spread over the factors.
         tolerance = 1e-9 if mode == "fitted" else 0.1
         assert ours["her2_trastuzumab_resistant__loewe"] == pytest.approx(stage["loewe"], abs=tolerance)
-
-
-def test_evaluation_is_the_same_for_any_number_of_workers(model):
-    setup = SynergySetup(("her2_amplified",), "trastuzumab", "ruxolitinib", TRAS, RUX, 72.0)
-    held = sa.held_parameters(model.catalog, read_regimen_map(), setup.contexts, setup.drugs)
-    factors = sa.factors_from_table(sa.factors_table(model.parameters, setup.settable(), held))
-    design = sa.morris_design(factors, 2, sa.stream(9, sa.MORRIS_STREAM)).iloc[:6]
-    one = sa.evaluate(setup, design, workers=1)
-    two = sa.evaluate(setup, design, workers=2)
-    pd.testing.assert_frame_equal(one, two)
-    assert one[sc.VALUE].notna().all() and one[sc.VALUE].nunique() > 2
 
 
 def test_trial_outputs_at_table_values_equal_the_trial_runner():

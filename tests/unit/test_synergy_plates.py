@@ -87,14 +87,14 @@ def test_bootstrap_90_percent_interval_covers_the_true_bliss_score(replicates, s
 
 def test_bootstrap_is_reproducible_and_brackets_every_score(tmp_path):
     path, _ = _plate_csv(tmp_path)
-    first = score_plate(path, tmp_path / "a.tsv", methods=["hsa", "bliss", "ci", "css"], bootstrap=5, seed=3)
-    again = score_plate(path, tmp_path / "b.tsv", methods=["hsa", "bliss", "ci", "css"], bootstrap=5, seed=3)
+    first = score_plate(path, tmp_path / "a.tsv", methods=["hsa", "bliss", "ci", "css"], bootstrap=3, seed=3)
+    again = score_plate(path, tmp_path / "b.tsv", methods=["hsa", "bliss", "ci", "css"], bootstrap=3, seed=3)
     pd.testing.assert_frame_equal(first.summary, again.summary)
     row = first.summary.iloc[0]
     for key in ("hsa", "bliss", "ci_mean", "css", "ri_row"):
         assert row[key + "_lo"] <= row[key + "_hi"]
     assert {"bliss_score_lo", "bliss_score_hi", "ci_lo", "ci_hi"} <= set(first.wells.columns)
-    assert row["n_bootstrap"] == 5
+    assert row["n_bootstrap"] == 3
 
 
 def test_bootstrap_refuses_a_single_plate(tmp_path):
