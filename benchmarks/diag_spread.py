@@ -29,6 +29,13 @@ Read back per spread (rows of the output TSV, columns ``spread kind name observe
   quantiles (5, 25, 50, 75, 95%, days; :func:`stat3qsp.trial.doubling.doubling_days` at ``Phi^-1(q)``) and
   its shares over 160 and 240 days (no candidate is rejected for growth, so these are the patients'
   distribution up to the few rejected for other rules);
+- ``fit not calibrated``: a spread at which the growth target is not reached within the location's bounds
+  (1-2000 days; ``stat3qsp calibrate`` exits with code 2): its error message in p, no other rows;
+- ``doubling realised``: the same quantiles and share over 160 days of the NCT02066532 run's patients
+  (``untreated_doubling_days`` of ``patients.tsv``);
+- ``identifying``: EGF104900's lapatinib arm (a calibration arm, ``--lapatinib-replicates`` replicates):
+  its Kaplan-Meier progression-free share at 16 and 24 weeks (median over replicates, 5-95% in lo/hi,
+  pooled in p), the measurement beyond the fitted median that is not at hand as data;
 - ``validation``: predicted (median over replicates), predicted_lo/hi (90% PI) and predictive_p of every
   observed endpoint of the two validation arms (``endpoints.tsv`` of each run).
 
@@ -55,10 +62,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from scipy.special import gammaln, ndtr, ndtri
 from scipy.stats import binomtest
 
 from stat3qsp.trial.doubling import doubling_days, doubling_deviate
+from stat3qsp.trial.endpoints import km_survival_at
 from stat3qsp.trial.names import DOUBLING
 from stat3qsp.trial.population import read_population
 from stat3qsp.trial.spec import load_trial_spec
@@ -66,6 +76,9 @@ from stat3qsp.trial.spec import load_trial_spec
 VALIDATION = (("trials/NCT02066532.yaml", "ruxolitinib_trastuzumab", "nct02066532"),
               ("trials/EGF104900.yaml", "lapatinib_trastuzumab", "egf104900"))
 """The validation arms run at each spread: spec, arm, output subfolder."""
+IDENTIFYING = ("trials/EGF104900.yaml", "lapatinib_monotherapy", "egf104900_lapatinib")
+"""The calibration arm whose progression-free share beyond its median is read (not at hand as data)."""
+LANDMARK_WEEKS = (16.0, 24.0)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 CHI2_1_95 = 3.841458820694124
 """95% point of chi-square with 1 degree of freedom."""
@@ -91,15 +104,18 @@ def copy_models(source: Path, target: Path, spread: float) -> Path:
     return target
 
 
-def stat3qsp(models: Path, *args: str, log: Path) -> float:
-    """Run ``stat3qsp --models MODELS ARGS`` (this interpreter), its output in *log*; the wall time (s)."""
+def stat3qsp(models: Path, *args: str, log: Path, fail_ok: bool = False) -> tuple[float, str | None]:
+    """Run ``stat3qsp --models MODELS ARGS`` (this interpreter), its output in *log*: the wall time (s) and
+    None, or with *fail_ok* the last line of a run that ended with exit code 2 (a clear error)."""
     start = time.perf_counter()
     with log.open("w", encoding="utf-8") as handle:
         done = subprocess.run([sys.executable, "-m", "stat3qsp", "--models", str(models), *args],
                               stdout=handle, stderr=subprocess.STDOUT, check=False)
+    if done.returncode == 2 and fail_ok:
+        return time.perf_counter() - start, log.read_text(encoding="utf-8").strip().splitlines()[-1]
     if done.returncode != 0:
         raise SystemExit(f"stat3qsp {' '.join(args)} failed (exit {done.returncode}); see {log}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, None
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -169,6 +185,30 @@ def validation_rows(output: Path, arm: str) -> list[tuple]:
             for r in read_tsv(output / "endpoints.tsv") if r["arm"] == arm and r["observed"] not in ("", "nan")]
 
 
+def landmark_rows(output: Path, arm: str) -> list[tuple]:
+    """Kaplan-Meier progression-free share of *arm* at :data:`LANDMARK_WEEKS` (``patients.tsv`` of the run,
+    ``status`` ok): median over replicates in value, their 5-95% range in lo/hi, all replicates pooled in p."""
+    patients = pd.read_csv(output / "patients.tsv", sep="\t")
+    patients = patients[(patients["arm"] == arm) & (patients["status"] == "ok")]
+    rows = []
+    for weeks in LANDMARK_WEEKS:
+        per = [km_survival_at(g["pfs_weeks"], g["event"].astype(bool), weeks)[0]
+               for _, g in patients.groupby("replicate")]
+        pooled = km_survival_at(patients["pfs_weeks"], patients["event"].astype(bool), weeks)[0]
+        lo, mid, hi = np.quantile(per, [0.05, 0.5, 0.95])
+        rows.append(("identifying", f"{output.name} {arm} pfs_at_{weeks:g}_weeks", "", float(mid), float(lo),
+                     float(hi), float(pooled)))
+    return rows
+
+
+def realised_doubling_rows(output: Path) -> list[tuple]:
+    """Quantiles and share over 160 days of the run's patients' ``untreated_doubling_days``."""
+    days = pd.read_csv(output / "patients.tsv", sep="\t")["untreated_doubling_days"].to_numpy()
+    return ([("doubling realised", f"D{round(100 * q)}", "", float(v), "", "", "")
+             for q, v in zip(QUANTILES, np.quantile(days, QUANTILES))]
+            + [("doubling realised", "over160", "", float((days > 160).mean()), "", "", "")])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spreads", default="0.5,0.83,1.2,1.6", help="log-SDs of the doubling time")
@@ -177,6 +217,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=400, help="calibration patients per arm")
     parser.add_argument("--nct-replicates", type=int, default=50)
     parser.add_argument("--egf-replicates", type=int, default=20)
+    parser.add_argument("--lapatinib-replicates", type=int, default=5,
+                        help="replicates of EGF104900's lapatinib arm for its landmark shares (0: none)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the validation runs")
     parser.add_argument("--skip-existing", action="store_true",
                         help="reuse a copy's calibration and runs already in --workdir")
@@ -196,21 +238,37 @@ def main() -> None:
             raise SystemExit(f"{models}: its log_sd is not {spread:g}; remove it or drop --skip-existing")
         if not reuse:
             copy_models(args.models, models, spread)
-            wall = stat3qsp(models, "calibrate", "tumour", "--patients", str(args.patients),
-                            log=args.workdir / f"calibrate_sd{spread:g}.log")
+            stale = models / "calibrated" / "tumour.tsv.json"
+            stale.unlink()  # the copied provenance is the committed spread's: a failed fit must not read it
+            wall, error = stat3qsp(models, "calibrate", "tumour", "--patients", str(args.patients),
+                                   log=args.workdir / f"calibrate_sd{spread:g}.log", fail_ok=True)
             print(f"# spread {spread:g}: calibration {wall:.0f} s", flush=True)
+            if error is not None:
+                table.append((spread, "fit", "not calibrated", "", "", "", "", error))
+                continue
         rows = calibration_rows(models, sizes) + doubling_rows(models)
         for (spec_file, arm, name), replicates in zip(VALIDATION, (args.nct_replicates, args.egf_replicates)):
             output = args.workdir / f"{name}_sd{spread:g}"
             if not (args.skip_existing and (output / "endpoints.tsv").is_file()):
-                wall = stat3qsp(models, "trial", spec_file, "--arms", arm, "--replicates", str(replicates),
-                                "--seed", str(args.seed), "--progress", "off", "-o", str(output),
-                                log=args.workdir / f"{name}_sd{spread:g}.log")
+                wall, _ = stat3qsp(models, "trial", spec_file, "--arms", arm, "--replicates", str(replicates),
+                                   "--seed", str(args.seed), "--progress", "off", "-o", str(output),
+                                   log=args.workdir / f"{name}_sd{spread:g}.log")
                 print(f"# spread {spread:g}: {name} {replicates} replicates {wall:.0f} s", flush=True)
             rows += validation_rows(output, arm)
+            if name == "nct02066532":
+                rows += realised_doubling_rows(output)
+        if args.lapatinib_replicates > 0:
+            spec_file, arm, name = IDENTIFYING
+            output = args.workdir / f"{name}_sd{spread:g}"
+            if not (args.skip_existing and (output / "patients.tsv").is_file()):
+                wall, _ = stat3qsp(models, "trial", spec_file, "--arms", arm, "--replicates",
+                                   str(args.lapatinib_replicates), "--seed", str(args.seed), "--progress", "off",
+                                   "-o", str(output), log=args.workdir / f"{name}_sd{spread:g}.log")
+                print(f"# spread {spread:g}: {name} {args.lapatinib_replicates} replicates {wall:.0f} s", flush=True)
+            rows += landmark_rows(output, arm)
         table += [(spread, *row) for row in rows]
     best = max(r[4] for r in table if r[1] == "evidence" and r[2] == "total")
-    for spread in sorted({r[0] for r in table}):
+    for spread in sorted({r[0] for r in table if r[1] == "evidence"}):
         total = next(r[4] for r in table if r[0] == spread and r[1] == "evidence" and r[2] == "total")
         delta = 2.0 * (best - total)
         table.append((spread, "evidence", "delta", CHI2_1_95, delta, "", "", "excluded" if delta > CHI2_1_95
