@@ -28,7 +28,7 @@ import math
 
 from scipy.special import ndtr, ndtri
 
-HOURS_PER_DAY = 24.0
+from stat3qsp.trial.names import HOURS_PER_DAY
 
 
 def _standardised(median: float, log_sd: float, window: tuple[float, float]) -> tuple[float, float]:

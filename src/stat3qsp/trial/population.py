@@ -71,6 +71,7 @@ from stat3qsp.trial.doubling import doubling_days, doubling_deviate
 from stat3qsp.trial.mixture import mixture_cdf as _mixture_cdf
 from stat3qsp.trial.mixture import mixture_log_quantile as _mixture_log_quantile
 from stat3qsp.trial.mixture import subgroup_entry as _subgroup_entry
+from stat3qsp.trial.names import HOURS_PER_DAY
 
 BIOLOGY_STREAM = 0
 """Index of the per-patient stream for body weight and candidate parameters."""
@@ -78,7 +79,6 @@ CONDUCT_STREAM = 1
 """Index of the per-patient stream for measurable disease, early discontinuation and scan times."""
 DISTRIBUTIONS = ("lognormal", "logitnormal", "lognormal_mixture", "bernoulli", "subgroup_mixture", "doubling_time")
 """Accepted distribution names."""
-HOURS_PER_DAY = 24.0
 
 
 @dataclass(frozen=True)
