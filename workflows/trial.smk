@@ -190,6 +190,13 @@ rule trial_summary:
         roles="results/trial/{trial}/data_roles.tsv",
         target="results/trial/{trial}/target.tsv",
         monte_carlo="results/trial/{trial}/monte_carlo.tsv",
+        misses=report(
+            "results/trial/{trial}/validation_misses.tsv",
+            caption="report/trial_misses.rst",
+            category="Virtual trials",
+            subcategory="{trial}",
+            labels={"figure": "validation misses", "arm": "all"},
+        ),
         html=report(
             "results/trial/{trial}/summary.html",
             caption="report/trial_summary.rst",

@@ -131,6 +131,13 @@ TOXICITY_ENDPOINT_NAMES = ("anemia_any", "anemia_grade3plus", "thrombocytopenia_
 anaemia, any thrombocytopenia, any neutropenia, a dose reduction, a dose hold (stat3qsp.trial.marrow_course)."""
 ENDPOINT_NAMES = TREATED_ENDPOINT_NAMES + EVALUABLE_ENDPOINT_NAMES + TOXICITY_ENDPOINT_NAMES
 """All endpoint names, in reporting order."""
+PFS_HAZARD_RATIO = "pfs_hazard_ratio"
+"""Cox proportional-hazards ratio of PFS of the spec's ``design.pfs_hazard_ratio.experimental_arm``
+against its ``design.control_arm`` in one replicate trial (:mod:`stat3qsp.trial.hazard_ratio`); its
+rows carry the experimental arm's name and count the patients of both arms."""
+BETWEEN_ARM_ENDPOINT_NAMES = (PFS_HAZARD_RATIO,)
+"""Endpoints comparing two arms, computed only for specs whose design names them (not in
+:data:`ENDPOINT_NAMES`, the endpoints of one arm)."""
 RATE_ENDPOINT_NAMES = (PFS_6MO, ORR, CBR, ORR_EVALUABLE, CBR_EVALUABLE) + TOXICITY_ENDPOINT_NAMES
 """Endpoints that are fractions."""
 # --- analysis populations (spec field analysis.populations) -----------------------------------
@@ -199,6 +206,15 @@ CONSISTENT_TEXT = "consistent"
 """``yes`` if the observed value lies in the 90% prediction interval, ``no`` if not, ``n/a`` if unknown."""
 NOTE = "note"
 """What the row means beyond the numbers (e.g. a calibration target compared on another PFS scale)."""
+# results/trial/<id>/validation_misses.tsv: ENDPOINT, ARM, PREDICTIVE_P and the columns below
+# (stat3qsp.trial.misses).
+DIRECTION = "direction"
+"""``below`` or ``above``: where the replicate trials lie against the observation, with the small
+one-sided share (``below (P(pred >= obs) = 0.03)``)."""
+REASON = "reason"
+"""Kind of endpoint and the fixed explanation of its miss, naming the docs sections with the evidence."""
+MISS_COLUMNS = (ENDPOINT, ARM, PREDICTIVE_P, DIRECTION, REASON)
+"""All columns of the validation-misses table, in order."""
 # results/trial/<id>/data_roles.tsv: ROLE and the columns below.
 DATA = "data"
 """The data: a parameter-table source (fitted values) or an observed endpoint of the spec."""

@@ -24,6 +24,7 @@ from stat3qsp.trial.names import DEFAULT_METHOD, VARIANT
 from stat3qsp.trial.simulate import TrialSettings
 
 from stat3qsp.trial import columns as tc
+from stat3qsp.trial.misses import validation_misses
 from stat3qsp.trial.monte_carlo import median_standard_errors
 from stat3qsp.trial.summary import data_roles, failed_patients, predicted_vs_observed, summary_html, target_summary
 from stat3qsp.trial.spec import load_trial_spec
@@ -92,10 +93,11 @@ def plot_counterfactuals(spec_path: str, endpoints_path: str, figure_path: str) 
 
 def write_trial_report_tables(models_dir: str, spec_path: str, endpoints_path: str, replicates_path: str,
                               observed_path: str, roles_path: str, target_path: str, html_path: str,
-                              monte_carlo_path: str | None = None) -> None:
-    """The report tables of one spec (:mod:`stat3qsp.trial.summary`) and the Monte Carlo error of
-    its medians (:mod:`stat3qsp.trial.monte_carlo`) as TSV, and all in one HTML page that the
-    Snakemake report shows inline (provenance: ``endpoints.tsv``)."""
+                              monte_carlo_path: str | None = None, misses_path: str | None = None) -> None:
+    """The report tables of one spec (:mod:`stat3qsp.trial.summary`), the Monte Carlo error of
+    its medians (:mod:`stat3qsp.trial.monte_carlo`) and the validation endpoints it misses
+    (:mod:`stat3qsp.trial.misses`) as TSV, and all in one HTML page that the Snakemake report shows
+    inline (provenance: ``endpoints.tsv``)."""
     spec: TrialSpec = load_trial_spec(spec_path)
     comparison = read_table(endpoints_path)
     observed = predicted_vs_observed(comparison)
@@ -103,15 +105,18 @@ def write_trial_report_tables(models_dir: str, spec_path: str, endpoints_path: s
     replicate_endpoints = read_table(replicates_path)
     target = target_summary(spec, comparison, replicate_endpoints)
     errors = median_standard_errors(replicate_endpoints)
+    misses = validation_misses(comparison, spec)
     header = [*header_lines(endpoints_path), f"made_from: {Path(endpoints_path).name}, {Path(replicates_path).name}"]
     write_table_atomic(observed_path, observed, header)
     write_table_atomic(roles_path, roles, header)
     write_table_atomic(target_path, target, header)
     if monte_carlo_path is not None:
         write_table_atomic(monte_carlo_path, errors, header)
+    if misses_path is not None:
+        write_table_atomic(misses_path, misses, header)
     replicates = int(replicate_endpoints[tc.REPLICATE].nunique()) if len(replicate_endpoints) else 0
     write_text_atomic(html_path, summary_html(spec, roles, observed, target, failed=failed_patients(comparison),
-                                              monte_carlo=errors, replicates=replicates))
+                                              monte_carlo=errors, replicates=replicates, misses=misses))
 
 
 def run_exposure(models_dir: str, spec_paths: list[str], seed: int, exposure_path: str) -> None:

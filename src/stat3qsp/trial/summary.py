@@ -169,13 +169,15 @@ def failed_patients(comparison: pd.DataFrame) -> int | None:
 
 def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, target: pd.DataFrame,
                  failed: int | None = None, monte_carlo: pd.DataFrame | None = None,
-                 replicates: int | None = None) -> str:
+                 replicates: int | None = None, misses: pd.DataFrame | None = None) -> str:
     """One HTML page with the three tables of this module, for the Snakemake report.
 
     *failed* is the number of virtual patients whose simulation failed (:func:`failed_patients`);
     the page states it, 0 included, and says so when it is not known (None). *monte_carlo* (the
     table of :func:`stat3qsp.trial.monte_carlo.median_standard_errors`) adds the Monte Carlo error
-    of every predicted median at the run's number of *replicates*.
+    of every predicted median at the run's number of *replicates*. *misses* (the table of
+    :func:`stat3qsp.trial.misses.validation_misses`) adds the validation endpoints the model misses,
+    or "none".
     """
     design = spec.design
     goal = ("" if design.target_median_pfs_weeks is None else
@@ -197,6 +199,7 @@ def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, t
              "posterior-predictive p, 2 x the smaller of the shares of replicate trials at most and at least as "
              "extreme as the observation (ties in both; below 0.1 the real trial is among the model's 10% most "
              "extreme outcomes). Consistent: the observed value lies in the 90% PI.</p>", f"<p>{_failed_text(failed)}</p>", _table_html(observed),
+             *([] if misses is None else _misses_html(misses)),
              "<h3>What would it take to reach the target?</h3>",
              f"<p>{goal}Median PFS of every arm, real and counterfactual (median and 90% PI over replicate trials), "
              "and the share of replicate trials whose Kaplan-Meier median reaches the target. reaches_target: yes if "
@@ -211,6 +214,17 @@ def summary_html(spec: TrialSpec, roles: pd.DataFrame, observed: pd.DataFrame, t
                   "config/full.yaml) shrink it as 1/sqrt(replicates).</p>", _table_html(monte_carlo.round(4))]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _misses_html(misses: pd.DataFrame) -> list[str]:
+    """The section on the validation endpoints with predictive_p below 0.1 (``none`` without any)."""
+    intro = ("<p>Every observed validation endpoint with predictive_p below 0.1 (issue 13 asks for 0.1 or more), where "
+             "the replicate trials lie against the observation (below or above, with the small one-sided share) and "
+             "why, by kind of endpoint; calibration endpoints are not listed (they were fitted). The same rows are in "
+             "validation_misses.tsv.</p>")
+    body = ("<p>none: every observed validation endpoint has predictive_p of 0.1 or more.</p>" if not len(misses)
+            else _table_html(misses.round({tc.PREDICTIVE_P: 3})))
+    return ["<h3>Validation endpoints the model misses, and why</h3>", intro, body]
 
 
 def _failed_text(failed: int | None) -> str:
