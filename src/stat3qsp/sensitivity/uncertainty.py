@@ -185,13 +185,12 @@ def interval_table(replicate_endpoints: pd.DataFrame, spec_path: str | Path, lev
     (:func:`stat3qsp.endpoints.comparison_table`) for each value of ``uncertainty``, stacked, with
     that column last; rows by endpoint, arm, then source."""
     spec = load_trial_spec(spec_path)
-    observed = ep.observed_table(spec)
     tables = []
     for label, group in replicate_endpoints.groupby(sc.UNCERTAINTY, sort=False):
         replicates = group.drop(columns=[sc.UNCERTAINTY])
         summary = ep.prediction_summary(replicates, level)
         arms = set(group[tc.ARM])
-        table = ep.comparison_table(summary, observed[observed[tc.ARM].isin(arms)], replicates)
+        table = ep.comparison_table(summary, ep.observed_table(spec, arms), replicates)
         tables.append(table.assign(**{sc.UNCERTAINTY: label}))
     stacked = pd.concat(tables, ignore_index=True)
     endpoint_order = {name: i for i, name in enumerate(dict.fromkeys(stacked[tc.ENDPOINT]))}

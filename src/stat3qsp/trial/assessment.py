@@ -93,23 +93,25 @@ def summarise(patients: pd.DataFrame, spec: TrialSpec, settings: TrialSettings) 
 
     per_replicate = replicate_endpoints(patients, spec)
     summary = ep.prediction_summary(per_replicate)
-    names = {arm.name for arm in selected_arms(spec, settings)}
-    observed = ep.observed_table(spec)
-    comparison = ep.comparison_table(summary, observed[observed[tc.ARM].isin(names)], per_replicate)
+    observed = ep.observed_table(spec, arms={arm.name for arm in selected_arms(spec, settings)})
+    comparison = ep.comparison_table(summary, observed, per_replicate)
     return per_replicate, comparison
 
 
 def replicate_endpoints(patients: pd.DataFrame, spec: TrialSpec) -> pd.DataFrame:
     """Endpoints of every replicate and arm: efficacy (:func:`stat3qsp.trial.endpoints.trial_endpoints` over
-    the spec's analysis populations) and, for arms with a marrow course, toxicity
-    (:func:`stat3qsp.trial.toxicity_endpoints.toxicity_endpoints`)."""
+    the spec's analysis populations), for arms with a marrow course toxicity
+    (:func:`stat3qsp.trial.toxicity_endpoints.toxicity_endpoints`) and, for a spec whose design has a PFS
+    hazard ratio, that ratio (:func:`stat3qsp.trial.hazard_ratio.hazard_ratio_endpoints`, rows of the
+    experimental arm)."""
     from stat3qsp.trial import endpoints as ep  # here, not at the top: the batch workers need no lifelines
+    from stat3qsp.trial.hazard_ratio import hazard_ratio_endpoints
 
     per_replicate = ep.trial_endpoints(patients, populations=spec.analysis.populations)
-    toxicity = toxicity_endpoints(patients)
-    if not len(toxicity):
+    extra = [table for table in (toxicity_endpoints(patients), hazard_ratio_endpoints(patients, spec)) if len(table)]
+    if not extra:
         return per_replicate
-    both = pd.concat([per_replicate, toxicity], ignore_index=True)
+    both = pd.concat([per_replicate, *extra], ignore_index=True)
     keys = list(zip(both[tc.REPLICATE], both[tc.ARM]))
     order = {key: i for i, key in reversed(list(enumerate(keys)))}  # each trial's rows together, in first-seen order
     rank = np.array([order[key] for key in keys])

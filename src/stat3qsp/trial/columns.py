@@ -7,7 +7,8 @@ patients table (one row per virtual patient, written by the trial simulator; the
 RECIST columns come from :func:`stat3qsp.recist.assess_patients`, missing for a failed patient)
     ``replicate, arm, patient, pfs_weeks, event, best_response, best_pct_change,
     clinical_benefit, discontinued_early, n_scans, response_weeks, status, failure_reason``
-endpoints table (one row per replicate trial, arm and endpoint; :func:`stat3qsp.endpoints.trial_endpoints`)
+endpoints table (one row per replicate trial, arm and endpoint; :func:`stat3qsp.endpoints.trial_endpoints`,
+and the between-arm ``pfs_hazard_ratio`` of :mod:`stat3qsp.trial.hazard_ratio` on the experimental arm's rows)
     ``replicate, arm, endpoint, value, lo, hi, n_patients, n_failed``
 comparison table (one row per arm and endpoint; :func:`stat3qsp.endpoints.comparison_table`)
     ``endpoint, arm, observed, observed_lo, observed_hi, predicted, predicted_lo,

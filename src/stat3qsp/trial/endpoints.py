@@ -48,6 +48,7 @@ How surprising an observation is, beyond inside/outside: the posterior-predictiv
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -259,18 +260,22 @@ def prediction_summary(endpoints: pd.DataFrame, level: float = 0.90) -> pd.DataF
     return pd.DataFrame(rows, columns=list(tc.SUMMARY_COLUMNS))
 
 
-def observed_table(spec: TrialSpec) -> pd.DataFrame:
-    """Observed endpoints of every arm of a trial spec.
+def observed_table(spec: TrialSpec, arms: Collection[str] | None = None) -> pd.DataFrame:
+    """Observed endpoints of every arm of a trial spec (of *arms* only, if given) and its design's PFS
+    hazard ratio (``pfs_hazard_ratio``, on the experimental arm; only if both of its arms are chosen).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`stat3qsp.trial_columns.OBSERVED_COLUMNS`; unreported limits are NaN.
     """
-    rows = [(arm.name, e.name, e.observed, np.nan if e.lo is None else e.lo,
-             np.nan if e.hi is None else e.hi, e.role)
-            for arm in spec.arms for e in arm.endpoints]
-    return pd.DataFrame(rows, columns=list(tc.OBSERVED_COLUMNS)).astype(
+    chosen = {arm.name for arm in spec.arms} if arms is None else set(arms)
+    rows = [(arm.name, e.name, e.observed, e.lo, e.hi, e.role)
+            for arm in spec.arms for e in arm.endpoints if arm.name in chosen]
+    ratio = spec.design.pfs_hazard_ratio
+    if ratio is not None and {ratio.experimental_arm, ratio.control_arm} <= chosen:
+        rows.append((ratio.experimental_arm, tc.PFS_HAZARD_RATIO, ratio.observed, ratio.lo, ratio.hi, ratio.role))
+    return pd.DataFrame(rows, columns=list(tc.OBSERVED_COLUMNS)).astype(  # unreported limits (None) become NaN
         {tc.OBSERVED: float, tc.OBSERVED_LO: float, tc.OBSERVED_HI: float})
 
 

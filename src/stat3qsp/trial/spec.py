@@ -31,9 +31,10 @@ from jsonschema.exceptions import ValidationError, best_match
 from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.io.yamlfiles import read_yaml
+from stat3qsp.trial.spec_design import parse_design
 from stat3qsp.trial.toxicity_rules import parse_toxicity
 from stat3qsp.trial.recist import RecistRules
-from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, ObservedKM, Citation, RegistryRecord, BodyWeight, Population, Design, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec, Analysis)
+from stat3qsp.trial.spec_types import (Dose, Interval, LoadingDose, DrugRegimen, TargetInhibition, Endpoint, Arm, ObservedKM, Citation, RegistryRecord, BodyWeight, Population, DoseEscalation, Assessment, Censoring, EarlyDiscontinuation, TrialSpec, Analysis)
 
 SCHEMA_PATH = Path(str(resources.files("stat3qsp.trial") / "schema.yaml"))
 """The trial-spec JSON Schema, ``src/stat3qsp/trial/schema.yaml`` in the source tree."""
@@ -159,7 +160,7 @@ def _build(d: Mapping[str, Any]) -> TrialSpec:
     return TrialSpec(
         id=d["id"], title=d["title"], citation=Citation(**d["citation"]) if "citation" in d else None,
         population=population,
-        design=_design(d["design"]), cycle_length=cycle_length,
+        design=parse_design(d["design"], names), cycle_length=cycle_length,
         dose_escalation=_dose_escalation(d["dose_escalation"]) if "dose_escalation" in d else None,
         assessment=Assessment(
             method=d["assessment"]["method"],
@@ -220,20 +221,6 @@ def _population(p: Mapping[str, Any]) -> Population:
         body_weight=BodyWeight(w["mean"], w["sd"], w["min"], w["max"], w["source"]),
         measurable_disease_fraction=p["measurable_disease_fraction"],
         hr_positive_fraction=p.get("hr_positive_fraction"), source=p["source"])
-
-
-def _design(g: Mapping[str, Any]) -> Design:
-    if "evaluable" in g and "enrolled" in g and g["evaluable"] > g["enrolled"]:
-        raise InputError(f"$.design.evaluable: {g['evaluable']} is more than enrolled = {g['enrolled']}; "
-                         "accepted: evaluable <= enrolled")
-    control = g.get("historical_control", {})
-    return Design(
-        phase=g.get("phase"), planned_sample_size=g["planned_sample_size"], enrolled=g.get("enrolled"),
-        evaluable=g.get("evaluable"), primary_endpoint=g["primary_endpoint"],
-        historical_control_median_pfs_weeks=control.get("median_pfs_weeks"),
-        historical_control_treatment=control.get("treatment"), historical_control_source=control.get("source"),
-        target_median_pfs_weeks=g.get("target_median_pfs_weeks"), alpha=g.get("alpha"), sided=g.get("sided"),
-        power=g.get("power"), source=g["source"])
 
 
 def _dose_escalation(e: Mapping[str, Any]) -> DoseEscalation:

@@ -229,6 +229,20 @@ class Population:
 
 
 @dataclass(frozen=True)
+class HazardRatio:
+    """Observed PFS hazard ratio of ``experimental_arm`` against the design's ``control_arm``
+    (``design.pfs_hazard_ratio``), predicted per replicate trial by :mod:`stat3qsp.trial.hazard_ratio`."""
+
+    experimental_arm: str
+    control_arm: str
+    observed: float
+    lo: float | None
+    hi: float | None
+    role: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Design:
     """Design and sample-size assumptions; fields a forward prediction's record does not give are
     None."""
@@ -246,6 +260,8 @@ class Design:
     sided: str | None
     power: float | None
     source: str
+    control_arm: str | None = None
+    pfs_hazard_ratio: HazardRatio | None = None
 
 
 @dataclass(frozen=True)

@@ -56,14 +56,17 @@ def data_roles(spec: TrialSpec, parameters: dict[str, Parameter]) -> pd.DataFram
             fitted.setdefault(row.source[len(FITTED_PREFIX):].strip(), []).append(pid)
     rows = [("calibration", source, f"fitted: {', '.join(ids)}", "models/parameters.tsv")
             for source, ids in fitted.items()]
-    for arm in spec.arms:
-        for endpoint in arm.endpoints:
-            value = _format_value(endpoint.name, endpoint.observed, endpoint.lo, endpoint.hi)
-            data = f"{spec.id} {arm.name}: {endpoint.name} {value}"
-            used = ("calibration target of a fitted parameter (compared on its own scale, see the note of "
-                    "predicted_vs_observed.tsv)" if endpoint.role == "calibration"
-                    else "held out: only compared with the prediction; nothing fitted to it")
-            rows.append((endpoint.role, data, used, endpoint.source.strip()))
+    observed = [(arm.name, e.name, e) for arm in spec.arms for e in arm.endpoints]
+    ratio = spec.design.pfs_hazard_ratio
+    if ratio is not None:
+        observed.append((f"{ratio.experimental_arm} vs {ratio.control_arm}", tc.PFS_HAZARD_RATIO, ratio))
+    for arm, name, endpoint in observed:
+        value = _format_value(name, endpoint.observed, endpoint.lo, endpoint.hi)
+        data = f"{spec.id} {arm}: {name} {value}"
+        used = ("calibration target of a fitted parameter (compared on its own scale, see the note of "
+                "predicted_vs_observed.tsv)" if endpoint.role == "calibration"
+                else "held out: only compared with the prediction; nothing fitted to it")
+        rows.append((endpoint.role, data, used, endpoint.source.strip()))
     table = pd.DataFrame(rows, columns=[tc.ROLE, tc.DATA, tc.USED_FOR, tc.SOURCE])
     order = table[tc.ROLE].map({"calibration": 0, "validation": 1}).fillna(2)
     return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)

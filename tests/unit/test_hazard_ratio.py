@@ -1,0 +1,121 @@
+"""PFS hazard ratio between two arms (stat3qsp.trial.hazard_ratio): a golden value, Cox's symmetries, and
+which specs get the rows (layers a and c)."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize_scalar
+
+from stat3qsp.errors import InputError
+from stat3qsp.io.yamlfiles import read_yaml
+from stat3qsp.trial import columns as tc
+from stat3qsp.trial import endpoints as ep
+from stat3qsp.trial.assessment import replicate_endpoints
+from stat3qsp.trial.hazard_ratio import cox_hazard_ratio, hazard_ratio_endpoints
+from stat3qsp.trial.spec import load_trial_spec, trial_spec_from_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = load_trial_spec(ROOT / "trials" / "EGF104900.yaml")
+CONTROL, EXPERIMENTAL = "lapatinib_monotherapy", "lapatinib_trastuzumab"
+
+# Gehan 1965 (Cox 1972's example): weeks of remission of 21 leukaemia patients on 6-mercaptopurine (0: censored)
+# and 21 on placebo, with tied times in and between the groups.
+DRUG = [(6, 1), (6, 1), (6, 1), (6, 0), (7, 1), (9, 0), (10, 1), (10, 0), (11, 0), (13, 1), (16, 1), (17, 0), (19, 0),
+        (20, 0), (22, 1), (23, 1), (25, 0), (32, 0), (32, 0), (34, 0), (35, 0)]
+PLACEBO = [(t, 1) for t in (1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23)]
+TIMES = np.array([t for t, _ in DRUG + PLACEBO], float)
+EVENTS = np.array([e for _, e in DRUG + PLACEBO], bool)
+TREATED = np.arange(len(TIMES)) < len(DRUG)
+
+
+def _efron_log_likelihood(beta: float, times: np.ndarray, events: np.ndarray, x: np.ndarray) -> float:
+    """Cox's partial log-likelihood with Efron's (1977) handling of ties, written out here."""
+    total = 0.0
+    for t in np.unique(times[events]):
+        dying, at_risk = events & (times == t), times >= t
+        risk, tied = np.exp(beta * x[at_risk]).sum(), np.exp(beta * x[dying]).sum()
+        d = int(dying.sum())
+        total += beta * x[dying].sum() - sum(np.log(risk - j / d * tied) for j in range(d))
+    return total
+
+
+def test_the_gehan_ratio_is_lifelines_golden_value_and_maximises_the_efron_partial_likelihood():
+    """Golden value: lifelines 0.30.3, ``CoxPHFitter().fit(df, 'T', 'E')`` on these 42 patients with x = 1 for
+    6-MP: coef -1.5721248778883834, 95% CI of the coef (-2.38040755, -0.7638422) (Wald, se 0.4123967)."""
+    hr, lo, hi = cox_hazard_ratio(TIMES, EVENTS, TREATED)
+    assert (hr, lo, hi) == pytest.approx((np.exp(-1.5721248778883834), np.exp(-2.38040755), np.exp(-0.7638422)),
+                                         rel=1e-6)
+    best = minimize_scalar(lambda b: -_efron_log_likelihood(b, TIMES, EVENTS, TREATED.astype(float)),
+                           bounds=(-5, 5), method="bounded", options={"xatol": 1e-10})
+    assert np.log(hr) == pytest.approx(best.x, abs=1e-6)
+
+
+def test_swapped_arms_give_the_reciprocal_and_identical_arms_give_one():
+    hr, lo, hi = cox_hazard_ratio(TIMES, EVENTS, TREATED)
+    swapped = cox_hazard_ratio(TIMES, EVENTS, ~TREATED)
+    assert swapped == pytest.approx((1 / hr, 1 / hi, 1 / lo), rel=1e-6)  # partial likelihood symmetric in beta -> -beta
+    twice = np.concatenate([TIMES, TIMES]), np.concatenate([EVENTS, EVENTS])
+    same, same_lo, same_hi = cox_hazard_ratio(*twice, np.arange(2 * len(TIMES)) < len(TIMES))
+    assert same == pytest.approx(1.0, abs=1e-9) and same_lo < 1 < same_hi
+
+
+def test_without_a_maximum_the_ratio_is_its_limit_and_without_events_not_estimable():
+    times, arm = np.array([4.0, 8.0, 12.0, 16.0]), np.array([True, True, False, False])
+    assert cox_hazard_ratio(times, [False, False, True, True], arm)[0] == 0.0
+    assert cox_hazard_ratio(times, [True, False, False, False], arm)[0] == np.inf
+    assert np.isnan(cox_hazard_ratio(times, [False] * 4, arm)).all()
+    assert np.isnan(cox_hazard_ratio(times, [True] * 4, [True] * 4)).all()
+    with pytest.raises(InputError, match="one length"):
+        cox_hazard_ratio(times, [True] * 3, arm)
+
+
+def _patients(replicates: int = 2) -> pd.DataFrame:
+    """Both arms of EGF104900 in *replicates* replicate trials: the Gehan data with 6-MP as the combination."""
+    rows = []
+    for replicate in range(replicates):
+        for i, (t, e, treated) in enumerate(zip(TIMES, EVENTS, TREATED)):
+            rows.append((replicate, EXPERIMENTAL if treated else CONTROL, i, t + replicate, e, "SD", False,
+                         tc.FAILED if (replicate, i) == (1, 0) else tc.OK))
+    return pd.DataFrame(rows, columns=[tc.REPLICATE, tc.ARM, tc.PATIENT, tc.PFS_WEEKS, tc.EVENT, tc.BEST_RESPONSE,
+                                       tc.CLINICAL_BENEFIT, tc.STATUS])
+
+
+def test_a_spec_with_the_ratio_gets_one_row_per_replicate_and_keeps_every_other_row():
+    patients = _patients()
+    table = replicate_endpoints(patients, SPEC)
+    ratio = table[table[tc.ENDPOINT] == tc.PFS_HAZARD_RATIO]
+    assert ratio[tc.ARM].tolist() == [EXPERIMENTAL] * 2 and ratio[tc.REPLICATE].tolist() == [0, 1]
+    assert ratio[tc.VALUE].iloc[0] == pytest.approx(np.exp(-1.5721248778883834), rel=1e-6)  # times shifted: same ranks
+    assert ratio[tc.N_PATIENTS].tolist() == [42, 41] and ratio[tc.N_FAILED].tolist() == [0, 1]
+    others = table[table[tc.ENDPOINT] != tc.PFS_HAZARD_RATIO].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, ep.trial_endpoints(patients, populations=SPEC.analysis.populations))
+    observed = ep.observed_table(SPEC)
+    assert observed[observed[tc.ENDPOINT] == tc.PFS_HAZARD_RATIO][[tc.ARM, tc.OBSERVED, tc.ROLE]].values.tolist() == \
+        [[EXPERIMENTAL, 0.73, "validation"]]
+    assert tc.PFS_HAZARD_RATIO not in set(ep.observed_table(SPEC, arms={EXPERIMENTAL})[tc.ENDPOINT])
+
+
+def test_a_spec_without_the_ratio_or_a_run_of_one_arm_gets_no_row():
+    without = dataclasses.replace(SPEC, design=dataclasses.replace(SPEC.design, pfs_hazard_ratio=None))
+    patients = _patients(1)
+    assert hazard_ratio_endpoints(patients, without).empty
+    assert tc.PFS_HAZARD_RATIO not in set(replicate_endpoints(patients, without)[tc.ENDPOINT])
+    assert tc.PFS_HAZARD_RATIO not in set(ep.observed_table(without)[tc.ENDPOINT])
+    assert hazard_ratio_endpoints(patients[patients[tc.ARM] == CONTROL], SPEC).empty
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["design"].pop("control_arm"), "a randomized trial its control arm"),  # the schema's rule
+    (lambda d: d["design"]["pfs_hazard_ratio"].update(experimental_arm=CONTROL), "other than control_arm"),
+    (lambda d: d["design"].update(control_arm="placebo"), "is not an arm of the spec"),
+    (lambda d: d["design"]["pfs_hazard_ratio"].update(lo=0.8, hi=0.9), "does not contain observed"),
+])
+def test_a_bad_hazard_ratio_in_a_spec_is_one_clear_error(edit, message):
+    data = read_yaml(ROOT / "trials" / "EGF104900.yaml")
+    edit(data)
+    with pytest.raises(InputError, match=message):
+        trial_spec_from_dict(data)
