@@ -74,23 +74,35 @@ def test_without_a_maximum_the_ratio_is_its_limit_and_without_events_not_estimab
 
 
 def _patients(replicates: int = 2) -> pd.DataFrame:
-    """Both arms of EGF104900 in *replicates* replicate trials: the Gehan data with 6-MP as the combination."""
+    """Both arms of EGF104900: the experimental arm is Gehan's 6-MP group in every replicate, the control arm
+    Gehan's placebo group in replicate 0 and the 6-MP group again in the others; patient 0 of replicate 1's
+    experimental arm failed."""
     rows = []
     for replicate in range(replicates):
-        for i, (t, e, treated) in enumerate(zip(TIMES, EVENTS, TREATED)):
-            rows.append((replicate, EXPERIMENTAL if treated else CONTROL, i, t + replicate, e, "SD", False,
-                         tc.FAILED if (replicate, i) == (1, 0) else tc.OK))
+        for arm, group in ((EXPERIMENTAL, DRUG), (CONTROL, PLACEBO if replicate == 0 else DRUG)):
+            for i, (t, e) in enumerate(group):
+                failed = (replicate, arm, i) == (1, EXPERIMENTAL, 0)
+                rows.append((replicate, arm, i, float(t), bool(e), "SD", False, tc.FAILED if failed else tc.OK))
     return pd.DataFrame(rows, columns=[tc.REPLICATE, tc.ARM, tc.PATIENT, tc.PFS_WEEKS, tc.EVENT, tc.BEST_RESPONSE,
                                        tc.CLINICAL_BENEFIT, tc.STATUS])
 
 
-def test_a_spec_with_the_ratio_gets_one_row_per_replicate_and_keeps_every_other_row():
+def test_each_replicate_compares_its_experimental_arm_with_the_next_replicates_control_arm():
     patients = _patients()
     table = replicate_endpoints(patients, SPEC)
     ratio = table[table[tc.ENDPOINT] == tc.PFS_HAZARD_RATIO]
     assert ratio[tc.ARM].tolist() == [EXPERIMENTAL] * 2 and ratio[tc.REPLICATE].tolist() == [0, 1]
-    assert ratio[tc.VALUE].iloc[0] == pytest.approx(np.exp(-1.5721248778883834), rel=1e-6)  # times shifted: same ranks
+    # replicate 0: 6-MP against replicate 1's control (6-MP again); replicate 1: against replicate 0's placebo
+    assert ratio[tc.VALUE].iloc[0] == pytest.approx(1.0, abs=1e-9)
+    rest = patients[~((patients[tc.REPLICATE] == 1) & (patients[tc.ARM] == EXPERIMENTAL) & (patients[tc.PATIENT] == 0))]
+    drug, placebo = rest[rest[tc.REPLICATE] == 1], rest[(rest[tc.REPLICATE] == 0) & (rest[tc.ARM] == CONTROL)]
+    pair = pd.concat([drug[drug[tc.ARM] == EXPERIMENTAL], placebo])
+    assert ratio[tc.VALUE].iloc[1] == pytest.approx(
+        cox_hazard_ratio(pair[tc.PFS_WEEKS], pair[tc.EVENT], pair[tc.ARM] == EXPERIMENTAL)[0], rel=1e-12)
     assert ratio[tc.N_PATIENTS].tolist() == [42, 41] and ratio[tc.N_FAILED].tolist() == [0, 1]
+    one = replicate_endpoints(patients[patients[tc.REPLICATE] == 0], SPEC)  # one replicate: the paired ratio
+    assert one[one[tc.ENDPOINT] == tc.PFS_HAZARD_RATIO][tc.VALUE].iloc[0] == pytest.approx(
+        np.exp(-1.5721248778883834), rel=1e-6)
     others = table[table[tc.ENDPOINT] != tc.PFS_HAZARD_RATIO].reset_index(drop=True)
     pd.testing.assert_frame_equal(others, ep.trial_endpoints(patients, populations=SPEC.analysis.populations))
     observed = ep.observed_table(SPEC)
