@@ -43,7 +43,7 @@ _DOCS = "docs/population.md"
 
 REASONS: dict[str, str] = {
     DURABLE: (
-        "durable benefit needs patients who stay progression-free for months, i.e. slow untreated growth (or a "
+        "these endpoints need patients who stay progression-free for months, i.e. slow untreated growth (or a "
         "sensitive subgroup the drug reaches). The growth target (EGF104900 lapatinib arm, KM median on its week-8 "
         "scan) fixes the median doubling time; the slow tail of the doubling time is set by an assumed spread that "
         "the calibration data do not identify (every profiled spread meets them alike), and no calibration "
