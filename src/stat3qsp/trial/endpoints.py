@@ -61,6 +61,7 @@ from stat3qsp.trial import columns as tc
 from stat3qsp.errors import InputError
 from stat3qsp.trial.predictive import predictive_tails
 from stat3qsp.trial.spec_types import TrialSpec
+from stat3qsp.trial.survival_inputs import survival_arrays
 
 PFS_6MO_WEEKS = 26.0
 """Landmark of the 6-month PFS endpoint (weeks)."""
@@ -346,15 +347,7 @@ def _clopper_pearson(count: int, n: int, confidence: float) -> tuple[float, floa
 
 
 def _fit(durations: ArrayLike, events: ArrayLike, confidence: float) -> KaplanMeierFitter | None:
-    durations = np.asarray(durations, dtype=float)
-    events = np.asarray(events, dtype=bool)
-    if durations.shape != events.shape or durations.ndim != 1:
-        raise InputError(f"durations {durations.shape} and events {events.shape}; accepted: two 1-D "
-                         "arrays of the same length")
-    if not (np.all(np.isfinite(durations)) and np.all(durations >= 0)):
-        raise InputError("durations contain negative or non-finite values; accepted: finite times >= 0")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence = {confidence!r}; accepted: a level in (0, 1), e.g. 0.95")
+    durations, events = survival_arrays(durations, confidence, events=events)
     if durations.size == 0:
         return None
     return KaplanMeierFitter(alpha=1 - confidence).fit(durations, event_observed=events)

@@ -33,9 +33,9 @@ import pandas as pd
 from lifelines import CoxPHFitter
 from numpy.typing import ArrayLike
 
-from stat3qsp.errors import InputError
 from stat3qsp.trial import columns as tc
 from stat3qsp.trial.spec_types import TrialSpec
+from stat3qsp.trial.survival_inputs import survival_arrays
 
 _TIME, _EVENT, _ARM = "time", "event", "experimental"
 
@@ -60,16 +60,7 @@ def cox_hazard_ratio(durations: ArrayLike, events: ArrayLike, experimental: Arra
     tuple of float
         ``(hr, lo, hi)``.
     """
-    time = np.asarray(durations, dtype=float)
-    event = np.asarray(events, dtype=bool)
-    arm = np.asarray(experimental, dtype=bool)
-    if not time.shape == event.shape == arm.shape or time.ndim != 1:
-        raise InputError(f"durations {time.shape}, events {event.shape} and experimental {arm.shape}; accepted: "
-                         "three 1-D arrays of one length")
-    if not (np.all(np.isfinite(time)) and np.all(time >= 0)):
-        raise InputError("durations contain negative or non-finite values; accepted: finite times >= 0")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence = {confidence!r}; accepted: a level in (0, 1), e.g. 0.95")
+    time, event, arm = survival_arrays(durations, confidence, events=events, experimental=experimental)
     if arm.all() or not arm.any() or not event.any():
         return (np.nan, np.nan, np.nan)
     if not event[arm].any():
