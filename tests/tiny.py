@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from stat3qsp.model.parameters import read_parameter_table
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 
@@ -62,9 +64,12 @@ SENSITIVITY_FACTORS = ("S100_syn_STAT3_k", "prolif_S100_K", "S100_deg_k", "pSTAT
 
 
 def _held_parameters(kept: tuple[str, ...]) -> list[str]:
-    """Every parameter id of models/parameters.tsv except *kept*, in the table's order."""
-    lines = (ROOT / "models" / "parameters.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    return [line.split("\t", 1)[0] for line in lines if line and line.split("\t", 1)[0] not in kept]
+    """Every parameter id of models/parameters.tsv except *kept* (each of which must be in it), in the table's order."""
+    table = read_parameter_table(ROOT / "models" / "parameters.tsv")
+    missing = [name for name in kept if name not in table]
+    if missing:
+        raise ValueError(f"tests/tiny.py SENSITIVITY_FACTORS: {missing} not in models/parameters.tsv")
+    return [name for name in table if name not in kept]
 
 
 #: The sensitivity stage at its smallest size: the synergy family (Morris, then Sobol indices of the top factors).
